@@ -1,0 +1,45 @@
+"""blurscan: find blurry frames and blurry segments in videos of any length.
+
+Library use::
+
+    import blurscan
+    result = blurscan.scan("clip.mp4")          # default scorer and detector
+    print(result.detection.segments)
+
+    with blurscan.Scanner(blurscan.Settings(scorer="sharpness")) as scanner:
+        for path in paths:
+            data = scanner.scan(path).to_dict()  # schema "blurscan/1"
+
+The library logs to the ``blurscan`` logger and installs no handlers.
+"""
+
+from blurscan.detect import DETECTORS, Detection, Detector, ScoreSeries, Segment, create_detector
+from blurscan.engine import Scanner, scan
+from blurscan.errors import BlurscanError
+from blurscan.result import SCHEMA, VideoResult
+from blurscan.scorers import SCORERS, Scorer, create_scorer
+from blurscan.settings import Settings
+from blurscan.video import FrameFormat, VideoInfo, open_video
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DETECTORS",
+    "SCHEMA",
+    "SCORERS",
+    "BlurscanError",
+    "Detection",
+    "Detector",
+    "FrameFormat",
+    "ScoreSeries",
+    "Scanner",
+    "Scorer",
+    "Segment",
+    "Settings",
+    "VideoInfo",
+    "VideoResult",
+    "create_detector",
+    "create_scorer",
+    "open_video",
+    "scan",
+]

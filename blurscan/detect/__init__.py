@@ -1,0 +1,21 @@
+"""Detector plug-ins: from score series to blurry frames, segments and a verdict."""
+
+from __future__ import annotations
+
+from blurscan.detect.base import Detection, Detector, ScoreSeries, Segment
+from blurscan.registry import Registry
+
+DETECTORS: Registry[Detector] = Registry("detector", "blurscan.detectors")
+
+#: the detector used when none is named
+DEFAULT_DETECTOR = "mss"
+
+
+def create_detector(name: str = DEFAULT_DETECTOR, **options) -> Detector:
+    """Build the detector registered as ``name`` with its own keyword options."""
+    return DETECTORS.get(name)(**options)
+
+
+from blurscan.detect import mss  # noqa: E402,F401
+
+__all__ = ["DETECTORS", "DEFAULT_DETECTOR", "Detection", "Detector", "ScoreSeries", "Segment", "create_detector"]

@@ -1,0 +1,222 @@
+"""Engine: decoded frames -> per-frame features -> windows -> batches -> scores, streaming.
+
+At any moment the pipeline holds one batch of converted frames, at most about
+two batches of per-frame features (the windows being scored and the frames
+being encoded) and ``W`` more in the window ring; plus one float per frame for
+the score series. Nothing depends on the video's length.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import os
+import time
+from array import array
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol
+
+import numpy as np
+
+from blurscan.detect import DEFAULT_DETECTOR, Detector, ScoreSeries, create_detector
+from blurscan.memory import BatchSizer, PeakRSS, rss_mb, run_batched
+from blurscan.motion import MOTION_FORMAT, MotionTracker
+from blurscan.result import VideoResult
+from blurscan.scorers import Scorer, create_scorer
+from blurscan.settings import Settings
+from blurscan.video import Frame, open_video
+from blurscan.windows import sliding_windows
+
+logger = logging.getLogger("blurscan")
+
+
+class Progress(Protocol):
+    """What the engine reports while it works (the CLI draws it as a bar)."""
+
+    def start(self, name: str, total: int | None) -> None: ...
+
+    def update(self, done: int, status: dict[str, Any]) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class _NoProgress:
+    def start(self, name, total):
+        pass
+
+    def update(self, done, status):
+        pass
+
+    def finish(self):
+        pass
+
+
+def _chunks(items: Iterable, sizer: BatchSizer) -> Iterator[list]:
+    """Consecutive lists of up to ``sizer.size`` items (read afresh for every chunk)."""
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, sizer.size)):
+        yield chunk
+
+
+class Scanner:
+    """Scans videos one after another with one scorer and one detector (models load once)."""
+
+    def __init__(self, settings: Settings | None = None, *, scorer: Scorer | None = None, detector: Detector | None = None):
+        self.settings = settings or Settings()
+        self.scorer = scorer or create_scorer(self.settings.scorer, **self.settings.scorer_options)
+        self.detector = detector or create_detector(
+            self.settings.detector or DEFAULT_DETECTOR, **self.settings.detector_options
+        )
+        self.sizer = BatchSizer(self.settings.batch_size or self.scorer.batch_size())
+
+    def describe(self) -> dict[str, Any]:
+        """The settings block of each result."""
+        s = self.settings
+        return {
+            "scorer": self.scorer.name,
+            "detector": self.detector.name,
+            "window_size": s.window_size,
+            "batch_size": s.batch_size if s.batch_size is not None else "auto",
+            "compat": s.compat,
+            "camera_motion": s.camera_motion,
+            "scorer_options": self.scorer.settings(),
+            "detector_options": self.detector.settings(),
+        }
+
+    def scan(self, path: str | os.PathLike, progress: Progress | None = None) -> VideoResult:
+        """Decode ``path`` once and return its scores and findings."""
+        progress = progress or _NoProgress()
+        scorer, sizer = self.scorer, self.sizer
+        started = time.perf_counter()
+        shrinks_before = sizer.shrinks
+        peak = PeakRSS()
+        scorer.reset_peak_memory()
+
+        with open_video(path) as source:
+            info = source.info
+            formats = [scorer.frame_format]
+            motion_slot = 0 if MOTION_FORMAT == scorer.frame_format else 1
+            if motion_slot:
+                formats.append(MOTION_FORMAT)
+            motion = MotionTracker()
+            times = array("d")
+            scores = array("d")
+            signals: dict[str, array] = {}
+
+            def on_oom() -> None:
+                scorer.on_out_of_memory()
+
+            def features(frames: Iterable[Frame]) -> Iterator[Any]:
+                for chunk in _chunks(frames, sizer):
+                    for frame in chunk:
+                        motion.update(frame.images[motion_slot])
+                        times.append(frame.time_s)
+                    encoded = run_batched(
+                        scorer.encode_frames, [f.images[0] for f in chunk], sizer, scorer.is_out_of_memory, on_oom
+                    )
+                    for name, values in (scorer.frame_signals(encoded) or {}).items():
+                        signals.setdefault(name, array("d")).extend(float(v) for v in values)
+                    yield from encoded
+
+            progress.start(info.name, info.declared_frames or None)
+            windows = sliding_windows(features(source.frames(formats)), self.settings.window_size, self.settings.compat)
+            for chunk in _chunks(windows, sizer):
+                batch_scores = run_batched(
+                    scorer.score_windows, [w.items for w in chunk], sizer, scorer.is_out_of_memory, on_oom
+                )
+                for window, score in zip(chunk, batch_scores):
+                    score = float(score)
+                    if not (math.isfinite(score) and -1e-6 <= score <= 1 + 1e-6):
+                        raise ValueError(f"scorer {scorer.name!r} returned {score} for frame {window.index}, outside [0, 1]")
+                    scores.append(min(1.0, max(0.0, score)))
+                status = {"rss_mb": peak.sample(), "batch_size": sizer.size, **scorer.memory_status()}
+                progress.update(len(scores), status)
+            progress.finish()
+            rotation = source.stats.rotation
+            width, height = source.display_size
+            warnings = list(source.stats.warnings)
+            corrupt = source.stats.corrupt
+
+        elapsed = time.perf_counter() - started
+        peak.sample()
+        score_array = np.frombuffer(scores, dtype=np.float64)
+        times_array = np.frombuffer(times, dtype=np.float64)
+        fps = info.fps or _fps_from_times(times_array)
+        signal_arrays = {name: np.frombuffer(values, dtype=np.float64) for name, values in signals.items()}
+        signal_arrays["shift"] = np.asarray(motion.shifts, dtype=np.float64)
+        signal_arrays["change"] = np.asarray(motion.changes, dtype=np.float64)
+        camera_movement = motion.camera_movement("flow")
+        camera_movement_vmbench = motion.camera_movement("vmbench")
+        chosen_movement = camera_movement if self.settings.camera_motion == "flow" else camera_movement_vmbench
+        series = ScoreSeries(
+            scores=score_array,
+            times_s=times_array,
+            fps=fps,
+            camera_movement=chosen_movement,
+            signals=signal_arrays,
+            absolute_scale=scorer.absolute_scale,
+        )
+        detection = self.detector.detect(series)
+        n = len(score_array)
+        duration = float(times_array[-1] + 1.0 / fps) if fps else float(times_array[-1])
+        video = {
+            "path": str(path),
+            "name": info.name,
+            "frames": n,
+            "fps": round(fps, 6),
+            "duration_s": round(duration, 4),
+            "width": width,
+            "height": height,
+            "rotation": rotation,
+            "codec": info.codec,
+            "declared_frames": info.declared_frames,
+            "corrupt_frames": corrupt,
+        }
+        memory = {"peak_rss_mb": round(peak.peak_mb, 1), **{k: round(v, 1) for k, v in scorer.peak_memory().items()}}
+        timing = {
+            "seconds": round(elapsed, 3),
+            "frames_per_s": round(n / elapsed, 2) if elapsed > 0 else None,
+        }
+        if sizer.shrinks > shrinks_before:
+            warnings.append(
+                f"out of memory {sizer.shrinks - shrinks_before} time(s); batch size reduced to {sizer.size}"
+            )
+        return VideoResult(
+            video=video,
+            settings=self.describe(),
+            scores=score_array,
+            times_s=times_array,
+            detection=detection,
+            camera_movement=chosen_movement,
+            camera_movement_vmbench=camera_movement_vmbench,
+            signals=signal_arrays,
+            timing=timing,
+            memory=memory,
+            warnings=warnings,
+        )
+
+    def close(self) -> None:
+        self.scorer.close()
+
+    def __enter__(self) -> Scanner:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _fps_from_times(times: np.ndarray) -> float:
+    if len(times) < 2:
+        return 0.0
+    step = float(np.median(np.diff(times)))
+    return 1.0 / step if step > 0 else 0.0
+
+
+def scan(path: str | os.PathLike, settings: Settings | None = None, **kwargs) -> VideoResult:
+    """Scan one video with ``settings`` (or ``Settings(**kwargs)``)."""
+    with Scanner(settings or Settings(**kwargs)) as scanner:
+        return scanner.scan(path)
+
+
+__all__ = ["Progress", "Scanner", "scan", "rss_mb"]

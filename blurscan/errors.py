@@ -1,0 +1,75 @@
+"""Errors blurscan raises, each with a message that says what to do.
+
+Every class also inherits the matching built-in (``FileNotFoundError``,
+``ValueError``, ``ImportError`` ...) so callers can catch either.
+"""
+
+from __future__ import annotations
+
+
+class BlurscanError(Exception):
+    """Base class: the message is one line a user can act on."""
+
+    #: process exit code the command line uses for this error
+    exit_code = 1
+
+
+class UsageError(BlurscanError, ValueError):
+    """A bad option or argument (exit code 2)."""
+
+    exit_code = 2
+
+
+class VideoError(BlurscanError):
+    """Something is wrong with one video file."""
+
+    def __init__(self, path, message: str):
+        self.path = str(path)
+        super().__init__(f"{self.path}: {message}")
+
+
+class VideoNotFoundError(VideoError, FileNotFoundError):
+    exit_code = 2
+
+
+class NotAVideoError(VideoError, ValueError):
+    """The file cannot be opened as a video or has no video stream."""
+
+
+class EmptyVideoError(VideoError, ValueError):
+    """The file opens but no frame can be decoded from it."""
+
+
+class CorruptVideoError(VideoError, ValueError):
+    """Too many frames in a row failed to decode."""
+
+
+class PluginNotFoundError(UsageError, LookupError):
+    """An unknown scorer or detector name."""
+
+
+class MissingDependencyError(BlurscanError, ImportError):
+    """An optional package is needed; the message gives the pip command."""
+
+    def __init__(self, what: str, extra: str, missing: str):
+        self.extra = extra
+        super().__init__(
+            f"{what} needs {missing}, which is not installed. "
+            f"Install it with: pip install 'blurscan[{extra}]'"
+        )
+
+
+class ModelError(BlurscanError):
+    """The model could not be found or loaded."""
+
+
+class ModelNotFoundError(ModelError, FileNotFoundError):
+    pass
+
+
+class DeviceError(BlurscanError, RuntimeError):
+    """The requested compute device is not available."""
+
+
+class OutOfMemoryError(BlurscanError, MemoryError):
+    """Even a batch of one does not fit in memory."""

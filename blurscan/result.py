@@ -1,0 +1,105 @@
+"""The result of scanning one video, and its JSON form (schema ``blurscan/1``)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from blurscan.detect.base import Detection
+
+SCHEMA = "blurscan/1"
+
+
+def _round(value: float, digits: int = 6) -> float | None:
+    value = float(value)
+    return round(value, digits) if math.isfinite(value) else None
+
+
+@dataclass
+class VideoResult:
+    """Scores, findings and bookkeeping for one video. ``scores[i]`` belongs to frame ``i``."""
+
+    video: dict[str, Any]
+    settings: dict[str, Any]
+    scores: np.ndarray
+    times_s: np.ndarray
+    detection: Detection
+    camera_movement: float
+    camera_movement_vmbench: float
+    signals: dict[str, np.ndarray] = field(default_factory=dict)
+    timing: dict[str, float] = field(default_factory=dict)
+    memory: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def frames(self) -> int:
+        return len(self.scores)
+
+    @property
+    def blur_ratio(self) -> float:
+        return len(self.detection.blur_frames) / self.frames if self.frames else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self.detection
+        scores = self.scores
+        drops = np.abs(np.diff(scores))
+        out = {
+            "schema": SCHEMA,
+            "video": self.video,
+            "settings": self.settings,
+            "scores": [_round(s) for s in scores],
+            "blur_frames": [int(i) for i in d.blur_frames],
+            "segments": [s.to_dict() for s in d.segments],
+            "blur_detected": bool(d.blur_detected),
+            "blur_ratio": _round(self.blur_ratio),
+            "mss": _round(1.0 - self.blur_ratio),
+            "severity": d.severity,
+            "confidence": _round(d.confidence, 4),
+            "avg_quality": _round(scores.mean()) if len(scores) else None,
+            "quality_std": _round(scores.std()) if len(scores) else None,
+            "max_quality_drop": _round(drops.max()) if len(drops) else 0.0,
+            "threshold": _round(d.threshold),
+            "camera_movement": _round(self.camera_movement, 4),
+            "camera_movement_vmbench": _round(self.camera_movement_vmbench, 4),
+            "recommendations": list(d.recommendations),
+        }
+        for key, value in d.extra.items():
+            out.setdefault(key, value)
+        out["timing"] = self.timing
+        out["memory"] = self.memory
+        out["warnings"] = list(self.warnings)
+        return out
+
+    def frame_rows(self):
+        """Rows of the per-frame CSV: frame, time_s, score, blurry, then any signals."""
+        blurry = np.zeros(self.frames, dtype=bool)
+        blurry[self.detection.blur_frames] = True
+        names = sorted(self.signals)
+        header = ["frame", "time_s", "score", "blurry", *names]
+        rows = (
+            [
+                i,
+                f"{self.times_s[i]:.4f}",
+                f"{self.scores[i]:.6f}",
+                int(blurry[i]),
+                *(f"{self.signals[name][i]:.6g}" for name in names),
+            ]
+            for i in range(self.frames)
+        )
+        return header, rows
+
+
+def error_result(path, error: BaseException, settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON entry for a video that could not be scanned."""
+    from pathlib import Path
+
+    return {
+        "schema": SCHEMA,
+        "video": {"path": str(path), "name": Path(path).name},
+        "settings": settings or {},
+        "error": str(error),
+        "error_type": type(error).__name__,
+    }

@@ -1,0 +1,59 @@
+"""Defaults and their allowed ranges, in one place (the CLI's ``--help`` shows these)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from blurscan.errors import UsageError
+from blurscan.motion import MOTION_ESTIMATORS
+from blurscan.windows import COMPAT_MODES
+
+DEFAULT_SCORER = "sharpness"
+DEFAULT_WINDOW_SIZE = 3
+WINDOW_SIZE_RANGE = (1, 31)
+BATCH_SIZE_RANGE = (1, 4096)
+DEFAULT_CAMERA_MOTION = "flow"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to scan: which scorer and detector, window and batch sizes.
+
+    ``batch_size=None`` lets the scorer choose from free memory.
+    """
+
+    scorer: str = DEFAULT_SCORER
+    detector: str | None = None
+    window_size: int = DEFAULT_WINDOW_SIZE
+    batch_size: int | None = None
+    compat: str | None = None
+    camera_motion: str = DEFAULT_CAMERA_MOTION
+    scorer_options: dict[str, Any] = field(default_factory=dict)
+    detector_options: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        lo, hi = WINDOW_SIZE_RANGE
+        if not isinstance(self.window_size, int) or not lo <= self.window_size <= hi:
+            raise UsageError(f"window size must be an integer from {lo} to {hi}, not {self.window_size!r}")
+        lo, hi = BATCH_SIZE_RANGE
+        if self.batch_size is not None and (not isinstance(self.batch_size, int) or not lo <= self.batch_size <= hi):
+            raise UsageError(f"batch size must be 'auto' or an integer from {lo} to {hi}, not {self.batch_size!r}")
+        if self.compat not in COMPAT_MODES:
+            raise UsageError(f"compat mode must be one of {[m for m in COMPAT_MODES if m]}, not {self.compat!r}")
+        if self.camera_motion not in MOTION_ESTIMATORS:
+            raise UsageError(f"camera-motion estimator must be one of {list(MOTION_ESTIMATORS)}")
+
+
+def parse_batch_size(text: str) -> int | None:
+    """``"auto"`` -> None, ``"16"`` -> 16; anything else is a usage error."""
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise UsageError(f"batch size must be 'auto' or an integer, not {text!r}") from None
+    lo, hi = BATCH_SIZE_RANGE
+    if not lo <= value <= hi:
+        raise UsageError(f"batch size must be from {lo} to {hi}, not {value}")
+    return value

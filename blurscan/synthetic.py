@@ -1,0 +1,178 @@
+"""Synthetic clips with known blurry frames, for the demo, the tests and the benchmarks.
+
+A clip is a textured scene (shapes, lines, text and multi-scale noise) seen
+through a window that can pan, encoded with H.264 by PyAV. Blur is injected
+at chosen frames: Gaussian defocus (``sigma`` in pixels) or linear motion blur
+(``length`` in pixels at an ``angle``), both given at the clip's resolution.
+Frames are rendered and encoded one at a time, so clips of any length cost no
+memory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Blur:
+    """Blur to inject into frames ``start..end`` (inclusive)."""
+
+    start: int
+    end: int
+    kind: str = "gaussian"  # or "motion"
+    strength: float = 3.0  # sigma (gaussian) or length in px (motion)
+    angle: float = 0.0  # degrees, motion blur only
+
+    def __post_init__(self):
+        if self.kind not in ("gaussian", "motion"):
+            raise ValueError("blur kind must be 'gaussian' or 'motion'")
+        if self.end < self.start:
+            raise ValueError("blur end must not be before its start")
+
+
+def gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
+    if sigma <= 0:
+        return image
+    return cv2.GaussianBlur(image, (0, 0), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REFLECT)
+
+
+def motion_kernel(length: float, angle: float) -> np.ndarray:
+    """A normalised line kernel of ``length`` pixels at ``angle`` degrees."""
+    size = max(3, int(np.ceil(length)) | 1)
+    kernel = np.zeros((size, size), np.float32)
+    c = size // 2
+    dx, dy = np.cos(np.deg2rad(angle)), -np.sin(np.deg2rad(angle))
+    half = (length - 1) / 2
+    for t in np.linspace(-half, half, max(2, int(np.ceil(length)) * 4)):
+        x, y = c + t * dx, c + t * dy
+        x0, y0 = int(np.floor(x)), int(np.floor(y))
+        fx, fy = x - x0, y - y0
+        for xx, yy, w in ((x0, y0, (1 - fx) * (1 - fy)), (x0 + 1, y0, fx * (1 - fy)),
+                          (x0, y0 + 1, (1 - fx) * fy), (x0 + 1, y0 + 1, fx * fy)):
+            if 0 <= xx < size and 0 <= yy < size:
+                kernel[yy, xx] += w
+    return kernel / kernel.sum()
+
+
+def motion_blur(image: np.ndarray, length: float, angle: float = 0.0) -> np.ndarray:
+    if length <= 1:
+        return image
+    return cv2.filter2D(image, -1, motion_kernel(length, angle), borderType=cv2.BORDER_REFLECT)
+
+
+def apply_blur(image: np.ndarray, blur: Blur) -> np.ndarray:
+    if blur.kind == "gaussian":
+        return gaussian_blur(image, blur.strength)
+    return motion_blur(image, blur.strength, blur.angle)
+
+
+def render_canvas(width: int, height: int, seed: int = 0) -> np.ndarray:
+    """A detailed RGB scene of the given size: smooth colour fields plus edges, text and fine texture."""
+    rng = np.random.default_rng(seed)
+    canvas = np.zeros((height, width, 3), np.float32)
+    for scale in (64, 16, 4):
+        small = rng.random((max(2, height // scale), max(2, width // scale), 3)).astype(np.float32)
+        canvas += cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC) * (60 if scale > 4 else 25)
+    canvas = np.clip(canvas + 40, 0, 255).astype(np.uint8)
+    area = width * height
+    for _ in range(max(20, area // 6000)):
+        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+        kind = rng.integers(0, 4)
+        x, y = int(rng.integers(0, width)), int(rng.integers(0, height))
+        r = int(rng.integers(4, max(8, min(width, height) // 8)))
+        if kind == 0:
+            cv2.rectangle(canvas, (x, y), (x + r, y + int(r * rng.uniform(0.3, 2))), colour, -1)
+        elif kind == 1:
+            cv2.circle(canvas, (x, y), r // 2, colour, int(rng.integers(1, 4)))
+        elif kind == 2:
+            x2, y2 = int(rng.integers(0, width)), int(rng.integers(0, height))
+            cv2.line(canvas, (x, y), (x2, y2), colour, int(rng.integers(1, 3)), cv2.LINE_AA)
+        else:
+            text = "".join(chr(int(c)) for c in rng.integers(65, 91, int(rng.integers(3, 9))))
+            cv2.putText(canvas, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, rng.uniform(0.4, 1.5), colour,
+                        int(rng.integers(1, 3)), cv2.LINE_AA)
+    return canvas
+
+
+@dataclass
+class Clip:
+    """What was written: the path, its size and the frames that were blurred."""
+
+    path: str
+    frames: int
+    fps: float
+    width: int
+    height: int
+    blurs: list[Blur] = field(default_factory=list)
+
+    @property
+    def blurry_frames(self) -> list[int]:
+        return sorted({i for b in self.blurs for i in range(b.start, min(b.end, self.frames - 1) + 1)})
+
+
+def scene_frames(frames: int, width: int, height: int, *, pan: float = 0.0, seed: int = 0) -> Iterator[np.ndarray]:
+    """Frames of a scene seen through a ``width`` x ``height`` window panning ``pan`` px a frame."""
+    travel = int(np.ceil(abs(pan) * max(frames - 1, 0)))
+    canvas = render_canvas(width + travel + 2, height, seed)
+    x = 0.0 if pan >= 0 else float(travel)
+    for _ in range(frames):
+        x0 = int(x)
+        frac = x - x0
+        view = canvas[:, x0 : x0 + width + 1].astype(np.float32)
+        frame = view[:, :width] * (1 - frac) + view[:, 1 : width + 1] * frac
+        yield frame.astype(np.uint8)
+        x += pan
+
+
+def write_video(path: str | os.PathLike, frames: Iterable[np.ndarray], fps: float = 30.0, *,
+                crf: int = 18, codec: str = "libx264", rotation: int = 0) -> int:
+    """Encode RGB frames to ``path`` one at a time; returns the number written."""
+    import av
+    from fractions import Fraction
+
+    count = 0
+    with av.open(str(path), "w") as container:
+        stream = None
+        for image in frames:
+            if stream is None:
+                h, w = image.shape[:2]
+                stream = container.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
+                stream.width, stream.height = w - w % 2, h - h % 2
+                stream.pix_fmt = "yuv420p"
+                if codec == "libx264":
+                    stream.options = {"crf": str(crf), "preset": "veryfast"}
+                if rotation:
+                    stream.set_display_rotation(rotation)
+            image = np.ascontiguousarray(image[: stream.height, : stream.width])
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                container.mux(packet)
+            count += 1
+        if stream is not None:
+            for packet in stream.encode():
+                container.mux(packet)
+    return count
+
+
+def blurred(frames: Iterable[np.ndarray], blurs: Iterable[Blur]) -> Iterator[np.ndarray]:
+    """Apply each :class:`Blur` to the frames it covers."""
+    blurs = list(blurs)
+    for i, frame in enumerate(frames):
+        for b in blurs:
+            if b.start <= i <= b.end:
+                frame = apply_blur(frame, b)
+        yield frame
+
+
+def make_clip(path: str | os.PathLike, *, frames: int = 90, fps: float = 30.0, width: int = 640,
+              height: int = 360, blurs: Iterable[Blur] = (), pan: float = 0.0, seed: int = 0,
+              crf: int = 18, rotation: int = 0) -> Clip:
+    """Write a synthetic clip with the given blur injected; returns its labels."""
+    blurs = list(blurs)
+    written = write_video(path, blurred(scene_frames(frames, width, height, pan=pan, seed=seed), blurs), fps,
+                          crf=crf, rotation=rotation)
+    return Clip(str(path), written, fps, width, height, blurs)

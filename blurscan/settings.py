@@ -44,6 +44,21 @@ class Settings:
         if self.camera_motion not in MOTION_ESTIMATORS:
             raise UsageError(f"camera-motion estimator must be one of {list(MOTION_ESTIMATORS)}")
 
+    def describe(self) -> dict[str, Any]:
+        """The settings as given (before any plug-in fills in its defaults)."""
+        from blurscan.detect import DEFAULT_DETECTOR
+
+        return {
+            "scorer": self.scorer,
+            "detector": self.detector or DEFAULT_DETECTOR,
+            "window_size": self.window_size,
+            "batch_size": self.batch_size if self.batch_size is not None else "auto",
+            "compat": self.compat,
+            "camera_motion": self.camera_motion,
+            "scorer_options": dict(self.scorer_options),
+            "detector_options": dict(self.detector_options),
+        }
+
 
 def parse_batch_size(text: str) -> int | None:
     """``"auto"`` -> None, ``"16"`` -> 16; anything else is a usage error."""

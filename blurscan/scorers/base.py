@@ -31,6 +31,8 @@ class Scorer(ABC):
     description: ClassVar[str] = ""
     #: True when the scores have a meaningful absolute scale across videos
     absolute_scale: ClassVar[bool] = False
+    #: True when the scorer wants a GPU (batch runners give each worker one)
+    uses_gpu: ClassVar[bool] = False
 
     # -- required ---------------------------------------------------------
 

@@ -1,0 +1,90 @@
+"""``blurscan batch DIR_OR_LIST -o OUTDIR``: every video of a folder or list, resumable."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from blurscan._cli import app, friendly_errors, setup_logging
+from blurscan._cli.options import (
+    DEFAULTS,
+    BatchOpt,
+    CameraMotionOpt,
+    CompatOpt,
+    DetectorOpt,
+    DeviceOpt,
+    DtypeOpt,
+    ModelOpt,
+    PlotOpt,
+    QuietOpt,
+    ScorerOpt,
+    SensitivityOpt,
+    VerboseOpt,
+    VisionAttentionOpt,
+    WindowOpt,
+    build_settings,
+)
+from blurscan._cli.progress import BatchBars, stderr
+
+
+class Engine(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
+@app.command()
+def batch(
+    source: Annotated[Path, typer.Argument(help="A folder (searched recursively for videos) or a text file listing one video path per line.", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the per-video results and the summaries.", rich_help_panel="Output", show_default=False)],
+    workers: Annotated[int, typer.Option("--workers", "-j", min=1, max=256, help="Videos scanned in parallel (processes locally, actors on Ray; one GPU each for GPU scorers).")] = 1,
+    resume: Annotated[bool, typer.Option("--resume", help="Skip videos already done in OUTDIR by an earlier, interrupted run with the same settings.")] = False,
+    engine: Annotated[Engine, typer.Option("--engine", help="local (this machine) or ray (a Ray cluster: RAY_ADDRESS or --ray-address).")] = Engine.local,
+    ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="Ray cluster address (e.g. auto, ray://head:10001); default RAY_ADDRESS or a local Ray.", show_default=False)] = None,
+    scorer: ScorerOpt = DEFAULTS["scorer"],
+    detector: DetectorOpt = None,
+    window_size: WindowOpt = DEFAULTS["window_size"],
+    batch_size: BatchOpt = DEFAULTS["batch_size"],
+    sensitivity: SensitivityOpt = None,
+    compat: CompatOpt = None,
+    camera_motion: CameraMotionOpt = DEFAULTS["camera_motion"],
+    device: DeviceOpt = DEFAULTS["device"],
+    model: ModelOpt = None,
+    dtype: DtypeOpt = DEFAULTS["dtype"],
+    vision_attention: VisionAttentionOpt = DEFAULTS["vision_attention"],
+    plot: PlotOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Scan every video of SOURCE into OUTDIR.
+
+    Writes <video>.json and <video>.frames.csv per video, plus summary.csv,
+    results.json (all results, without per-frame scores), statistics.md and
+    manifest.jsonl (the journal --resume reads). A bad video gets an error
+    entry and the others finish; the exit code is 1 if any video failed.
+    """
+    from blurscan.batch import run_batch
+
+    setup_logging(verbose, quiet)
+    with friendly_errors():
+        settings = build_settings(
+            scorer=scorer, detector=detector, window_size=window_size, batch_size=batch_size,
+            sensitivity=sensitivity, compat=compat, camera_motion=camera_motion, device=device, model=model,
+            dtype=dtype, vision_attention=vision_attention,
+        )
+        summary = run_batch(
+            source, output, settings, workers=workers, resume=resume, engine=engine.value, plot=plot,
+            progress=BatchBars(enabled=not quiet), ray_address=ray_address,
+        )
+    if not quiet:
+        scanned_ok = summary.total - summary.errors
+        stderr.print(
+            f"{summary.total} video(s): {summary.blurry} with blur, {scanned_ok - summary.blurry} without, "
+            f"{summary.errors} error(s)"
+            + (f"; {summary.skipped} already done" if summary.skipped else "")
+            + f". Results in {summary.out_dir}/ (summary.csv, results.json, statistics.md)",
+            soft_wrap=True,
+        )
+    raise typer.Exit(1 if summary.errors else 0)

@@ -1,0 +1,146 @@
+"""``blurscan detect VIDEO...``: scan videos one after another with one loaded scorer."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from blurscan._cli import app, debug_mode, fail, friendly_errors, setup_logging
+from blurscan._cli.options import (
+    DEFAULTS,
+    BatchOpt,
+    CameraMotionOpt,
+    CompatOpt,
+    DetectorOpt,
+    DeviceOpt,
+    DtypeOpt,
+    ModelOpt,
+    OutDirOpt,
+    PlotOpt,
+    QuietOpt,
+    ScorerOpt,
+    SensitivityOpt,
+    VerboseOpt,
+    VisionAttentionOpt,
+    WindowOpt,
+    build_settings,
+)
+from blurscan._cli.progress import DetectProgress, stderr
+from blurscan.errors import BlurscanError
+
+
+class Format(str, Enum):
+    json = "json"
+    csv = "csv"
+
+
+def summary_line(data: dict, written: dict | None = None) -> str:
+    video = data["video"]
+    where = f" → {written['.json']}" if written else ""
+    if not data["blur_detected"]:
+        return f"[green]{video['name']}[/green]: no blur found in {video['frames']} frames{where}"
+    segments = data["segments"]
+    first = ", ".join(f"{s['start_frame']}–{s['end_frame']}" for s in segments[:4])
+    more = f" (+{len(segments) - 4} more)" if len(segments) > 4 else ""
+    return (
+        f"[yellow]{video['name']}[/yellow]: {data['severity']} blur, {len(data['blur_frames'])}/{video['frames']} "
+        f"frames ({data['blur_ratio']:.1%}) in {len(segments)} segment(s): frames {first}{more}{where}"
+    )
+
+
+def _stems(paths: list[Path]) -> list[str]:
+    stems, seen = [], set()
+    for path in paths:
+        stem, n = path.stem or "video", 1
+        candidate = stem
+        while candidate in seen:
+            n += 1
+            candidate = f"{stem}-{n}"
+        seen.add(candidate)
+        stems.append(candidate)
+    return stems
+
+
+@app.command()
+def detect(
+    videos: Annotated[list[Path], typer.Argument(help="Video files to scan.", show_default=False)],
+    output: OutDirOpt = None,
+    scorer: ScorerOpt = DEFAULTS["scorer"],
+    detector: DetectorOpt = None,
+    window_size: WindowOpt = DEFAULTS["window_size"],
+    batch_size: BatchOpt = DEFAULTS["batch_size"],
+    sensitivity: SensitivityOpt = None,
+    compat: CompatOpt = None,
+    camera_motion: CameraMotionOpt = DEFAULTS["camera_motion"],
+    device: DeviceOpt = DEFAULTS["device"],
+    model: ModelOpt = None,
+    dtype: DtypeOpt = DEFAULTS["dtype"],
+    vision_attention: VisionAttentionOpt = DEFAULTS["vision_attention"],
+    plot: PlotOpt = False,
+    format: Annotated[Format, typer.Option("--format", "-f", help="What to print when no --output is given: the result JSON or the per-frame CSV.", rich_help_panel="Output")] = Format.json,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Find blurry frames and segments in each VIDEO.
+
+    With -o OUTDIR, writes OUTDIR/<video>.json (schema blurscan/1) and
+    OUTDIR/<video>.frames.csv (and <video>.png with --plot); without it, prints
+    the JSON (or with --format csv the per-frame table) to standard output.
+    """
+    from blurscan.engine import Scanner
+    from blurscan.report.files import frames_csv, render_outputs, write_outputs
+    from blurscan.result import error_result
+
+    setup_logging(verbose, quiet)
+    if plot and output is None:
+        fail("--plot needs --output (a folder to write the PNG to)", 2)
+    with friendly_errors():
+        settings = build_settings(
+            scorer=scorer, detector=detector, window_size=window_size, batch_size=batch_size,
+            sensitivity=sensitivity, compat=compat, camera_motion=camera_motion, device=device, model=model,
+            dtype=dtype, vision_attention=vision_attention,
+        )
+        if output is not None and output.exists() and not output.is_dir():
+            fail(f"{output}: exists and is not a folder; choose another --output", 2)
+        scanner = Scanner(settings)
+    exit_code = 0
+    printed = []
+    with friendly_errors(), scanner, DetectProgress(enabled=not quiet) as bars:
+        for path, stem in zip(videos, _stems(videos)):
+            try:
+                result = scanner.scan(path, bars.video())
+            except (BlurscanError, Exception) as ex:
+                if debug_mode():
+                    raise
+                if not isinstance(ex, BlurscanError):
+                    ex = BlurscanError(
+                        f"{path}: internal error {type(ex).__name__}: {ex}. "
+                        "Set BLURSCAN_DEBUG=1 for the traceback and please report it."
+                    )
+                exit_code = max(exit_code, ex.exit_code)
+                stderr.print(f"[bold red]error:[/bold red] {ex}", soft_wrap=True)
+                if output is not None:
+                    write_outputs(output, stem, render_outputs(error_result(path, ex, scanner.describe())))
+                elif len(videos) > 1 and format is Format.json:
+                    printed.append(error_result(path, ex, scanner.describe()))
+                continue
+            data = result.to_dict()
+            written = write_outputs(output, stem, render_outputs(result, plot=plot)) if output is not None else None
+            if output is None:
+                if format is Format.json:
+                    printed.append(data)
+                else:
+                    frames_csv(result, sys.stdout, video_column=str(path) if len(videos) > 1 else None,
+                               header=not printed)
+                    printed.append(None)
+            if not quiet:
+                stderr.print(summary_line(data, written), soft_wrap=True)
+    if output is None and format is Format.json and printed:
+        json.dump(printed[0] if len(videos) == 1 else printed, sys.stdout, indent=1, ensure_ascii=False)
+        sys.stdout.write("\n")
+    raise typer.Exit(exit_code)

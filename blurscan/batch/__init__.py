@@ -1,0 +1,200 @@
+"""Batch runner: every video of a folder or list, results per video plus summaries.
+
+A bad video gets an error entry and the rest finish. Each finished video is
+written atomically and journalled at once, so an interrupted batch resumes
+where it stopped (``resume=True``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from blurscan.batch.executor import BatchExecutor, BatchProgress, Job
+from blurscan.batch.manifest import Manifest
+from blurscan.errors import UsageError
+from blurscan.report.files import JSON_SUFFIX, write_outputs
+from blurscan.report.summary import summary_row, write_combined_json, write_statistics, write_summary_csv
+from blurscan.settings import Settings
+
+logger = logging.getLogger("blurscan")
+
+VIDEO_EXTENSIONS = frozenset(
+    ".mp4 .m4v .mov .mkv .webm .avi .mpg .mpeg .ts .mts .m2ts .wmv .flv .3gp .ogv .y4m .mxf .gif".split()
+)
+SUMMARY_CSV = "summary.csv"
+COMBINED_JSON = "results.json"
+STATISTICS_MD = "statistics.md"
+
+
+def discover_videos(source: str | os.PathLike) -> tuple[list[Path], Path]:
+    """The videos of a folder (recursively, by extension) or of a list file (one path per line).
+
+    Returns the paths and the folder their output names are made relative to.
+    """
+    source = Path(source)
+    if not source.exists():
+        raise UsageError(f"{source}: no such folder or list file. Check the path.")
+    if source.is_dir():
+        paths = sorted(
+            p for p in source.rglob("*")
+            if p.suffix.lower() in VIDEO_EXTENSIONS and p.is_file() and not any(part.startswith(".") for part in p.relative_to(source).parts)
+        )
+        if not paths:
+            raise UsageError(
+                f"{source}: no video files found (looked for {', '.join(sorted(VIDEO_EXTENSIONS))}). "
+                "Point to a folder of videos or a text file listing them."
+            )
+        return paths, source
+    try:
+        text = source.read_text(encoding="utf-8")
+    except (UnicodeDecodeError, OSError) as ex:
+        raise UsageError(
+            f"{source}: not a folder or a readable text list of videos ({ex}). "
+            "Use `blurscan detect` for a single video."
+        ) from None
+    paths = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            path = Path(line).expanduser()
+            paths.append(path if path.is_absolute() else source.parent / path)
+    if not paths:
+        raise UsageError(f"{source}: the list names no videos (one path per line; '#' starts a comment).")
+    return paths, source.parent
+
+
+def output_stems(paths: Sequence[Path], root: Path) -> list[str]:
+    """A unique, file-system-safe output name per video: its path under ``root`` without the extension."""
+    stems, seen = [], set()
+    for path in paths:
+        try:
+            relative = path.resolve().relative_to(root.resolve())
+        except ValueError:
+            relative = Path(path.name)
+        stem = "__".join(relative.with_suffix("").parts) or "video"
+        stem = re.sub(r"[\x00-\x1f/\\]", "_", stem)
+        candidate, n = stem, 1
+        while candidate in seen:
+            n += 1
+            candidate = f"{stem}-{n}"
+        seen.add(candidate)
+        stems.append(candidate)
+    return stems
+
+
+@dataclass
+class BatchSummary:
+    out_dir: Path
+    total: int
+    scanned: int
+    skipped: int
+    errors: int
+    blurry: int
+    rows: list[dict[str, Any]]
+
+    @property
+    def ok(self) -> bool:
+        return self.errors == 0
+
+
+def run_batch(
+    source: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    settings: Settings | None = None,
+    *,
+    workers: int = 1,
+    resume: bool = False,
+    engine: str = "local",
+    plot: bool = False,
+    progress: BatchProgress | None = None,
+    executor: BatchExecutor | None = None,
+    ray_address: str | None = None,
+) -> BatchSummary:
+    """Scan every video of ``source`` into ``out_dir``; see the module docstring."""
+    settings = settings or Settings()
+    if workers < 1:
+        raise UsageError("--workers must be at least 1")
+    paths, root = discover_videos(source)
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"{out_dir}: exists and is not a folder; choose another output folder")
+    journal_settings = settings.describe()
+    journal_settings["scorer_options"].pop("device", None)
+    manifest = Manifest.open(out_dir, journal_settings, resume)
+    jobs = [Job(str(p), stem) for p, stem in zip(paths, output_stems(paths, root))]
+    todo = [job for job in jobs if not (resume and manifest.is_done(job.stem, job.path))]
+    skipped = len(jobs) - len(todo)
+    if skipped:
+        logger.info("resuming: %d of %d videos already done", skipped, len(jobs))
+    if progress:
+        progress.start(len(jobs), skipped)
+
+    def on_done(job: Job, rendered: dict[str, Any]) -> None:
+        write_outputs(out_dir, job.stem, rendered)
+        row = summary_row(rendered[JSON_SUFFIX], f"{job.stem}{JSON_SUFFIX}")
+        manifest.record(job.stem, job.path, row)
+        if progress:
+            progress.done(row)
+
+    executor = executor or make_executor(engine, settings, workers=workers, plot=plot, address=ray_address)
+    try:
+        executor.run(todo, on_done, progress)
+    finally:
+        rows = [manifest.rows[job.stem] for job in jobs if job.stem in manifest.rows]
+        write_summary_csv(out_dir / SUMMARY_CSV, rows)
+        write_combined_json(out_dir / COMBINED_JSON, out_dir, rows, journal_settings)
+        write_statistics(out_dir / STATISTICS_MD, rows, journal_settings)
+        if progress:
+            progress.finish()
+    return BatchSummary(
+        out_dir=out_dir,
+        total=len(jobs),
+        scanned=len(todo),
+        skipped=skipped,
+        errors=sum(r.get("status") == "error" for r in rows),
+        blurry=sum(bool(r.get("blur_detected")) for r in rows),
+        rows=rows,
+    )
+
+
+ENGINES = ("local", "ray")
+
+
+def make_executor(engine: str, settings: Settings, *, workers: int = 1, plot: bool = False,
+                  address: str | None = None) -> BatchExecutor:
+    if engine == "local":
+        from blurscan.batch.local import LocalExecutor
+
+        return LocalExecutor(settings, workers, plot=plot, devices=_worker_devices(settings, workers))
+    if engine == "ray":
+        from blurscan.batch.ray import RayExecutor
+
+        return RayExecutor(settings, workers, plot=plot, address=address)
+    raise UsageError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+
+
+def _worker_devices(settings: Settings, workers: int) -> list[str] | None:
+    """One GPU per worker when a GPU scorer runs several local workers on ``device=auto``."""
+    from blurscan.scorers import SCORERS
+
+    if workers <= 1 or settings.scorer_options.get("device", "auto") != "auto" or not SCORERS.get(settings.scorer).uses_gpu:
+        return None
+    try:
+        import torch
+    except ImportError:
+        return None
+    count = torch.cuda.device_count()
+    if count == 0:
+        return None
+    if workers > count:
+        logger.warning("%d workers share %d GPU(s): each worker holds its own copy of the model", workers, count)
+    return [f"cuda:{i}" for i in range(count)]
+
+
+__all__ = ["BatchSummary", "VIDEO_EXTENSIONS", "discover_videos", "output_stems", "run_batch"]

@@ -1,0 +1,72 @@
+"""The batch executor interface, and the per-video work every executor runs."""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from blurscan.engine import Progress, Scanner
+from blurscan.errors import BlurscanError
+from blurscan.report.files import render_outputs
+from blurscan.result import error_result
+
+logger = logging.getLogger("blurscan")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One video of a batch and the stem of its output files."""
+
+    path: str
+    stem: str
+
+
+#: called with each finished job and its rendered outputs (see report.files.render_outputs)
+OnDone = Callable[[Job, dict[str, Any]], None]
+
+
+class BatchProgress(Protocol):
+    def start(self, total: int, skipped: int) -> None: ...
+
+    def video(self, name: str) -> Progress | None: ...
+
+    def done(self, row: dict[str, Any]) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+def scan_to_outputs(scanner: Scanner, path: str, *, plot: bool = False, progress: Progress | None = None) -> dict[str, Any]:
+    """Scan one video and render its output files; a failure becomes an error entry, never an exception."""
+    try:
+        return render_outputs(scanner.scan(path, progress), plot=plot)
+    except BlurscanError as ex:
+        error = ex
+    except MemoryError as ex:
+        error = BlurscanError(f"{path}: ran out of host memory ({ex}); try --workers 1 or a smaller --batch-size")
+    except Exception as ex:  # noqa: BLE001 - one bad video must not stop a batch
+        logger.debug("unexpected error scanning %s", path, exc_info=True)
+        error = BlurscanError(f"{path}: internal error {type(ex).__name__}: {ex}. Please report it with this file.")
+    return render_outputs(error_result(path, error, scanner.describe()))
+
+
+class BatchExecutor(ABC):
+    """Runs the per-video work for a list of jobs, on this machine or a cluster."""
+
+    name: str
+
+    @abstractmethod
+    def run(self, jobs: Sequence[Job], on_done: OnDone, progress: BatchProgress | None) -> None:
+        """Scan every job and call ``on_done`` once per job (in any order), in this process."""
+
+
+def crashed_entry(job: Job, settings: dict[str, Any], reason: str) -> dict[str, Any]:
+    error = BlurscanError(f"{job.path}: {reason}. The file is probably damaged: re-encode or re-download it.")
+    return render_outputs(error_result(job.path, error, settings))
+
+
+def job_name(job: Job) -> str:
+    return Path(job.path).name

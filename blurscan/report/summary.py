@@ -1,0 +1,170 @@
+"""Batch summaries: ``summary.csv``, ``results.json`` and ``statistics.md``.
+
+They are built from the manifest's small per-video rows and, for the combined
+JSON, by streaming the per-video files one at a time, so a batch of any size
+costs no more memory than its largest single result.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import statistics
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from blurscan.detect.base import SEVERITIES
+from blurscan.report.files import atomic_write
+
+#: per-video fields copied into the manifest row and the summary CSV
+SUMMARY_FIELDS = (
+    "name",
+    "path",
+    "status",
+    "blur_detected",
+    "severity",
+    "confidence",
+    "blur_ratio",
+    "mss",
+    "segments",
+    "blur_frames",
+    "frames",
+    "fps",
+    "duration_s",
+    "avg_quality",
+    "camera_movement",
+    "seconds",
+    "frames_per_s",
+    "peak_rss_mb",
+    "result_file",
+    "error",
+)
+
+
+def summary_row(result: dict[str, Any], result_file: str) -> dict[str, Any]:
+    """The one-line summary of a per-video result (or error entry)."""
+    video = result.get("video", {})
+    row: dict[str, Any] = {
+        "name": video.get("name"),
+        "path": video.get("path"),
+        "result_file": result_file,
+    }
+    if "error" in result:
+        row.update(status="error", error=result["error"])
+        return row
+    row.update(
+        status="ok",
+        blur_detected=result["blur_detected"],
+        severity=result["severity"],
+        confidence=result["confidence"],
+        blur_ratio=result["blur_ratio"],
+        mss=result["mss"],
+        segments=len(result["segments"]),
+        blur_frames=len(result["blur_frames"]),
+        frames=video.get("frames"),
+        fps=video.get("fps"),
+        duration_s=video.get("duration_s"),
+        avg_quality=result["avg_quality"],
+        camera_movement=result["camera_movement"],
+        seconds=result["timing"].get("seconds"),
+        frames_per_s=result["timing"].get("frames_per_s"),
+        peak_rss_mb=result["memory"].get("peak_rss_mb"),
+    )
+    return row
+
+
+def write_summary_csv(path: str | os.PathLike, rows: Sequence[dict[str, Any]]) -> None:
+    with atomic_write(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=SUMMARY_FIELDS, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in SUMMARY_FIELDS})
+
+
+def write_combined_json(path: str | os.PathLike, out_dir: str | os.PathLike, rows: Sequence[dict[str, Any]],
+                        settings: dict[str, Any]) -> None:
+    """Every per-video result in one file, without the per-frame ``scores`` (they stay in the per-video files)."""
+    out_dir = Path(out_dir)
+    with atomic_write(path, "w", encoding="utf-8") as handle:
+        handle.write('{"schema": "blurscan/1", "settings": ')
+        json.dump(settings, handle)
+        handle.write(', "videos": [\n')
+        for i, row in enumerate(rows):
+            try:
+                with open(out_dir / row["result_file"], encoding="utf-8") as f:
+                    entry = json.load(f)
+            except (OSError, ValueError) as ex:
+                entry = {"video": {"path": row.get("path"), "name": row.get("name")},
+                         "error": f"result file unreadable: {ex}", "error_type": "ReportError"}
+            entry.pop("scores", None)
+            entry["result_file"] = row["result_file"]
+            if i:
+                handle.write(",\n")
+            json.dump(entry, handle, ensure_ascii=False)
+        handle.write("\n]}\n")
+
+
+def _stats_line(name: str, values: list[float]) -> str:
+    if not values:
+        return f"| {name} | – | – | – | – | – |"
+    std = statistics.pstdev(values) if len(values) > 1 else 0.0
+    return (
+        f"| {name} | {statistics.fmean(values):.4f} | {statistics.median(values):.4f} | "
+        f"{min(values):.4f} | {max(values):.4f} | {std:.4f} |"
+    )
+
+
+def statistics_markdown(rows: Sequence[dict[str, Any]], settings: dict[str, Any]) -> str:
+    ok = [r for r in rows if r.get("status") == "ok"]
+    errors = [r for r in rows if r.get("status") == "error"]
+    detected = [r for r in ok if r.get("blur_detected")]
+    rate = len(detected) / len(ok) if ok else 0.0
+    frames = sum(r.get("frames") or 0 for r in ok)
+    seconds = sum(r.get("seconds") or 0 for r in ok)
+    lines = [
+        "# blurscan batch statistics",
+        "",
+        f"Scorer `{settings.get('scorer')}`, detector `{settings.get('detector')}`, "
+        f"window size {settings.get('window_size')}.",
+        "",
+        "| | count |",
+        "|---|---:|",
+        f"| videos | {len(rows)} |",
+        f"| scanned | {len(ok)} |",
+        f"| errors | {len(errors)} |",
+        f"| blur detected | {len(detected)} |",
+        f"| detection rate (of scanned) | {rate:.1%} |",
+        f"| frames scanned | {frames} |",
+        f"| scan time (sum over videos) | {seconds:.1f} s |",
+        "",
+        "| statistic | mean | median | min | max | std |",
+        "|---|---:|---:|---:|---:|---:|",
+        _stats_line("confidence", [r["confidence"] for r in ok if r.get("confidence") is not None]),
+        _stats_line("blur ratio", [r["blur_ratio"] for r in ok if r.get("blur_ratio") is not None]),
+        _stats_line("average quality", [r["avg_quality"] for r in ok if r.get("avg_quality") is not None]),
+        "",
+        "| severity | videos |",
+        "|---|---:|",
+    ]
+    severities = Counter(r.get("severity") for r in ok)
+    lines += [f"| {s} | {severities.get(s, 0)} |" for s in SEVERITIES]
+    worst = sorted(ok, key=lambda r: (r.get("blur_ratio") or 0), reverse=True)[:10]
+    if detected:
+        lines += ["", "## Most blurry", "", "| video | severity | blur ratio | segments |", "|---|---|---:|---:|"]
+        lines += [
+            f"| {r['name']} | {r['severity']} | {r['blur_ratio']:.4f} | {r['segments']} |"
+            for r in worst
+            if r.get("blur_detected")
+        ]
+    if errors:
+        lines += ["", "## Errors", ""]
+        lines += [f"- `{r['name']}`: {r['error']}" for r in errors]
+    return "\n".join(lines) + "\n"
+
+
+def write_statistics(path: str | os.PathLike, rows: Sequence[dict[str, Any]], settings: dict[str, Any]) -> None:
+    with atomic_write(path, "w", encoding="utf-8") as handle:
+        handle.write(statistics_markdown(rows, settings))

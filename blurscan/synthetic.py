@@ -130,13 +130,17 @@ def scene_frames(frames: int, width: int, height: int, *, pan: float = 0.0, seed
 
 
 def write_video(path: str | os.PathLike, frames: Iterable[np.ndarray], fps: float = 30.0, *,
-                crf: int = 18, codec: str = "libx264", rotation: int = 0) -> int:
-    """Encode RGB frames to ``path`` one at a time; returns the number written."""
+                crf: int = 18, codec: str = "libx264", rotation: int = 0, faststart: bool = False) -> int:
+    """Encode RGB frames to ``path`` one at a time; returns the number written.
+
+    ``faststart`` puts the mp4 index before the media data (as streaming sites do).
+    """
     import av
     from fractions import Fraction
 
     count = 0
-    with av.open(str(path), "w") as container:
+    options = {"movflags": "faststart"} if faststart else {}
+    with av.open(str(path), "w", options=options) as container:
         stream = None
         for image in frames:
             if stream is None:

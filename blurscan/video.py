@@ -160,6 +160,7 @@ class VideoSource:
         self._stream.codec_context.thread_count = threads
         self.stats = DecodeStats()
         self._used = False
+        self._worker: threading.Thread | None = None
         self.info = self._read_info()
 
     # -- metadata ---------------------------------------------------------
@@ -197,29 +198,37 @@ class VideoSource:
         if self._used:
             raise RuntimeError("VideoSource.frames() can be iterated only once; open the video again")
         self._used = True
-        buffer: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
-        stop = threading.Event()
-        worker = threading.Thread(
-            target=self._produce, args=(tuple(formats), buffer, stop), name="blurscan-decode", daemon=True
+        self._buffer = queue.Queue(maxsize=QUEUE_FRAMES)
+        self._stop = threading.Event()
+        self._worker = threading.Thread(
+            target=self._produce, args=(tuple(formats), self._buffer, self._stop), name="blurscan-decode", daemon=True
         )
-        worker.start()
+        self._worker.start()
         try:
             while True:
-                item = buffer.get()
+                item = self._buffer.get()
                 if item is _END:
                     break
                 if isinstance(item, _Failure):
                     raise item.error
                 yield item
         finally:
-            stop.set()
-            while worker.is_alive():
-                try:
-                    buffer.get(timeout=0.05)
-                except queue.Empty:
-                    pass
-            worker.join()
+            self._stop_worker()
         self._finish()
+
+    def _stop_worker(self) -> None:
+        """Stop the decode thread and wait for it: the container must not close under it."""
+        worker = self._worker
+        if worker is None:
+            return
+        self._stop.set()
+        while worker.is_alive():
+            try:
+                self._buffer.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        worker.join()
+        self._worker = None
 
     def _produce(self, formats: tuple[FrameFormat, ...], buffer: queue.Queue, stop: threading.Event) -> None:
         def put(item) -> bool:
@@ -319,6 +328,7 @@ class VideoSource:
         return (h, w) if self.stats.rotation % 180 else (w, h)
 
     def close(self) -> None:
+        self._stop_worker()
         self._container.close()
 
     def __enter__(self) -> VideoSource:

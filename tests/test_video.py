@@ -1,0 +1,178 @@
+"""The source stage: every frame once, in order, with its time, in the format asked for."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from blurscan.errors import EmptyVideoError, NotAVideoError, VideoNotFoundError
+from blurscan.synthetic import scene_frames, write_video
+from blurscan.video import FrameFormat, VideoIsDirectoryError, open_video
+from tests.media import write_audio_only
+
+GREY = FrameFormat("gray", 160)
+
+
+def decode_all(path, formats=(GREY,)):
+    with open_video(path) as source:
+        frames = list(source.frames(formats))
+        return source, frames
+
+
+def test_every_frame_arrives_in_order_with_times(burst_clip):
+    source, frames = decode_all(burst_clip.path)
+    assert [f.index for f in frames] == list(range(burst_clip.frames))
+    times = np.array([f.time_s for f in frames])
+    assert times[0] == 0.0
+    np.testing.assert_allclose(np.diff(times), 1 / 30, atol=1e-3)
+    assert source.info.fps == pytest.approx(30.0)
+    assert source.stats.decoded == burst_clip.frames and source.stats.warnings == []
+
+
+@pytest.mark.parametrize("frames", [1, 2, 3, 7, 33])
+@pytest.mark.parametrize("threads", [0, 1, 2, 8])
+def test_last_frames_arrive_with_threaded_decoding(tmp_path, frames, threads):
+    """Frame-threaded decoders hold frames back; they must be flushed out at the end."""
+    path = tmp_path / "short.mp4"
+    write_video(path, scene_frames(frames, 64, 48, pan=2.0, seed=frames), fps=25)
+    with open_video(path, threads=threads) as source:
+        got = [f.index for f in source.frames([GREY])]
+    assert got == list(range(frames))
+
+
+def test_frames_come_in_each_requested_format_without_upscaling(carphone):
+    formats = [FrameFormat("gray", 640), FrameFormat("gray", 88), FrameFormat("rgb24", 448, fit="longest")]
+    source, frames = decode_all(carphone, formats)
+    grey_native, grey_small, rgb = frames[0].images
+    assert grey_native.shape == (144, 176)  # 176 px wide: never upscaled to 640
+    assert grey_small.shape == (72, 88) and grey_small.dtype == np.uint8
+    assert rgb.shape == (144, 176, 3)
+    assert len(frames) == 120
+
+
+def test_upscale_and_longest_side():
+    fmt = FrameFormat("rgb24", 448, fit="longest", upscale=True)
+    assert fmt.output_size(176, 144) == (448, 367)
+    assert FrameFormat("gray", 640).output_size(3840, 2160) == (640, 360)
+    assert FrameFormat("gray", None).output_size(33, 17) == (33, 17)
+    with pytest.raises(ValueError):
+        FrameFormat("yuv", 10)
+
+
+@pytest.mark.parametrize("rotation", [90, 180, 270])
+def test_rotation_metadata_is_applied(tmp_path, rotation):
+    """A bright block in the top-left corner of the coded picture moves where the display matrix says."""
+    image = np.zeros((48, 64, 3), np.uint8)
+    image[:16, :16] = 255
+    path = tmp_path / f"rot{rotation}.mp4"
+    write_video(path, [image] * 3, fps=10, rotation=rotation)
+    source, frames = decode_all(path, [FrameFormat("gray", None)])
+    grey = frames[0].images[0]
+    assert source.stats.rotation == rotation
+    expected = np.rot90(image[..., 0], k=rotation // 90)
+    assert grey.shape == expected.shape
+    assert source.display_size == (expected.shape[1], expected.shape[0])
+    bright = np.argwhere(grey > 128).mean(axis=0)
+    assert np.allclose(bright, np.argwhere(expected > 128).mean(axis=0), atol=2)
+
+
+def test_odd_sized_frames(tmp_path):
+    path = tmp_path / "odd.mp4"
+    write_video(path, scene_frames(5, 97, 55, seed=9), fps=24, codec="mpeg4")
+    source, frames = decode_all(path, [FrameFormat("gray", 50)])
+    assert len(frames) == 5
+    assert frames[0].images[0].shape[1] == 50
+
+
+def test_very_large_single_frame_is_scaled_by_the_decoder(tmp_path):
+    """A single 7680x4320 frame: converted straight to the small working size."""
+    path = tmp_path / "8k.mp4"
+    frame = np.zeros((4320, 7680, 3), np.uint8)
+    frame[::8] = 255
+    write_video(path, [frame], fps=1, crf=30)
+    source, frames = decode_all(path, [FrameFormat("gray", 640)])
+    assert len(frames) == 1 and frames[0].images[0].shape == (360, 640)
+    assert source.info.width == 7680
+
+
+def test_frames_can_be_iterated_only_once(carphone):
+    with open_video(carphone) as source:
+        list(source.frames([GREY]))
+        with pytest.raises(RuntimeError):
+            list(source.frames([GREY]))
+
+
+def test_stopping_early_stops_the_decoder(bikes):
+    with open_video(bikes) as source:
+        for frame in source.frames([GREY]):
+            if frame.index == 5:
+                break
+    assert source.stats.decoded < 5 + 2 * 8 + 2  # the queue's worth, not the whole video
+
+
+def test_closing_mid_stream_stops_the_decode_thread_first(bikes):
+    """The consumer fails while the generator is suspended: closing must not pull the container from
+    under the decoding thread (that crashes the process)."""
+    source = open_video(bikes)
+    frames = source.frames([GREY])
+    next(frames)
+    source.close()
+    assert source._worker is None
+    del frames
+
+
+# -- bad input --------------------------------------------------------------
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(VideoNotFoundError, match="no such file"):
+        open_video(tmp_path / "nope.mp4")
+
+
+def test_directory_named_like_a_video(tmp_path):
+    (tmp_path / "x.mp4").mkdir()
+    with pytest.raises(VideoIsDirectoryError, match="is a directory"):
+        open_video(tmp_path / "x.mp4")
+
+
+def test_empty_file(tmp_path):
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    with pytest.raises(EmptyVideoError, match="empty file"):
+        open_video(tmp_path / "empty.mp4")
+
+
+def test_text_file_is_not_a_video(tmp_path):
+    path = tmp_path / "notes.mp4"
+    path.write_text("these are not the frames you are looking for\n" * 50)
+    with pytest.raises(NotAVideoError, match="cannot be read as a video"):
+        open_video(path)
+
+
+def test_audio_only_file(tmp_path):
+    path = write_audio_only(tmp_path / "sound.m4a")
+    with pytest.raises(NotAVideoError, match="no video stream"):
+        open_video(path)
+
+
+def test_header_only_video_has_no_frames(tmp_path):
+    """An mp4 with its index up front, cut right after the media header: it opens, but no frame decodes."""
+    whole = tmp_path / "fast.mp4"
+    write_video(whole, scene_frames(10, 64, 48), fps=10, faststart=True)
+    head = whole.read_bytes()
+    path = tmp_path / "head.mp4"
+    path.write_bytes(head[: head.find(b"mdat") + 4])
+    with pytest.raises(EmptyVideoError, match="no decodable video frames"):
+        with open_video(path) as source:
+            list(source.frames([GREY]))
+
+
+def test_truncated_video_gives_the_frames_it_has_and_a_warning(tmp_path):
+    """Cut the last 40 % of the bytes of an index-first mp4: the frames before the cut still decode."""
+    whole = tmp_path / "whole.mp4"
+    write_video(whole, scene_frames(60, 128, 96, pan=1.0), fps=30, faststart=True)
+    path = tmp_path / "cut.mp4"
+    path.write_bytes(whole.read_bytes()[: int(whole.stat().st_size * 0.6)])
+    with open_video(path) as source:
+        frames = list(source.frames([GREY]))
+    assert 10 < len(frames) < 60
+    assert any("truncated" in w for w in source.stats.warnings)

@@ -143,3 +143,31 @@ def test_ray_engine(folder, tmp_path):
         a = json.loads((tmp_path / "out" / row["result_file"]).read_text())
         b = json.loads((tmp_path / "local" / row["result_file"]).read_text())
         assert a.get("scores") == b.get("scores")
+
+
+def test_html_report_links_every_video_and_its_plot(folder, tmp_path):
+    from html.parser import HTMLParser
+
+    out = tmp_path / "out"
+    run_batch(folder, out, plot=True)
+
+    class Collect(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.rows, self.links, self.images = 0, [], []
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "tr":
+                self.rows += 1
+            elif tag == "a":
+                self.links.append(attrs["href"])
+            elif tag == "img":
+                self.images.append(attrs["src"])
+
+    page = Collect()
+    page.feed((out / "report.html").read_text(encoding="utf-8"))
+    assert page.rows == 1 + 4  # header + one row per video
+    assert len(page.images) == 3  # the three good videos have plots
+    for target in page.links + page.images:
+        assert (out / target).exists(), target

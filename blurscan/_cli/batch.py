@@ -60,9 +60,10 @@ def batch(
 ) -> None:
     """Scan every video of SOURCE into OUTDIR.
 
-    Writes <video>.json and <video>.frames.csv per video, plus summary.csv,
-    results.json (all results, without per-frame scores), statistics.md and
-    manifest.jsonl (the journal --resume reads). A bad video gets an error
+    Writes <video>.json and <video>.frames.csv per video (and <video>.png with
+    --plot), plus summary.csv, results.json (all results, without per-frame
+    scores), statistics.md, report.html and manifest.jsonl (the journal
+    --resume reads). A bad video gets an error
     entry and the others finish; the exit code is 1 if any video failed.
     """
     from blurscan.batch import run_batch
@@ -84,7 +85,7 @@ def batch(
             f"{summary.total} video(s): {summary.blurry} with blur, {scanned_ok - summary.blurry} without, "
             f"{summary.errors} error(s)"
             + (f"; {summary.skipped} already done" if summary.skipped else "")
-            + f". Results in {summary.out_dir}/ (summary.csv, results.json, statistics.md)",
+            + f". Results in {summary.out_dir}/ (report.html, summary.csv, results.json, statistics.md)",
             soft_wrap=True,
         )
     raise typer.Exit(1 if summary.errors else 0)

@@ -19,6 +19,7 @@ from blurscan.batch.executor import BatchExecutor, BatchProgress, Job
 from blurscan.batch.manifest import Manifest
 from blurscan.errors import UsageError
 from blurscan.report.files import JSON_SUFFIX, write_outputs
+from blurscan.report.html import write_report_html
 from blurscan.report.summary import summary_row, write_combined_json, write_statistics, write_summary_csv
 from blurscan.settings import Settings
 
@@ -30,6 +31,7 @@ VIDEO_EXTENSIONS = frozenset(
 SUMMARY_CSV = "summary.csv"
 COMBINED_JSON = "results.json"
 STATISTICS_MD = "statistics.md"
+REPORT_HTML = "report.html"
 
 
 def discover_videos(source: str | os.PathLike) -> tuple[list[Path], Path]:
@@ -150,6 +152,7 @@ def run_batch(
         write_summary_csv(out_dir / SUMMARY_CSV, rows)
         write_combined_json(out_dir / COMBINED_JSON, out_dir, rows, journal_settings)
         write_statistics(out_dir / STATISTICS_MD, rows, journal_settings)
+        write_report_html(out_dir / REPORT_HTML, rows, journal_settings)
         if progress:
             progress.finish()
     return BatchSummary(

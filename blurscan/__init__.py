@@ -13,6 +13,7 @@ Library use::
 The library logs to the ``blurscan`` logger and installs no handlers.
 """
 
+from blurscan.batch import run_batch
 from blurscan.detect import DETECTORS, Detection, Detector, ScoreSeries, Segment, create_detector
 from blurscan.engine import Scanner, scan
 from blurscan.errors import BlurscanError
@@ -41,5 +42,6 @@ __all__ = [
     "create_detector",
     "create_scorer",
     "open_video",
+    "run_batch",
     "scan",
 ]

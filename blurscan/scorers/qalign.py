@@ -1,0 +1,637 @@
+"""The Q-Align scorer: the one-align visual-quality model on a GPU, batched by memory.
+
+Q-Align (``q-future/one-align``, an mPLUG-Owl2 model) rates a window of W
+frames by reading the video prompt of DESIGN.md and comparing its next-token
+logits for five level words. The published code sends every window's frames
+through the vision encoder, so each frame is encoded W times, and computes
+logits for every position. Here each frame goes through the model's own
+``encode_images`` once (:meth:`QAlignScorer.encode_frames`); a window is then
+scored by handing those cached tokens to the model's own
+``prepare_inputs_labels_for_multimodal`` in place of the encoder output, so
+the language model sees exactly the input the original builds, and only the
+last position's five level logits are computed.
+
+Batch sizes come from free GPU memory and a per-frame and per-window cost
+measured once at load; the activations stay within a fixed workspace on top
+of the weights, so peak memory does not depend on the video's length.
+
+torch and transformers are imported only when the scorer is built.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from blurscan.errors import DeviceError, MissingDependencyError, ModelError, ModelNotFoundError, OutOfMemoryError, UsageError
+from blurscan.scorers import SCORERS
+from blurscan.scorers.base import Scorer
+from blurscan.video import FrameFormat
+
+logger = logging.getLogger("blurscan")
+
+DEFAULT_MODEL = "q-future/one-align"
+IMAGE_TOKEN = "<|image|>"
+#: the id mPLUG-Owl2's code replaces by a sample's image tokens
+IMAGE_TOKEN_INDEX = -200
+PROMPT = "USER: How would you rate the quality of this video?\n<|image|>\nASSISTANT: The quality of the video is"
+LEVELS = ("excellent", "good", "fair", "poor", "bad")
+LEVEL_WEIGHTS = (1.0, 0.75, 0.5, 0.25, 0.0)
+
+DTYPES = {"fp16": "float16", "bf16": "bfloat16", "fp32": "float32"}
+VISION_ATTENTION = ("eager", "sdpa")
+
+#: GPU memory for activations on top of the weights (keeps the peak within weights + 3 GiB)
+WORKSPACE_GIB = 2.5
+#: memory left free for the CUDA context and other users of the card
+SAFETY_MIB = 512
+#: larger batches no longer speed up a 7 B model
+MAX_AUTO_BATCH = 64
+#: batch size on the CPU, where memory is plentiful and speed does not grow with the batch
+CPU_BATCH = 4
+#: window size the per-window cost is measured with (the default window)
+PROBE_WINDOW = 3
+
+#: the transformers release Q-Align pins, and the releases its remote code was seen to run on
+TRANSFORMERS_PIN = "4.36.1"
+TRANSFORMERS_THAT_WORK = "4.36.x and 4.37.x"
+#: what Q-Align's remote code raises on transformers releases it was not written for
+REMOTE_CODE_BREAKAGES = (
+    "layer_idx",  # before 4.36
+    "_prepare_4d_causal_attention_mask",  # 4.36+ when its SDPA path is taken
+    "_use_flash_attention_2",  # 4.38 to 4.40
+    "mlp_bias",  # 4.41 to 4.48
+    "name 'Cache' is not defined",  # 4.49 and later
+    "find_pruneable_heads_and_indices",  # 5.x
+    "modeling_attn_mask_utils",  # 5.x
+)
+
+
+def _import_torch():
+    try:
+        import torch
+        import transformers  # noqa: F401
+    except ImportError as ex:
+        raise MissingDependencyError("the qalign scorer", "qalign", "torch and transformers") from ex
+    return torch
+
+
+@SCORERS.register
+class QAlignScorer(Scorer):
+    """Scores windows with Q-Align; each frame's vision tokens are computed once and shared.
+
+    Args:
+        model: a local model folder or a Hugging Face id (default ``q-future/one-align``;
+            set ``HF_HUB_OFFLINE=1`` to use the cache without the network).
+        device: ``auto`` (the first GPU, else the CPU with a warning), ``cpu``, ``cuda`` or ``cuda:N``.
+        dtype: ``fp16`` (as published), ``bf16`` or ``fp32``.
+        vision_attention: ``eager`` (the model's own attention) or ``sdpa``
+            (PyTorch's fused scaled-dot-product attention in the vision tower: same
+            scores within fp16 rounding, about 4x faster and a fraction of the memory).
+    """
+
+    name = "qalign"
+    description = "Q-Align (one-align) quality model on a GPU; needs the [qalign] extra and the weights"
+    absolute_scale = True
+
+    def __init__(
+        self, model: str | None = None, device: str = "auto", dtype: str = "fp16", vision_attention: str = "eager"
+    ):
+        if dtype not in DTYPES:
+            raise UsageError(f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
+        if vision_attention not in VISION_ATTENTION:
+            raise UsageError(f"vision attention must be one of {', '.join(VISION_ATTENTION)}, not {vision_attention!r}")
+        torch = _import_torch()
+        target = _resolve_device(torch, device)
+        name = model or DEFAULT_MODEL
+        loaded = _load(name, target, getattr(torch, DTYPES[dtype]))
+        self._setup(*loaded, name=name, vision_attention=vision_attention)
+
+    @classmethod
+    def from_components(
+        cls, model, tokenizer, image_processor, *, vision_attention: str = "eager", name: str = "(in memory)"
+    ) -> QAlignScorer:
+        """A scorer around an already built model, tokenizer and image processor (used by the benchmark)."""
+        if vision_attention not in VISION_ATTENTION:
+            raise UsageError(f"vision attention must be one of {', '.join(VISION_ATTENTION)}, not {vision_attention!r}")
+        _import_torch()
+        scorer = cls.__new__(cls)
+        scorer._setup(model, tokenizer, image_processor, name=name, vision_attention=vision_attention)
+        return scorer
+
+    # -- set-up ----------------------------------------------------------
+
+    def _setup(self, model, tokenizer, image_processor, *, name: str, vision_attention: str) -> None:
+        import torch
+
+        self._torch = torch
+        self.model_name = name
+        for method in ("encode_images", "prepare_inputs_labels_for_multimodal", "get_model"):
+            if not callable(getattr(model, method, None)):
+                raise ModelError(
+                    f"{name} has no {method}(); it is not a Q-Align / mPLUG-Owl2 model. "
+                    f"Use --model with {DEFAULT_MODEL} or a copy of it."
+                )
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.device = model.device
+        self.dtype = model.dtype
+        self.vision_attention = set_vision_attention(model, vision_attention)
+
+        input_ids = prompt_input_ids(tokenizer, PROMPT)
+        self._input_ids = torch.tensor([input_ids], dtype=torch.long, device=self.device)
+        self.level_ids = level_token_ids(tokenizer, LEVELS)
+        head = model.get_output_embeddings()
+        self._level_rows = head.weight[self.level_ids].detach().clone()
+        self._level_weights = torch.tensor(LEVEL_WEIGHTS, dtype=torch.float32, device=self.device)
+
+        self.image_size = _processor_size(image_processor)
+        self._fill = tuple(int(x * 255) for x in image_processor.image_mean)
+        self._rescale = float(getattr(image_processor, "rescale_factor", 1 / 255))
+        self._mean = torch.tensor(image_processor.image_mean, dtype=torch.float32, device=self.device).view(1, 3, 1, 1)
+        self._std = torch.tensor(image_processor.image_std, dtype=torch.float32, device=self.device).view(1, 3, 1, 1)
+
+        self._frames_per_forward = MAX_AUTO_BATCH
+        self._auto_batch = CPU_BATCH
+        self.costs: dict[str, float] = {}
+        with _remote_code_errors(name):
+            self._measure_costs()
+
+    def _measure_costs(self) -> None:
+        """Run one frame and one window (catches remote-code breakage now); on a GPU, size the batches.
+
+        The peak memory of a forward grows linearly with its batch, so two small
+        probes give the fixed and the per-item cost of encoding and of scoring.
+        """
+        torch = self._torch
+        blank = np.zeros((self.image_size, self.image_size, 3), np.uint8)
+        if self.device.type != "cuda":
+            feature = self.encode_frames([blank])[0]
+            self.score_windows([(feature,)])
+            return
+
+        def peak_of(run) -> float:
+            torch.cuda.synchronize(self.device)
+            start = torch.cuda.memory_allocated(self.device)
+            torch.cuda.reset_peak_memory_stats(self.device)
+            result = run()
+            torch.cuda.synchronize(self.device)
+            peak = torch.cuda.max_memory_allocated(self.device) - start
+            del result
+            return float(peak)
+
+        small, large = 1, 3
+        encode = {n: peak_of(lambda n=n: self._encode([blank] * n)) for n in (small, large)}
+        feature = self._encode([blank])[0]
+        window = (feature,) * PROBE_WINDOW
+        score = {n: peak_of(lambda n=n: self.score_windows([window] * n)) for n in (small, large)}
+        per_frame = max(1.0, (encode[large] - encode[small]) / (large - small))
+        per_window = max(1.0, (score[large] - score[small]) / (large - small))
+        gc.collect()
+        torch.cuda.empty_cache()
+        free, total = torch.cuda.mem_get_info(self.device)
+        workspace = min(WORKSPACE_GIB * 2**30, max(0.0, (free - SAFETY_MIB * 2**20) * 0.9))
+        fixed_frame = max(0.0, encode[small] - per_frame)
+        fixed_window = max(0.0, score[small] - per_window)
+        self._frames_per_forward = _clamp((workspace - fixed_frame) // per_frame)
+        self._auto_batch = _clamp((workspace - fixed_window) // per_window)
+        self.costs = {
+            "per_frame_mb": per_frame / 2**20,
+            "per_window_mb": per_window / 2**20,
+            "workspace_mb": workspace / 2**20,
+            "free_mb": free / 2**20,
+            "frames_per_forward": self._frames_per_forward,
+            "auto_batch": self._auto_batch,
+        }
+        logger.info(
+            "qalign: %.0f MiB per frame, %.0f MiB per window; batches of %d windows, %d frames per encoder pass",
+            per_frame / 2**20, per_window / 2**20, self._auto_batch, self._frames_per_forward,
+        )
+
+    # -- Scorer interface ------------------------------------------------
+
+    @property
+    def frame_format(self) -> FrameFormat:
+        return FrameFormat("rgb24", self.image_size, fit="longest", upscale=True, interpolation="bicubic")
+
+    def encode_frames(self, images: Sequence[np.ndarray]) -> list[Any]:
+        """Each frame's language-model tokens (kept on the device), through the model's ``encode_images``."""
+        return self._encode(images)
+
+    def score_windows(self, windows: Sequence[Sequence[Any]]) -> list[float]:
+        torch = self._torch
+        model = self._live_model()
+        with torch.inference_mode():
+            samples = [torch.stack(tuple(window)) for window in windows]
+            input_ids = self._input_ids.expand(len(samples), -1)
+            with _cached_image_tokens(model):
+                _, modality, attention_mask, _, embeds, _ = model.prepare_inputs_labels_for_multimodal(
+                    input_ids, None, None, None, samples
+                )
+            output = model.get_model()(
+                input_ids=None,
+                modality_indicators=modality,
+                attention_mask=attention_mask,
+                inputs_embeds=embeds,
+                use_cache=False,
+                return_dict=True,
+            )
+            hidden = output.last_hidden_state if hasattr(output, "last_hidden_state") else output[0]
+            if attention_mask is None:
+                last = hidden[:, -1]
+            else:
+                ends = attention_mask.long().sum(dim=1) - 1
+                last = hidden[torch.arange(len(hidden), device=hidden.device), ends]
+            logits = last @ self._level_rows.T
+            probabilities = torch.softmax(logits.float(), dim=-1)
+            return (probabilities @ self._level_weights).tolist()
+
+    def batch_size(self) -> int:
+        return self._auto_batch
+
+    def is_out_of_memory(self, error: BaseException) -> bool:
+        torch = self._torch
+        if isinstance(error, (torch.cuda.OutOfMemoryError, MemoryError)):
+            return True
+        return isinstance(error, RuntimeError) and "out of memory" in str(error).lower()
+
+    def on_out_of_memory(self) -> None:
+        gc.collect()
+        if self.device.type == "cuda":
+            self._torch.cuda.empty_cache()
+
+    def memory_status(self) -> dict[str, float]:
+        if self.device.type != "cuda":
+            return {}
+        cuda = self._torch.cuda
+        return {
+            "gpu_allocated_mb": cuda.memory_allocated(self.device) / 2**20,
+            "gpu_reserved_mb": cuda.memory_reserved(self.device) / 2**20,
+            "gpu_total_mb": cuda.get_device_properties(self.device).total_memory / 2**20,
+        }
+
+    def peak_memory(self) -> dict[str, float]:
+        if self.device.type != "cuda":
+            return {}
+        cuda = self._torch.cuda
+        return {
+            "peak_gpu_allocated_mb": cuda.max_memory_allocated(self.device) / 2**20,
+            "peak_gpu_reserved_mb": cuda.max_memory_reserved(self.device) / 2**20,
+        }
+
+    def reset_peak_memory(self) -> None:
+        if self.device.type == "cuda":
+            self._torch.cuda.reset_peak_memory_stats(self.device)
+
+    def settings(self) -> dict[str, Any]:
+        dtype = {v: k for k, v in DTYPES.items()}.get(str(self.dtype).removeprefix("torch."), str(self.dtype))
+        return {
+            "model": self.model_name,
+            "device": str(self.device),
+            "dtype": dtype,
+            "vision_attention": self.vision_attention,
+        }
+
+    def close(self) -> None:
+        model = getattr(self, "model", None)
+        if model is None:
+            return
+        self.model = None
+        self._level_rows = None
+        del model
+        gc.collect()
+        if self.device.type == "cuda":
+            self._torch.cuda.empty_cache()
+
+    # -- helpers ---------------------------------------------------------
+
+    def _live_model(self):
+        if self.model is None:
+            raise RuntimeError("this qalign scorer was closed; build a new one")
+        return self.model
+
+    def pixel_values(self, images: Sequence[np.ndarray]):
+        """The model's input for ``images``: padded square, rescaled and normalised as its processor does."""
+        torch = self._torch
+        squares = np.stack([self._square(image) for image in images])
+        with torch.inference_mode():
+            pixels = torch.from_numpy(squares).to(self.device).permute(0, 3, 1, 2).float() * self._rescale
+            return ((pixels - self._mean) / self._std).to(self.dtype)
+
+    def _encode(self, images: Sequence[np.ndarray]) -> list[Any]:
+        model = self._live_model()
+        features: list[Any] = []
+        with self._torch.inference_mode():
+            for start in range(0, len(images), self._frames_per_forward):
+                pixels = self.pixel_values(images[start : start + self._frames_per_forward])
+                features.extend(model.encode_images(pixels).unbind(0))
+        return features
+
+    def _square(self, image: np.ndarray) -> np.ndarray:
+        """Pad to a square with the processor's mean colour (as Q-Align's ``expand2square``), at the model's size."""
+        if image.ndim != 3 or image.shape[2] != 3:
+            raise ValueError(f"the qalign scorer needs RGB frames (height, width, 3), got shape {image.shape}")
+        height, width = image.shape[:2]
+        side = max(height, width)
+        if height != width:
+            square = np.empty((side, side, 3), np.uint8)
+            square[:] = self._fill
+            top, left = (side - height) // 2, (side - width) // 2
+            square[top : top + height, left : left + width] = image
+            image = square
+        if side != self.image_size:
+            import cv2
+
+            image = cv2.resize(image, (self.image_size, self.image_size), interpolation=cv2.INTER_CUBIC)
+        return image
+
+
+# -- prompt and levels -------------------------------------------------------
+
+
+def prompt_input_ids(tokenizer, prompt: str = PROMPT) -> list[int]:
+    """Token ids of ``prompt`` with ``IMAGE_TOKEN_INDEX`` where ``<|image|>`` is, as mPLUG-Owl2 builds them.
+
+    Each text piece is tokenised on its own; the first piece keeps its BOS and
+    the later pieces lose theirs.
+    """
+    pieces = [tokenizer(piece).input_ids if piece else [] for piece in prompt.split(IMAGE_TOKEN)]
+    bos = tokenizer.bos_token_id
+    strip = 1 if pieces and pieces[0] and pieces[0][0] == bos else 0
+    ids = [bos] if strip else []
+    for index, piece in enumerate(pieces):
+        if index:
+            ids.append(IMAGE_TOKEN_INDEX)
+        ids.extend(piece[strip:])
+    return ids
+
+
+def level_token_ids(tokenizer, levels: Sequence[str] = LEVELS) -> list[int]:
+    """The id of each level word: the first token after BOS, as Q-Align reads it."""
+    ids = []
+    for word in levels:
+        tokens = tokenizer(word).input_ids
+        if len(tokens) < 2 or tokens[0] != tokenizer.bos_token_id:
+            raise ModelError(
+                f"the tokenizer does not start {word!r} with BOS ({tokens}); Q-Align's level tokens cannot be read. "
+                "Use the tokenizer that ships with the model."
+            )
+        ids.append(tokens[1])
+    if len(set(ids)) != len(ids):
+        raise ModelError(f"the level words {list(levels)} share token ids {ids}; use the tokenizer that ships with the model.")
+    return ids
+
+
+# -- vision attention --------------------------------------------------------
+
+
+def _vision_attention_modules(model) -> list:
+    """The vision tower's self-attention modules (fused ``query_key_value``, then ``dense``)."""
+    tower = getattr(model.get_model(), "vision_model", None)
+    if tower is None:
+        return []
+    return [
+        module
+        for module in tower.modules()
+        if hasattr(module, "query_key_value") and hasattr(module, "dense") and hasattr(module, "num_heads")
+    ]
+
+
+def set_vision_attention(model, mode: str) -> str:
+    """Run the vision tower's attention eagerly (as written) or through ``scaled_dot_product_attention``.
+
+    Eager attention materialises a 1025 x 1025 map per head and image (about
+    150 MB per 448 px frame in fp16); the fused kernel does not. Only the
+    attention product changes: the projections and their weights are the model's.
+    """
+    modules = _vision_attention_modules(model)
+    if mode == "sdpa" and not modules:
+        raise ModelError(
+            "vision_attention='sdpa' does not recognise this model's vision attention; use vision_attention='eager'."
+        )
+    for module in modules:
+        module.__dict__.pop("forward", None)  # back to the class's own (eager) forward
+        if mode == "sdpa":
+            module.forward = _sdpa_forward.__get__(module)
+    return mode
+
+
+def _sdpa_forward(self, hidden_states, head_mask=None, output_attentions=False):
+    """mPLUG-Owl2's vision self-attention, with the attention product fused."""
+    if head_mask is not None or output_attentions:
+        return type(self).forward(self, hidden_states, head_mask=head_mask, output_attentions=output_attentions)
+    import torch.nn.functional as F
+
+    batch, tokens, width = hidden_states.shape
+    qkv = self.query_key_value(hidden_states)
+    qkv = qkv.reshape(batch, tokens, self.num_heads, 3, width // self.num_heads).permute(3, 0, 2, 1, 4)
+    context = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], scale=getattr(self, "scale", None))
+    context = context.transpose(1, 2).reshape(batch, tokens, width)
+    return self.dense(context), None
+
+
+@contextlib.contextmanager
+def _cached_image_tokens(model):
+    """Let the model's ``prepare_inputs_labels_for_multimodal`` take already encoded frames.
+
+    It passes the concatenated per-sample frames through ``encode_images``;
+    for the duration, that step returns its input, which here are the frames'
+    cached tokens, so the rest of the model's own assembly runs unchanged.
+    """
+    own = model.__dict__.get("encode_images")
+    model.encode_images = _identity
+    try:
+        yield
+    finally:
+        if own is None:
+            del model.encode_images
+        else:
+            model.encode_images = own
+
+
+def _identity(tokens):
+    return tokens
+
+
+# -- loading -----------------------------------------------------------------
+
+
+def _clamp(value: float) -> int:
+    return int(max(1, min(MAX_AUTO_BATCH, value)))
+
+
+def _processor_size(processor) -> int:
+    """The square side the processor produces (its crop, else its resize target)."""
+
+    def field(values, key):
+        if values is None:
+            return None
+        return values.get(key) if isinstance(values, dict) else getattr(values, key, None)
+
+    if getattr(processor, "do_center_crop", True):
+        side = field(getattr(processor, "crop_size", None), "height")
+        if side:
+            return int(side)
+    side = field(getattr(processor, "size", None), "shortest_edge") or field(getattr(processor, "size", None), "height")
+    if not side:
+        raise ModelError("the model's image processor gives no image size; use the preprocessor_config.json that ships with it.")
+    return int(side)
+
+
+def _resolve_device(torch, device: str):
+    text = str(device).strip().lower()
+    slow = "the qalign scorer on the CPU is very slow (minutes per second of video)"
+    if text == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda:0")
+        logger.warning("no CUDA GPU found: %s. Use --device cuda:0 on a machine with an NVIDIA GPU.", slow)
+        return torch.device("cpu")
+    if text == "cpu":
+        logger.warning("%s; a CUDA GPU is strongly recommended.", slow)
+        return torch.device("cpu")
+    match = re.fullmatch(r"cuda(?::(\d+))?", text)
+    if not match:
+        raise UsageError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', not {device!r}")
+    index = int(match.group(1) or 0)
+    if not torch.cuda.is_available():
+        build = "torch is a CPU-only build" if torch.version.cuda is None else f"torch {torch.__version__} sees no GPU"
+        raise DeviceError(
+            f"--device {device} asks for a CUDA GPU, but none is available ({build}). "
+            "Run on a machine with an NVIDIA GPU and a CUDA build of torch, or pass --device cpu (very slow)."
+        )
+    count = torch.cuda.device_count()
+    if index >= count:
+        raise DeviceError(f"--device {device} does not exist: this machine has {count} CUDA GPU(s), cuda:0 to cuda:{count - 1}.")
+    return torch.device(f"cuda:{index}")
+
+
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?")
+
+
+def _locate(name: str) -> str:
+    """A local model folder, checked; or a Hugging Face id, passed on."""
+    path = Path(name).expanduser()
+    fetch = f"fetch the weights once with: hf download {DEFAULT_MODEL} --local-dir {name}"
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise ModelNotFoundError(
+                f"{name} has no config.json, so it is not a model folder. Point --model at the folder with "
+                f"Q-Align's files (config.json, weights, tokenizer.model), or {fetch}"
+            )
+        return str(path)
+    if path.exists():
+        raise ModelNotFoundError(f"{name} is a file; --model wants a model folder or a Hugging Face id such as {DEFAULT_MODEL}.")
+    if not _HUB_ID.fullmatch(name) or name.startswith((".", "~")):
+        raise ModelNotFoundError(f"model folder {name} does not exist. Check the path, or {fetch}")
+    return name
+
+
+def _dtype_argument(torch_dtype) -> dict:
+    import transformers
+    from packaging.version import Version
+
+    key = "dtype" if Version(transformers.__version__) >= Version("4.56") else "torch_dtype"
+    return {key: torch_dtype}
+
+
+def _load(name: str, device, torch_dtype):
+    """Model, tokenizer and image processor of ``name``, with the model on ``device``."""
+    source = _locate(name)
+    from transformers import AutoModelForCausalLM, AutoTokenizer, CLIPImageProcessor
+
+    placement = {}
+    try:
+        import accelerate  # noqa: F401
+
+        placement = {"device_map": {"": str(device)}}
+    except ImportError:
+        pass
+    with _remote_code_errors(name), _hub_errors(name):
+        try:
+            model = AutoModelForCausalLM.from_pretrained(
+                source,
+                trust_remote_code=True,
+                # Q-Align's language model only runs with eager attention: its SDPA path calls a
+                # function its code never imports
+                attn_implementation="eager",
+                **_dtype_argument(torch_dtype),
+                **placement,
+            )
+            if not placement:
+                model.to(device)
+        except Exception as ex:
+            if device.type == "cuda" and _is_cuda_oom(ex):
+                raise _weights_do_not_fit(device) from ex
+            raise
+        tokenizer = AutoTokenizer.from_pretrained(source, use_fast=False, trust_remote_code=True)
+        processor = CLIPImageProcessor.from_pretrained(source)
+    return model, tokenizer, processor
+
+
+def _is_cuda_oom(error: BaseException) -> bool:
+    return "out of memory" in str(error).lower()
+
+
+def _weights_do_not_fit(device) -> OutOfMemoryError:
+    import torch
+
+    free, total = torch.cuda.mem_get_info(device)
+    return OutOfMemoryError(
+        f"the Q-Align model does not fit on {device} ({free / 2**30:.1f} of {total / 2**30:.1f} GiB free; "
+        "its weights need about 16.5 GiB in fp16). Free the GPU, or use one with at least 24 GB."
+    )
+
+
+@contextlib.contextmanager
+def _hub_errors(name: str):
+    try:
+        yield
+    except OSError as ex:
+        if isinstance(ex, ModelError):
+            raise
+        reason = _first_line(ex)
+        raise ModelNotFoundError(
+            f"cannot load {name}: it is not a local folder and the Hugging Face cache has no usable copy ({reason}). "
+            f"Fetch the weights once (about 16 GB) with: hf download {DEFAULT_MODEL}; then runs work offline with "
+            "HF_HUB_OFFLINE=1. Or pass --model with a folder that holds them."
+        ) from ex
+
+
+@contextlib.contextmanager
+def _remote_code_errors(name: str):
+    """Turn the known failures of Q-Align's own code on unsupported transformers releases into one line."""
+    try:
+        yield
+    except (ImportError, AttributeError, NameError, TypeError) as ex:
+        import transformers
+
+        text = str(ex)
+        missing = re.search(r"requires the following packages that were not found in your environment: ([^.]+)\.", text)
+        if missing:
+            packages = missing.group(1).replace(",", " ").split()
+            raise ModelError(
+                f"{name}'s own code needs packages that are not installed: {', '.join(packages)}. "
+                f"Install them with: pip install {' '.join(packages)}"
+            ) from ex
+        if not any(signature in text for signature in REMOTE_CODE_BREAKAGES):
+            raise
+        raise ModelError(
+            f"{name}'s own code does not run on transformers {transformers.__version__} ({_first_line(ex)}). "
+            f"Install the release it was written for: pip install 'transformers=={TRANSFORMERS_PIN}' "
+            f"({TRANSFORMERS_THAT_WORK} work)."
+        ) from ex
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+__all__ = ["QAlignScorer", "level_token_ids", "prompt_input_ids", "set_vision_attention"]

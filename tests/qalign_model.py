@@ -1,0 +1,51 @@
+"""Tiny Q-Align models on disk for the qalign tests: the working stand-in, and copies that fail the way
+Q-Align's remote code fails on transformers releases it was not written for."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from blurscan.scorers.qalign_standin import write_standin
+
+#: where a broken copy fails, and with what, as Q-Align's own code does on other transformers releases
+BREAKAGES = {
+    # transformers 4.41+: LlamaMLP reads config.mlp_bias, which Q-Align's config lacks
+    "mlp_bias": ("init", "AttributeError(\"'MPLUGOwl2Config' object has no attribute 'mlp_bias'\")"),
+    # transformers < 4.36: LlamaModel builds decoder layers without the index Q-Align's layers need
+    "layer_idx": ("init", "TypeError(\"LlamaDecoderLayer.__init__() missing 1 required positional argument: 'layer_idx'\")"),
+    # transformers 4.36+ with SDPA attention: a helper Q-Align's code calls but never imports
+    "sdpa_mask": ("forward", "NameError(\"name '_prepare_4d_causal_attention_mask_for_sdpa' is not defined\")"),
+    # the remote code imports a package that is not installed (Q-Align's imports icecream)
+    "missing_package": ("import", None),
+}
+
+
+def write_tiny_model(folder: str | Path) -> Path:
+    """The tiny stand-in (config with auto_map, modeling code, sentencepiece tokenizer, CLIP processor)."""
+    return write_standin(folder, "tiny")
+
+
+def write_broken_copy(model: Path, folder: str | Path, breakage: str) -> Path:
+    """A copy of ``model`` whose modeling code fails as described by ``BREAKAGES[breakage]``."""
+    where, error = BREAKAGES[breakage]
+    folder = Path(folder)
+    shutil.copytree(model, folder)
+    code = folder / "modeling_mplug_owl2.py"
+    text = code.read_text()
+    if where == "import":
+        text = "import blurscan_test_missing_package  # noqa: F401\n" + text
+    elif where == "init":
+        text += (
+            "\n\ndef _broken_init(self, config):\n"
+            f"    raise {error}\n\n\n"
+            "MPLUGOwl2LlamaForCausalLM.__init__ = _broken_init\n"
+        )
+    else:
+        text += (
+            "\n\ndef _broken_forward(self, *args, **kwargs):\n"
+            f"    raise {error}\n\n\n"
+            "MPLUGOwl2LlamaModel.forward = _broken_forward\n"
+        )
+    code.write_text(text)
+    return folder

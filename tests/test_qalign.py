@@ -1,0 +1,378 @@
+"""The qalign scorer, end to end on a CPU, through the real loading path, with a tiny stand-in model.
+
+The stand-in (``blurscan.scorers.qalign_standin``) has Q-Align's interface: a
+folder with a config whose ``auto_map`` points at modeling code (loaded with
+``trust_remote_code``), ``encode_images`` and ``prepare_inputs_labels_for_multimodal``
+with ``IMAGE_TOKEN_INDEX``, a sentencepiece LLaMA tokenizer with BOS and a CLIP
+image-processor config. Scores are compared with float32 arithmetic, where
+batching changes only the last bits (within 1e-6), while a lost, repeated or
+misplaced frame or window moves a score by about 1e-2.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from blurscan import Scanner, Settings
+from blurscan.errors import DeviceError, MissingDependencyError, ModelError, ModelNotFoundError, UsageError
+from blurscan.memory import BatchSizer, run_batched
+from blurscan.scorers import SCORERS, create_scorer
+from blurscan.synthetic import Blur, make_clip, scene_frames
+from blurscan.windows import sliding_windows
+from tests.qalign_model import write_broken_copy, write_tiny_model
+
+SAME = 1e-6  # float32: batching and reuse change only the last bits
+FP16 = 2e-3  # eager against SDPA vision attention, at half precision's resolution
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    """A tiny Q-Align stand-in on disk: 2 ViT layers on 56 px frames, 5 tokens per frame, a 2-layer LLaMA."""
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    pytest.importorskip("sentencepiece")
+    return write_tiny_model(tmp_path_factory.mktemp("qalign") / "tiny_qalign")
+
+
+@pytest.fixture(scope="module")
+def scorer(tiny_model):
+    from blurscan.scorers.qalign import QAlignScorer
+
+    with QAlignScorer(str(tiny_model), device="cpu", dtype="fp32") as scorer:
+        yield scorer
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    """24 frames, 96x54, panning, Gaussian blur sigma 3 on frames 10-13."""
+    return make_clip(
+        tmp_path_factory.mktemp("qalign_media") / "burst.mp4",
+        frames=24, width=96, height=54, pan=1.0, seed=5, blurs=[Blur(10, 13, "gaussian", 3.0)],
+    )
+
+
+def frames(count: int = 12, width: int = 80, height: int = 45) -> list[np.ndarray]:
+    return list(scene_frames(count, width, height, pan=1.5, seed=7))
+
+
+def count_encoded_images(scorer):
+    """Counts the images that go through the vision tower (a forward hook on it)."""
+    counter = {"images": 0, "calls": 0}
+
+    def hook(module, args, output):
+        counter["images"] += args[0].shape[0]
+        counter["calls"] += 1
+
+    handle = scorer.model.get_model().vision_model.register_forward_hook(hook)
+    return counter, handle
+
+
+def original_scores(scorer, images, window_size=3):
+    """Q-Align's published pattern: every window's frames through ``model(input_ids, images=[...])``,
+    logits at every position, then the last position's five level logits."""
+    import torch
+
+    model = scorer.model
+    n = len(images)
+    windows = [w.indices for w in sliding_windows(range(n), window_size)]
+    with torch.inference_mode():
+        pixels = [scorer.pixel_values([images[i] for i in window]) for window in windows]
+        logits = model(scorer._input_ids.repeat(len(pixels), 1), images=pixels)["logits"][:, -1, scorer.level_ids]
+        weights = torch.tensor([1.0, 0.75, 0.5, 0.25, 0.0])
+        return (torch.softmax(logits.float(), dim=-1) @ weights).numpy()
+
+
+def streamed_scores(scorer, images, batch, window_size=3):
+    """The engine's pattern: frames encoded once in batches, windows of shared features scored in batches."""
+    sizer = BatchSizer(batch)
+    features = run_batched(scorer.encode_frames, images, sizer, scorer.is_out_of_memory)
+    windows = [w.items for w in sliding_windows(features, window_size)]
+    return np.array(run_batched(scorer.score_windows, windows, sizer, scorer.is_out_of_memory))
+
+
+# -- registration and the prompt --------------------------------------------
+
+
+def test_registered_without_importing_torch():
+    """The plug-in registers on import with torch blocked; building it says what to install."""
+    code = (
+        "import sys; sys.modules['torch'] = None; sys.modules['transformers'] = None\n"
+        "from blurscan.scorers import SCORERS, create_scorer\n"
+        "assert 'qalign' in SCORERS and SCORERS.get('qalign').absolute_scale\n"
+        "from blurscan.errors import MissingDependencyError\n"
+        "try:\n    create_scorer('qalign')\nexcept MissingDependencyError as ex:\n    print(ex)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == (
+        "the qalign scorer needs torch and transformers, which is not installed. "
+        "Install it with: pip install 'blurscan[qalign]'"
+    )
+    assert issubclass(MissingDependencyError, ImportError)
+    assert "qalign" in SCORERS
+
+
+def test_prompt_and_level_tokens(scorer):
+    from blurscan.scorers.qalign import IMAGE_TOKEN_INDEX, LEVELS, PROMPT, prompt_input_ids
+
+    tokenizer = scorer.tokenizer
+    ids = scorer._input_ids[0].tolist()
+    assert prompt_input_ids(tokenizer) == ids
+    assert ids.count(IMAGE_TOKEN_INDEX) == 1
+    assert ids[0] == tokenizer.bos_token_id and ids.count(tokenizer.bos_token_id) == 1
+    before, after = PROMPT.split("<|image|>")
+    cut = ids.index(IMAGE_TOKEN_INDEX)
+    assert ids[:cut] == tokenizer(before).input_ids  # with its BOS
+    assert ids[cut + 1 :] == tokenizer(after).input_ids[1:]  # without
+    assert scorer.level_ids == [tokenizer(word).input_ids[1] for word in LEVELS]
+    assert len(set(scorer.level_ids)) == 5
+
+
+# -- scores ------------------------------------------------------------------
+
+
+def test_scores_in_unit_interval_and_respond_to_the_picture(scorer):
+    images = frames(12)
+    scores = streamed_scores(scorer, images, batch=4)
+    assert scores.shape == (12,)
+    assert np.all((scores >= 0) & (scores <= 1))
+    assert scores.std() > 1e-3, "scores do not depend on the frames; the equality tests below could not fail"
+
+
+@pytest.mark.parametrize("window_size", [3, 5])
+def test_frame_reuse_equals_the_original_pattern(scorer, window_size):
+    images = frames(10)
+    reused = streamed_scores(scorer, images, batch=4, window_size=window_size)
+    original = original_scores(scorer, images, window_size)
+    np.testing.assert_allclose(reused, original, rtol=0, atol=SAME)
+
+
+def test_batch_size_does_not_change_scores(scorer, clip):
+    results = {}
+    for batch in (1, 3, 8):
+        result = Scanner(Settings(scorer="qalign", batch_size=batch), scorer=scorer).scan(clip.path)
+        results[batch] = result.scores
+    assert len(results[1]) == clip.frames
+    np.testing.assert_allclose(results[3], results[1], rtol=0, atol=SAME)
+    np.testing.assert_allclose(results[8], results[1], rtol=0, atol=SAME)
+
+
+@pytest.mark.parametrize("window_size", [3, 5])
+def test_each_frame_goes_through_the_vision_tower_once(scorer, clip, window_size):
+    counter, handle = count_encoded_images(scorer)
+    try:
+        result = Scanner(Settings(scorer="qalign", window_size=window_size, batch_size=5), scorer=scorer).scan(clip.path)
+    finally:
+        handle.remove()
+    assert len(result.scores) == clip.frames
+    assert counter["images"] == clip.frames  # not window_size x frames
+    assert counter["calls"] == -(-clip.frames // 5)
+
+
+def test_out_of_memory_halves_the_batch_and_keeps_every_window_in_order(scorer, clip, monkeypatch):
+    import torch
+
+    reference = Scanner(Settings(scorer="qalign", batch_size=1), scorer=scorer).scan(clip.path).scores
+    seen = []
+    real_score = scorer.score_windows
+
+    def score_windows(windows):
+        seen.append(len(windows))
+        if len(windows) > 2:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return real_score(windows)
+
+    monkeypatch.setattr(scorer, "score_windows", score_windows)
+    scanner = Scanner(Settings(scorer="qalign", batch_size=8), scorer=scorer)
+    result = scanner.scan(clip.path)
+    assert seen[:3] == [8, 4, 2]
+    assert scanner.sizer.size <= 2
+    assert any("out of memory" in w for w in result.warnings)
+    np.testing.assert_allclose(result.scores, reference, rtol=0, atol=SAME)
+
+
+def test_out_of_memory_is_recognised(scorer):
+    import torch
+
+    assert scorer.is_out_of_memory(torch.cuda.OutOfMemoryError("CUDA out of memory."))
+    assert scorer.is_out_of_memory(RuntimeError("CUDA out of memory. Tried to allocate 20.00 MiB"))
+    assert not scorer.is_out_of_memory(RuntimeError("shape mismatch"))
+    scorer.on_out_of_memory()  # harmless on the CPU
+
+
+def test_scanner_builds_it_from_settings(tiny_model, clip):
+    settings = Settings(
+        scorer="qalign", scorer_options={"model": str(tiny_model), "device": "cpu", "dtype": "fp32"}
+    )
+    with Scanner(settings) as scanner:
+        result = scanner.scan(clip.path)
+        assert scanner.scorer.batch_size() >= 1
+    assert len(result.scores) == clip.frames
+    assert np.all((result.scores >= 0) & (result.scores <= 1))
+    options = result.to_dict()["settings"]["scorer_options"]
+    assert options == {"model": str(tiny_model), "device": "cpu", "dtype": "fp32", "vision_attention": "eager"}
+    assert result.to_dict()["settings"]["scorer"] == "qalign"
+
+
+def test_sdpa_vision_attention_agrees_with_eager(tiny_model):
+    from blurscan.scorers.qalign import QAlignScorer, set_vision_attention
+
+    images = frames(8)
+    with QAlignScorer(str(tiny_model), device="cpu", dtype="fp32", vision_attention="sdpa") as fused:
+        patched = [m for m in fused.model.get_model().vision_model.modules() if "forward" in m.__dict__]
+        assert len(patched) == 2  # both vision layers
+        sdpa = streamed_scores(fused, images, batch=4)
+        set_vision_attention(fused.model, "eager")
+        assert not [m for m in fused.model.get_model().vision_model.modules() if "forward" in m.__dict__]
+        eager = streamed_scores(fused, images, batch=4)
+    np.testing.assert_allclose(sdpa, eager, rtol=0, atol=FP16)
+
+
+def test_cpu_reports_no_gpu_memory_and_a_small_batch(scorer):
+    from blurscan.scorers.qalign import CPU_BATCH
+
+    assert scorer.memory_status() == {}
+    assert scorer.peak_memory() == {}
+    assert scorer.batch_size() == CPU_BATCH
+    assert scorer.frame_format.pixel_format == "rgb24"
+    assert scorer.frame_format.size == 56  # the processor's crop size
+
+
+def test_frames_are_padded_with_the_mean_colour(scorer):
+    wide = np.full((28, 56, 3), 7, np.uint8)
+    square = scorer._square(wide)
+    assert square.shape == (56, 56, 3)
+    assert tuple(square[0, 0]) == scorer._fill == (122, 116, 104)
+    assert (square[14:42] == 7).all()
+
+
+def test_closed_scorer_says_so(tiny_model):
+    from blurscan.scorers.qalign import QAlignScorer
+
+    scorer = QAlignScorer(str(tiny_model), device="cpu", dtype="fp32")
+    scorer.close()
+    scorer.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        scorer.encode_frames(frames(1))
+
+
+# -- errors ------------------------------------------------------------------
+
+
+def one_line(error: BaseException) -> str:
+    text = str(error)
+    assert "\n" not in text
+    return text
+
+
+def test_missing_model_folder(tmp_path):
+    pytest.importorskip("torch")
+    with pytest.raises(ModelNotFoundError) as info:
+        create_scorer("qalign", model=str(tmp_path / "no" / "such" / "folder"), device="cpu")
+    message = one_line(info.value)
+    assert "does not exist" in message and "hf download q-future/one-align" in message
+
+
+def test_folder_that_is_not_a_model(tmp_path):
+    pytest.importorskip("torch")
+    with pytest.raises(ModelNotFoundError, match="no config.json"):
+        create_scorer("qalign", model=str(tmp_path), device="cpu")
+
+
+def test_hub_id_missing_from_the_offline_cache(monkeypatch):
+    pytest.importorskip("transformers")
+    import huggingface_hub.constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(ModelNotFoundError) as info:
+        create_scorer("qalign", model="blurscan-tests/no-such-model", device="cpu")
+    message = one_line(info.value)
+    assert "HF_HUB_OFFLINE=1" in message and "hf download" in message
+
+
+def test_no_cuda_device(monkeypatch):
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(DeviceError) as info:
+        create_scorer("qalign", device="cuda:0")
+    assert "--device cpu" in one_line(info.value)
+
+
+def test_cuda_index_out_of_range(monkeypatch):
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(DeviceError, match="cuda:0 to cuda:0"):
+        create_scorer("qalign", device="cuda:3")
+
+
+def test_auto_device_without_gpu_warns_that_it_is_slow(tiny_model, monkeypatch, caplog):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with create_scorer("qalign", model=str(tiny_model), device="auto", dtype="fp32") as scorer:
+        assert scorer.settings()["device"] == "cpu"
+    assert any("very slow" in r.getMessage() for r in caplog.records if r.name == "blurscan")
+
+
+@pytest.mark.parametrize("options", [{"device": "tpu"}, {"dtype": "int8"}, {"vision_attention": "flash"}])
+def test_bad_options(options):
+    pytest.importorskip("torch")
+    with pytest.raises(UsageError):
+        create_scorer("qalign", **options)
+
+
+@pytest.mark.parametrize(
+    "breakage, reason",
+    [("mlp_bias", "mlp_bias"), ("layer_idx", "'layer_idx'"), ("sdpa_mask", "_prepare_4d_causal_attention_mask_for_sdpa")],
+)
+def test_known_transformers_breakages_name_a_release_that_works(tiny_model, tmp_path, breakage, reason):
+    from blurscan.scorers.qalign import QAlignScorer
+
+    broken = write_broken_copy(tiny_model, tmp_path / f"broken_{breakage}", breakage)
+    with pytest.raises(ModelError) as info:
+        QAlignScorer(str(broken), device="cpu", dtype="fp32")
+    message = one_line(info.value)
+    assert "does not run on transformers" in message
+    assert reason in message
+    assert "pip install 'transformers==4.36.1'" in message
+
+
+def test_remote_code_needing_a_missing_package(tiny_model, tmp_path):
+    from blurscan.scorers.qalign import QAlignScorer
+
+    broken = write_broken_copy(tiny_model, tmp_path / "broken_import", "missing_package")
+    with pytest.raises(ModelError) as info:
+        QAlignScorer(str(broken), device="cpu", dtype="fp32")
+    assert "pip install blurscan_test_missing_package" in one_line(info.value)
+
+
+# -- on a GPU ----------------------------------------------------------------
+
+
+@pytest.mark.gpu
+def test_gpu_half_precision(tiny_model):
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA GPU")
+    from blurscan.scorers.qalign import QAlignScorer, set_vision_attention
+
+    images = frames(12)
+    with QAlignScorer(str(tiny_model), device="cuda:0", dtype="fp16") as scorer:
+        memory = scorer.memory_status()
+        assert set(memory) == {"gpu_allocated_mb", "gpu_reserved_mb", "gpu_total_mb"}
+        assert 1 <= scorer.batch_size() <= 64
+        scorer.reset_peak_memory()
+        eager = streamed_scores(scorer, images, batch=5)
+        assert set(scorer.peak_memory()) == {"peak_gpu_allocated_mb", "peak_gpu_reserved_mb"}
+        set_vision_attention(scorer.model, "sdpa")
+        sdpa = streamed_scores(scorer, images, batch=5)
+        original = original_scores(scorer, images)
+    assert np.all((eager >= 0) & (eager <= 1))
+    np.testing.assert_allclose(sdpa, eager, rtol=0, atol=FP16)
+    np.testing.assert_allclose(eager, original, rtol=0, atol=FP16)

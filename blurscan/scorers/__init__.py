@@ -15,5 +15,6 @@ def create_scorer(name: str = "sharpness", **options) -> Scorer:
 
 # Built-in scorers register themselves on import.
 from blurscan.scorers import sharpness  # noqa: E402,F401
+from blurscan.scorers import qalign  # noqa: E402,F401
 
 __all__ = ["SCORERS", "Scorer", "create_scorer"]

@@ -102,7 +102,7 @@ def test_registered_without_importing_torch():
     code = (
         "import sys; sys.modules['torch'] = None; sys.modules['transformers'] = None\n"
         "from blurscan.scorers import SCORERS, create_scorer\n"
-        "assert 'qalign' in SCORERS and SCORERS.get('qalign').absolute_scale\n"
+        "assert 'qalign' in SCORERS and SCORERS.get('qalign').absolute_scale and SCORERS.get('qalign').uses_gpu\n"
         "from blurscan.errors import MissingDependencyError\n"
         "try:\n    create_scorer('qalign')\nexcept MissingDependencyError as ex:\n    print(ex)\n"
     )

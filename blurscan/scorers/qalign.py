@@ -100,6 +100,7 @@ class QAlignScorer(Scorer):
     name = "qalign"
     description = "Q-Align (one-align) quality model on a GPU; needs the [qalign] extra and the weights"
     absolute_scale = True
+    uses_gpu = True
 
     def __init__(
         self, model: str | None = None, device: str = "auto", dtype: str = "fp16", vision_attention: str = "eager"

@@ -187,6 +187,33 @@ def run_blurscan(scorer, memory, frames, window_size):
     return scores, seconds, peak, reserved, sizer
 
 
+def components(torch, scorer, frames, window_size, repeats=3):
+    """Where (c)'s time goes: the vision tower alone (images/s) and the language model alone (windows/s)."""
+
+    def timed(run):
+        run()  # warm-up
+        if scorer.device.type == "cuda":
+            torch.cuda.synchronize(scorer.device)
+        started = time.perf_counter()
+        for _ in range(repeats):
+            run()
+        if scorer.device.type == "cuda":
+            torch.cuda.synchronize(scorer.device)
+        return (time.perf_counter() - started) / repeats
+
+    out = {}
+    images = frames[:32]
+    with torch.inference_mode():
+        pixels = scorer.pixel_values(images)
+        out["vision_images_per_s_batch32"] = len(images) / timed(lambda: scorer.model.encode_images(pixels))
+    features = scorer.encode_frames(frames[:66])
+    windows = [w.items for w in sliding_windows(features, window_size)][:64]
+    for batch in (32, 64):
+        out[f"language_model_windows_per_s_batch{batch}"] = batch / timed(lambda: scorer.score_windows(windows[:batch]))
+    log("  components: " + ", ".join(f"{k} {v:.1f}" for k, v in out.items()))
+    return out
+
+
 # -- main ---------------------------------------------------------------------
 
 
@@ -228,6 +255,7 @@ def main(argv=None) -> int:
     parser.add_argument("--budget-s", type=float, default=330.0, help="shorten the long clip to end within this")
     parser.add_argument("--layers", type=int, default=None, help="layers of every stack (quick shape checks only)")
     parser.add_argument("--skip-all-in-one", action="store_true", help="skip (a)")
+    parser.add_argument("--skip-components", action="store_true", help="skip timing the vision tower and LM alone")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args(argv)
     began = time.perf_counter()
@@ -309,6 +337,8 @@ def main(argv=None) -> int:
         log(f"  scores: (c) against (b) on the same {len(b_scores)} windows: max |difference| {difference:.2e}")
         by["c_scores", attention] = np.asarray(c_scores)
         results[f"max_difference_c_vs_b_{attention}"] = difference
+        if not args.skip_components:
+            results[f"components_{attention}"] = components(torch, scorer, frames, args.window)
 
     difference = float(np.max(np.abs(by["c_scores", "sdpa"] - by["c_scores", "eager"])))
     results["max_difference_sdpa_vs_eager"] = difference
@@ -349,8 +379,6 @@ def main(argv=None) -> int:
     results.update(ratio_c_vs_b_eager=eager_ratio, ratio_c_sdpa_vs_b_eager=sdpa_ratio,
                    ratio_c_sdpa_vs_b_sdpa=sdpa_vs_sdpa, c_over_weights_gib=over, c_memory_spread_gib=spread,
                    total_seconds=time.perf_counter() - began)
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
 
     def verdict(ok):
         if args.device.type != "cuda":
@@ -381,7 +409,21 @@ def main(argv=None) -> int:
             + f"  (spread {spread * 1024:.0f} MiB)")
     log(f"scores: (c) vs (b) max |diff| eager {results['max_difference_c_vs_b_eager']:.1e}, "
         f"sdpa {results['max_difference_c_vs_b_sdpa']:.1e}; SDPA vs eager {results['max_difference_sdpa_vs_eager']:.1e}")
+    for attention in ("eager", "sdpa"):
+        parts = results.get(f"components_{attention}")
+        if parts:
+            log(f"alone, {attention} vision: vision tower {parts['vision_images_per_s_batch32']:.0f} images/s "
+                f"(32 a pass); language model {parts['language_model_windows_per_s_batch32']:.0f} / "
+                f"{parts['language_model_windows_per_s_batch64']:.0f} windows/s at batch 32 / 64")
+    parts, published = results.get("components_sdpa"), by.get(("b", "eager"))
+    if parts and published and published["windows_per_s"] and args.device.type == "cuda":
+        ceiling = parts["language_model_windows_per_s_batch64"] / published["windows_per_s"]
+        results["ceiling_free_vision_vs_b_eager"] = ceiling
+        log(f"with the vision tower for free, (c) would be at most {ceiling:.2f}x (b) eager: "
+            "the language model sets the limit")
     log(f"total {time.perf_counter() - began:.0f} s")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
     return 0
 
 

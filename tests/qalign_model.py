@@ -34,7 +34,7 @@ def write_broken_copy(model: Path, folder: str | Path, breakage: str) -> Path:
     code = folder / "modeling_mplug_owl2.py"
     text = code.read_text()
     if where == "import":
-        text = "import blurscan_test_missing_package  # noqa: F401\n" + text
+        text = "from blurscan_test_missing_package import ic\n" + text  # as Q-Align's `from icecream import ic`
     elif where == "init":
         text += (
             "\n\ndef _broken_init(self, config):\n"

@@ -82,8 +82,8 @@ def original_scores(scorer, images, window_size=3):
     with torch.inference_mode():
         pixels = [scorer.pixel_values([images[i] for i in window]) for window in windows]
         logits = model(scorer._input_ids.repeat(len(pixels), 1), images=pixels)["logits"][:, -1, scorer.level_ids]
-        weights = torch.tensor([1.0, 0.75, 0.5, 0.25, 0.0])
-        return (torch.softmax(logits.float(), dim=-1) @ weights).numpy()
+        weights = torch.tensor([1.0, 0.75, 0.5, 0.25, 0.0], device=logits.device)
+        return (torch.softmax(logits.float(), dim=-1) @ weights).cpu().numpy()
 
 
 def streamed_scores(scorer, images, batch, window_size=3):

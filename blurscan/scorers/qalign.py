@@ -615,8 +615,8 @@ def _remote_code_errors(name: str):
 
         text = str(ex)
         missing = re.search(r"requires the following packages that were not found in your environment: ([^.]+)\.", text)
-        if missing:
-            packages = missing.group(1).replace(",", " ").split()
+        if missing or (isinstance(ex, ModuleNotFoundError) and ex.name and "." not in ex.name):
+            packages = missing.group(1).replace(",", " ").split() if missing else [ex.name]
             raise ModelError(
                 f"{name}'s own code needs packages that are not installed: {', '.join(packages)}. "
                 f"Install them with: pip install {' '.join(packages)}"

@@ -283,6 +283,17 @@ def test_folder_that_is_not_a_model(tmp_path):
         create_scorer("qalign", model=str(tmp_path), device="cpu")
 
 
+def test_folder_without_weights(tiny_model, tmp_path):
+    import shutil
+
+    folder = tmp_path / "no_weights"
+    shutil.copytree(tiny_model, folder, ignore=shutil.ignore_patterns("*.safetensors"))
+    with pytest.raises(ModelNotFoundError) as info:
+        create_scorer("qalign", model=str(folder), device="cpu", dtype="fp32")
+    message = one_line(info.value)
+    assert str(folder) in message and "--local-dir" in message
+
+
 def test_hub_id_missing_from_the_offline_cache(monkeypatch):
     pytest.importorskip("transformers")
     import huggingface_hub.constants

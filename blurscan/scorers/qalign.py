@@ -92,9 +92,10 @@ class QAlignScorer(Scorer):
             set ``HF_HUB_OFFLINE=1`` to use the cache without the network).
         device: ``auto`` (the first GPU, else the CPU with a warning), ``cpu``, ``cuda`` or ``cuda:N``.
         dtype: ``fp16`` (as published), ``bf16`` or ``fp32``.
-        vision_attention: ``eager`` (the model's own attention) or ``sdpa``
-            (PyTorch's fused scaled-dot-product attention in the vision tower: same
-            scores within fp16 rounding, about 4x faster and a fraction of the memory).
+        vision_attention: ``eager`` (the model's own attention) or ``sdpa`` (PyTorch's
+            fused scaled-dot-product attention in the vision tower: about twice as fast
+            there and a fraction of its memory; equal to eager in float32, not yet
+            checked against it in fp16 with the real weights).
     """
 
     name = "qalign"
@@ -110,9 +111,10 @@ class QAlignScorer(Scorer):
         if vision_attention not in VISION_ATTENTION:
             raise UsageError(f"vision attention must be one of {', '.join(VISION_ATTENTION)}, not {vision_attention!r}")
         torch = _import_torch()
-        target = _resolve_device(torch, device)
         name = model or DEFAULT_MODEL
-        loaded = _load(name, target, getattr(torch, DTYPES[dtype]))
+        source = _locate(name)
+        target = _resolve_device(torch, device)
+        loaded = _load(name, source, target, getattr(torch, DTYPES[dtype]))
         self._setup(*loaded, name=name, vision_attention=vision_attention)
 
     @classmethod
@@ -542,9 +544,8 @@ def _dtype_argument(torch_dtype) -> dict:
     return {key: torch_dtype}
 
 
-def _load(name: str, device, torch_dtype):
-    """Model, tokenizer and image processor of ``name``, with the model on ``device``."""
-    source = _locate(name)
+def _load(name: str, source: str, device, torch_dtype):
+    """Model, tokenizer and image processor of ``name`` (found at ``source``), with the model on ``device``."""
     from transformers import AutoModelForCausalLM, AutoTokenizer, CLIPImageProcessor
 
     placement = {}
@@ -554,7 +555,7 @@ def _load(name: str, device, torch_dtype):
         placement = {"device_map": {"": str(device)}}
     except ImportError:
         pass
-    with _remote_code_errors(name), _hub_errors(name):
+    with _remote_code_errors(name), _hub_errors(name, local=Path(source).is_dir()):
         try:
             model = AutoModelForCausalLM.from_pretrained(
                 source,
@@ -591,16 +592,22 @@ def _weights_do_not_fit(device) -> OutOfMemoryError:
 
 
 @contextlib.contextmanager
-def _hub_errors(name: str):
+def _hub_errors(name: str, local: bool):
     try:
         yield
     except OSError as ex:
         if isinstance(ex, ModelError):
             raise
         reason = _first_line(ex)
+        if local:
+            raise ModelNotFoundError(
+                f"cannot load the model folder {name} ({reason}). It needs Q-Align's complete files (config.json "
+                f"and its code, the weights, tokenizer.model, preprocessor_config.json); fetch them again with: "
+                f"hf download {DEFAULT_MODEL} --local-dir {name}"
+            ) from ex
         raise ModelNotFoundError(
             f"cannot load {name}: it is not a local folder and the Hugging Face cache has no usable copy ({reason}). "
-            f"Fetch the weights once (about 16 GB) with: hf download {DEFAULT_MODEL}; then runs work offline with "
+            f"Fetch the weights once (Q-Align's are about 16 GB) with: hf download {name}; then runs work offline with "
             "HF_HUB_OFFLINE=1. Or pass --model with a folder that holds them."
         ) from ex
 
@@ -632,7 +639,7 @@ def _remote_code_errors(name: str):
 
 def _first_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
+    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(":. ")
 
 
 __all__ = ["QAlignScorer", "level_token_ids", "prompt_input_ids", "set_vision_attention"]

@@ -13,8 +13,11 @@ Two estimators run side by side on small grey frames:
   It measures picture change, not camera motion, and is nearly always below
   0.1, so the adaptive threshold it feeds rarely adapts.
 
-Per frame it also records the shift and the mean absolute difference to the
-previous frame, which detectors use (e.g. to find shot cuts).
+Per frame it also records the shift, the mean absolute difference to the
+previous frame (``change``) and the same difference between tiny 16-pixel-wide
+thumbnails (``scene_change``, 0 to 1). At that size blur and camera shake
+vanish but a cut to another shot does not, so detectors use it to find shot
+cuts without mistaking the start of a blurry stretch for one.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ VMBENCH_FRAMES = 10
 #: shift (fraction of the width per frame) that maps to 1 - 1/e
 FLOW_SCALE = 0.02
 _MAX_SHIFT = 0.1
+#: width of the thumbnails compared for ``scene_change``
+THUMBNAIL_WIDTH = 16
 
 
 class MotionTracker:
@@ -39,13 +44,24 @@ class MotionTracker:
 
     def __init__(self):
         self._previous: np.ndarray | None = None
+        self._previous_thumbnail: np.ndarray | None = None
         self._window: np.ndarray | None = None
         self.shifts: list[float] = []
         self.changes: list[float] = []
+        self.scene_changes: list[float] = []
         self._vmbench_diffs: list[float] = []
 
     def update(self, grey: np.ndarray) -> None:
         frame = grey.astype(np.float32)
+        h, w = frame.shape
+        thumbnail = cv2.resize(frame, (THUMBNAIL_WIDTH, max(1, round(h * THUMBNAIL_WIDTH / w))),
+                               interpolation=cv2.INTER_AREA)
+        previous = self._previous_thumbnail
+        if previous is None or previous.shape != thumbnail.shape:
+            self.scene_changes.append(0.0)
+        else:
+            self.scene_changes.append(float(cv2.mean(cv2.absdiff(previous, thumbnail))[0]) / 255.0)
+        self._previous_thumbnail = thumbnail
         if self._previous is None or self._previous.shape != frame.shape:
             self.shifts.append(0.0)
             self.changes.append(0.0)
@@ -60,6 +76,14 @@ class MotionTracker:
             if len(self._vmbench_diffs) < VMBENCH_FRAMES - 1:
                 self._vmbench_diffs.append(change)
         self._previous = frame
+
+    def signals(self) -> dict[str, np.ndarray]:
+        """The per-frame signals, one value per frame fed so far."""
+        return {
+            "shift": np.asarray(self.shifts, dtype=np.float64),
+            "change": np.asarray(self.changes, dtype=np.float64),
+            "scene_change": np.asarray(self.scene_changes, dtype=np.float64),
+        }
 
     def camera_movement(self, estimator: str = "flow") -> float:
         if estimator == "vmbench":

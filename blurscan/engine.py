@@ -144,8 +144,7 @@ class Scanner:
         times_array = np.frombuffer(times, dtype=np.float64)
         fps = info.fps or _fps_from_times(times_array)
         signal_arrays = {name: np.frombuffer(values, dtype=np.float64) for name, values in signals.items()}
-        signal_arrays["shift"] = np.asarray(motion.shifts, dtype=np.float64)
-        signal_arrays["change"] = np.asarray(motion.changes, dtype=np.float64)
+        signal_arrays.update(motion.signals())
         camera_movement = motion.camera_movement("flow")
         camera_movement_vmbench = motion.camera_movement("vmbench")
         chosen_movement = camera_movement if self.settings.camera_motion == "flow" else camera_movement_vmbench

@@ -8,7 +8,7 @@ from blurscan.registry import Registry
 DETECTORS: Registry[Detector] = Registry("detector", "blurscan.detectors")
 
 #: the detector used when none is named
-DEFAULT_DETECTOR = "mss"
+DEFAULT_DETECTOR = "drop"
 
 
 def create_detector(name: str = DEFAULT_DETECTOR, **options) -> Detector:
@@ -16,6 +16,6 @@ def create_detector(name: str = DEFAULT_DETECTOR, **options) -> Detector:
     return DETECTORS.get(name)(**options)
 
 
-from blurscan.detect import mss  # noqa: E402,F401
+from blurscan.detect import drop, mss  # noqa: E402,F401
 
 __all__ = ["DETECTORS", "DEFAULT_DETECTOR", "Detection", "Detector", "ScoreSeries", "Segment", "create_detector"]

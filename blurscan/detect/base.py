@@ -19,14 +19,26 @@ class ScoreSeries:
     times_s: np.ndarray
     fps: float
     camera_movement: float
-    #: extra per-frame scalars: the scorer's (e.g. ``sharpness``) and the
-    #: motion tracker's (``shift``, ``change``)
+    #: extra per-frame scalars: the scorer's (e.g. ``sharpness``, and ``quality``:
+    #: each frame's own score in [0, 1]) and the motion tracker's (``shift``,
+    #: ``change``, ``scene_change``)
     signals: dict[str, np.ndarray] = field(default_factory=dict)
     #: whether the scorer's values mean the same thing across videos
     absolute_scale: bool = False
 
     def __len__(self) -> int:
         return len(self.scores)
+
+    def frame_quality(self) -> np.ndarray:
+        """Each frame's own quality when the scorer reports it (``quality``), else the window scores.
+
+        Window scores blend a frame with its neighbours; a frame's own value puts
+        the edges of a blurry stretch on the right frame.
+        """
+        own = self.signals.get("quality")
+        if own is not None and len(own) == len(self.scores):
+            return np.asarray(own, dtype=np.float64)
+        return np.asarray(self.scores, dtype=np.float64)
 
 
 @dataclass

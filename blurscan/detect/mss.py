@@ -7,6 +7,10 @@ are flagged; the threshold is 0.01 / 0.015 / 0.025 / 0.03 for camera movement
 
 This rule finds the edges of a blurry stretch, not its inside, and says
 nothing about a video that is blurry throughout (no jumps).
+
+``sensitivity`` (0 to 1) is blurscan's common knob, not VMBench's: it scales
+the threshold by ``4 ** (0.5 - sensitivity)`` (twice the threshold at 0, half
+at 1). At its default, 0.5, the rule is exactly VMBench's.
 """
 
 from __future__ import annotations
@@ -60,14 +64,18 @@ class MSSDetector(Detector):
     name = "mss"
     description = "VMBench motion-smoothness rule: flags both frames around each score jump"
 
-    def __init__(self, threshold: float | None = None):
+    def __init__(self, threshold: float | None = None, sensitivity: float | None = None):
         if threshold is not None and not 0 < threshold < 1:
             raise ValueError("threshold must be between 0 and 1")
+        if sensitivity is not None and (not isinstance(sensitivity, (int, float)) or not 0 <= sensitivity <= 1):
+            raise ValueError(f"sensitivity must be a number from 0 to 1, not {sensitivity!r}")
         self.threshold = threshold
+        self.sensitivity = 0.5 if sensitivity is None else float(sensitivity)
 
     def detect(self, series: ScoreSeries) -> Detection:
         scores = np.asarray(series.scores, dtype=np.float64)
         threshold = self.threshold if self.threshold is not None else adaptive_threshold(series.camera_movement)
+        threshold *= 4.0 ** (0.5 - self.sensitivity)
         jumps = np.abs(np.diff(scores))
         flagged = flagged_frames(scores, threshold)
         n = len(scores)
@@ -100,4 +108,5 @@ class MSSDetector(Detector):
         )
 
     def settings(self) -> dict:
-        return {"threshold": self.threshold if self.threshold is not None else "adaptive"}
+        return {"threshold": self.threshold if self.threshold is not None else "adaptive",
+                "sensitivity": self.sensitivity}

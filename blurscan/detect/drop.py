@@ -1,0 +1,208 @@
+"""``drop``: the default detector. Flags frames whose quality drops well below
+the sharp level of their own shot, or below an absolute floor.
+
+The rule, per shot (shots are split at cuts, see :mod:`blurscan.detect.shots`):
+
+1. Each frame's own quality ``q`` (see :meth:`ScoreSeries.frame_quality`) is
+   read in logit units, ``x = log(q / (1 - q))``, where blur moves a frame by
+   about the same amount whatever the scene.
+2. The shot's sharp level at frame ``t`` is the 85th percentile of ``x`` over
+   the frames of the same shot within 2 s of ``t``; a frame more than
+   ``drop`` below it is flagged. The level is then estimated again, twice, as
+   the median of the unflagged frames around ``t``, so a long blurry stretch
+   does not drag the level down with it: the whole stretch is flagged, not
+   only its edges.
+3. Where the scorer has an absolute scale, a frame whose quality is below
+   ``floor`` is flagged as well. This is what finds a video (or a shot) that is
+   blurry throughout, which no comparison inside the video can. Scorers
+   without an absolute scale (``sharpness`` with the ``laplacian`` measure)
+   get steps 1-2 only, and ``blurry_throughout`` is reported as unknown.
+4. Runs of flagged frames are the segments. A segment's severity is how far
+   below the sharp level its worst frame lies: ``mild`` under 1.8 logit units
+   (for the ``edge`` measure: edges up to about 1.8 times wider), ``moderate``
+   under 3, ``severe`` beyond.
+
+``sensitivity`` (0 to 1, default 0.5) moves both thresholds: the drop is
+``0.9 * 4 ** (0.5 - sensitivity)`` logit units (1.8 at 0, 0.45 at 1) and the
+floor is the quality ``sigmoid(0.8 * (sensitivity - 0.5))`` (0.40 at 0, 0.5
+at 0.5, 0.60 at 1). Higher finds milder blur and raises false alarms.
+Frames with quality exactly 0 have nothing to measure (black, flat) and are
+never flagged.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from blurscan.detect import DETECTORS
+from blurscan.detect.base import (
+    Detection,
+    Detector,
+    ScoreSeries,
+    Segment,
+    recommendations,
+    runs,
+    segment_times,
+    worst_severity,
+)
+from blurscan.detect.shots import shot_ranges
+
+DEFAULT_SENSITIVITY = 0.5
+SENSITIVITY_RANGE = (0.0, 1.0)
+#: drop below the shot's sharp level (logit units) that flags a frame at the default sensitivity
+DROP = 0.9
+#: absolute floor in logit units per unit of sensitivity away from 0.5
+FLOOR_SLOPE = 0.8
+#: how far (seconds) on each side of a frame the shot's sharp level is taken from
+REACH_S = 2.0
+MIN_REACH_FRAMES = 12
+#: quantile of the first estimate of the sharp level
+FIRST_LEVEL_QUANTILE = 0.85
+#: unflagged frames a later estimate needs; with fewer the previous estimate stands
+MIN_REFERENCE_FRAMES = 5
+REFINEMENTS = 2
+#: a typical sharp frame (logit units), for the depth of frames flagged by the floor alone
+NOMINAL_SHARP = 2.0
+#: depth (logit units) from which a segment is moderate, and severe
+SEVERITY_DEPTHS = (1.8, 3.0)
+#: share of a video's frames that must be flagged to call it blurry throughout
+THROUGHOUT_SHARE = 0.9
+
+_EPS = 1e-4
+_CHUNK = 4096
+
+
+def logit(q: np.ndarray) -> np.ndarray:
+    q = np.clip(np.asarray(q, dtype=np.float64), _EPS, 1 - _EPS)
+    return np.log(q / (1 - q))
+
+
+def rolling_quantile(values: np.ndarray, use: np.ndarray, reach: int, quantile: float, min_count: int) -> np.ndarray:
+    """Quantile of ``values[use]`` within ``reach`` frames of each frame; NaN where fewer than ``min_count``."""
+    n = len(values)
+    width = 2 * reach + 1
+    padded = np.full(n + 2 * reach, np.nan)
+    padded[reach : reach + n] = np.where(use, values, np.nan)
+    out = np.full(n, np.nan)
+    for lo in range(0, n, _CHUNK):
+        hi = min(n, lo + _CHUNK)
+        windows = np.sort(sliding_window_view(padded[lo : hi + 2 * reach], width), axis=1)  # NaN sort last
+        count = width - np.isnan(windows).sum(axis=1)
+        ok = count >= max(min_count, 1)
+        if not ok.any():
+            continue
+        rows, count = windows[ok], count[ok]
+        position = quantile * (count - 1)
+        below = np.floor(position).astype(np.int64)
+        above = np.minimum(below + 1, count - 1)
+        v0 = np.take_along_axis(rows, below[:, None], axis=1)[:, 0]
+        v1 = np.take_along_axis(rows, above[:, None], axis=1)[:, 0]
+        out[lo:hi][ok] = v0 + (v1 - v0) * (position - below)
+    return out
+
+
+def sharp_level(x: np.ndarray, usable: np.ndarray, reach: int, drop: float) -> np.ndarray:
+    """The sharp level of one shot around each frame (NaN where the shot has nothing usable)."""
+    if not usable.any():
+        return np.full(len(x), np.nan)
+    level = rolling_quantile(x, usable, reach, FIRST_LEVEL_QUANTILE, 1)
+    level = np.where(np.isnan(level), np.quantile(x[usable], FIRST_LEVEL_QUANTILE), level)
+    for _ in range(REFINEMENTS):
+        sharp = usable & ~(level - x > drop)
+        if not sharp.any():
+            break
+        median = rolling_quantile(x, sharp, reach, 0.5, MIN_REFERENCE_FRAMES)
+        level = np.where(np.isnan(median), level, median)
+    return level
+
+
+def _severity(depth: float) -> str:
+    moderate, severe = SEVERITY_DEPTHS
+    return "severe" if depth >= severe else "moderate" if depth >= moderate else "mild"
+
+
+@DETECTORS.register
+class DropDetector(Detector):
+    """Flags frames well below their shot's sharp level, or below an absolute floor.
+
+    Args:
+        sensitivity: 0 (only clear blur) to 1 (slight softness too); 0.5 by default.
+            See the module docstring for what it moves.
+    """
+
+    name = "drop"
+    description = "flags frames well below their shot's sharp level (whole segments), or below an absolute floor"
+
+    def __init__(self, sensitivity: float | None = None):
+        if sensitivity is None:
+            sensitivity = DEFAULT_SENSITIVITY
+        lo, hi = SENSITIVITY_RANGE
+        if not isinstance(sensitivity, (int, float)) or not lo <= sensitivity <= hi:
+            raise ValueError(f"sensitivity must be a number from {lo} to {hi}, not {sensitivity!r}")
+        self.sensitivity = float(sensitivity)
+        self.drop = DROP * 4.0 ** (0.5 - self.sensitivity)
+        self.floor_logit = FLOOR_SLOPE * (self.sensitivity - 0.5)
+
+    @property
+    def floor(self) -> float:
+        """The absolute floor as a quality in [0, 1]."""
+        return 1.0 / (1.0 + math.exp(-self.floor_logit))
+
+    def detect(self, series: ScoreSeries) -> Detection:
+        n = len(series)
+        quality = series.frame_quality()
+        x = logit(quality)
+        usable = quality > 0
+        fps = series.fps if series.fps and series.fps > 0 else 25.0
+        reach = max(MIN_REACH_FRAMES, round(REACH_S * fps))
+
+        shots = shot_ranges(series.signals.get("scene_change"), n)
+        depth = np.zeros(n)
+        for start, stop in shots:
+            level = sharp_level(x[start:stop], usable[start:stop], reach, self.drop)
+            depth[start:stop] = np.nan_to_num(level - x[start:stop], nan=0.0)
+        flags = usable & (depth > self.drop)
+        if series.absolute_scale:
+            low = usable & (x < self.floor_logit)
+            flags |= low
+            depth = np.where(low, np.maximum(depth, NOMINAL_SHARP - x), depth)
+
+        segments = []
+        for start, end in runs(flags):
+            worst = float(depth[start : end + 1].max())
+            start_s, end_s = segment_times(series, start, end)
+            segments.append(Segment(start, end, start_s, end_s, _severity(worst),
+                                    float(np.min(series.scores[start : end + 1]))))
+        severity = worst_severity(s.severity for s in segments)
+
+        if segments:
+            peak = float(depth[flags].max())
+            confidence = 1.0 - 0.5 * math.exp(-(peak / self.drop - 1.0))
+        else:
+            closest = float(depth[usable].max()) if usable.any() else 0.0
+            confidence = 0.5 + 0.5 * min(1.0, max(0.0, (self.drop - closest) / self.drop))
+
+        throughout = None
+        if series.absolute_scale:
+            throughout = bool(usable.any() and flags.sum() >= THROUGHOUT_SHARE * usable.sum())
+        advice = ["The whole video is blurry: compare it with a sharp recording before using it."] if throughout else []
+        return Detection(
+            blur_frames=np.flatnonzero(flags).astype(np.int64),
+            segments=segments,
+            blur_detected=bool(segments),
+            severity=severity,
+            confidence=float(min(1.0, max(0.0, confidence))),
+            threshold=round(self.drop, 6),
+            recommendations=recommendations(severity, advice),
+            extra={
+                "blurry_throughout": throughout,
+                "shots": len(shots),
+                "floor": round(self.floor, 6) if series.absolute_scale else None,
+            },
+        )
+
+    def settings(self) -> dict:
+        return {"sensitivity": self.sensitivity, "drop": round(self.drop, 6), "floor": round(self.floor, 6)}

@@ -1,0 +1,120 @@
+"""The sharpness scorer's measures on pictures with known blur, bars, contrast and noise."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from blurscan.scorers.sharpness import (
+    DEFAULT_MEASURE,
+    MEASURES,
+    SharpnessScorer,
+    crop_bars,
+    edge_sharpness,
+    laplacian_variance,
+)
+from blurscan.synthetic import gaussian_blur, motion_blur, render_canvas
+
+
+@pytest.fixture(scope="module")
+def scene() -> np.ndarray:
+    """A detailed grey 640x360 picture: shapes, lines, text and fine texture."""
+    return cv2.cvtColor(render_canvas(640, 360, seed=21), cv2.COLOR_RGB2GRAY)
+
+
+def test_edge_is_the_default_and_has_an_absolute_scale():
+    assert DEFAULT_MEASURE == "edge"
+    assert SharpnessScorer().absolute_scale is True
+    assert SharpnessScorer(measure="laplacian").absolute_scale is False
+
+
+def test_edge_sharpness_falls_steadily_with_gaussian_blur(scene):
+    values = [edge_sharpness(gaussian_blur(scene, s)) for s in (0.0, 1.0, 1.5, 2.0, 3.0, 4.0)]
+    assert all(a > b for a, b in zip(values, values[1:]))
+    assert values[2] < 0.6 * values[0]  # sigma 1.5, the issue's target strength
+    assert values[-1] < 0.25 * values[0]
+
+
+@pytest.mark.parametrize("angle", [0, 30, 45, 90, 135, 170])
+def test_motion_blur_counts_at_any_angle(scene, angle):
+    sharp = edge_sharpness(scene)
+    assert edge_sharpness(motion_blur(scene, 9, angle)) < 0.6 * sharp
+    assert edge_sharpness(motion_blur(scene, 25, angle)) < 0.35 * sharp
+
+
+def test_motion_blur_along_the_edges_does_not_hide_it():
+    """Vertical stripes keep their edges under vertical motion blur; the other directions still see it."""
+    posts = np.zeros((240, 320), np.uint8)
+    for x in range(8, 320, 24):
+        posts[:, x : x + 4] = 160  # strong vertical edges, like the posts of a fence
+    picture = cv2.add(cv2.cvtColor(render_canvas(320, 240, seed=3), cv2.COLOR_RGB2GRAY) // 2, posts)
+    blurred = motion_blur(picture, 15, 90)
+    assert edge_sharpness(blurred) < 0.6 * edge_sharpness(picture)
+    assert laplacian_variance(blurred) > 0.9 * laplacian_variance(picture)  # the old measure misses it
+
+
+def test_edge_sharpness_hardly_depends_on_contrast_unlike_the_laplacian(scene):
+    faint = (scene.astype(np.float32) * 0.4 + 80).astype(np.uint8)
+    assert edge_sharpness(faint) == pytest.approx(edge_sharpness(scene), rel=0.12)
+    assert laplacian_variance(faint) < 0.25 * laplacian_variance(scene)
+
+
+def test_noise_moves_it_less_than_blur(scene):
+    noisy = np.clip(scene + np.random.default_rng(0).normal(0, 3, scene.shape), 0, 255).astype(np.uint8)
+    sharp = edge_sharpness(scene)
+    assert abs(edge_sharpness(noisy) - sharp) < 0.5 * (sharp - edge_sharpness(gaussian_blur(scene, 1.5)))
+
+
+def test_black_bars_are_cropped(scene):
+    picture = scene[30:330]
+    letterbox = cv2.copyMakeBorder(picture, 30, 30, 0, 0, cv2.BORDER_CONSTANT, value=0)
+    assert crop_bars(letterbox).shape == (360 - 2 * 33, 640)
+    assert edge_sharpness(letterbox) == pytest.approx(edge_sharpness(picture), rel=0.05)
+    # the bars' own sharp edges must not hide a blurred picture
+    blurred = cv2.copyMakeBorder(gaussian_blur(picture, 3.0), 30, 30, 0, 0, cv2.BORDER_CONSTANT, value=0)
+    assert edge_sharpness(blurred) == pytest.approx(edge_sharpness(gaussian_blur(picture, 3.0)), rel=0.05)
+    pillarbox = cv2.copyMakeBorder(picture, 0, 0, 80, 80, cv2.BORDER_CONSTANT, value=0)
+    assert crop_bars(pillarbox).shape == (300, 640 - 6)
+
+
+def test_a_dark_area_on_one_side_is_not_a_bar(scene):
+    dark_left = scene.copy()
+    dark_left[:, :100] = 5
+    assert crop_bars(dark_left).shape == scene.shape
+    black = np.zeros((90, 160), np.uint8)
+    assert crop_bars(black).shape == black.shape
+
+
+def test_a_featureless_frame_measures_zero_and_maps_to_zero():
+    flat = np.full((120, 160), 128, np.uint8)
+    assert edge_sharpness(flat) == 0.0
+    assert SharpnessScorer().quality(0.0) == 0.0
+
+
+@pytest.mark.parametrize("name", sorted(MEASURES))
+def test_quality_is_half_at_the_half_point_and_monotone(name):
+    scorer = SharpnessScorer(measure=name)
+    k = MEASURES[name].half_point
+    assert scorer.quality(k) == pytest.approx(0.5)
+    values = [scorer.quality(k * f) for f in (0.1, 0.5, 1, 2, 10)]
+    assert all(0 < a < b < 1 for a, b in zip(values, values[1:]))
+
+
+def test_scorer_reports_raw_measure_and_frame_quality(scene):
+    scorer = SharpnessScorer()
+    features = scorer.encode_frames([scene, gaussian_blur(scene, 3.0)])
+    signals = scorer.frame_signals(features)
+    assert signals["sharpness"] == features
+    assert signals["quality"] == [scorer.quality(v) for v in features]
+    assert signals["quality"][0] > 0.5 > signals["quality"][1]
+    (window,) = scorer.score_windows([features])
+    assert window == pytest.approx(sum(signals["quality"]) / 2)
+    assert scorer.settings() == {"measure": "edge", "working_width": 640}
+
+
+def test_bad_options_say_what_to_do():
+    with pytest.raises(ValueError, match="choose one of edge, laplacian, tenengrad"):
+        SharpnessScorer(measure="sobel")
+    with pytest.raises(ValueError, match="working_width must be between 32 and 4096"):
+        SharpnessScorer(working_width=8)

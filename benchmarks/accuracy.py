@@ -59,7 +59,11 @@ SCORERS = {
     "sharpness/edge": ("sharpness", {"measure": "edge"}),
     "sharpness/laplacian": ("sharpness", {"measure": "laplacian"}),
     "sharpness/tenengrad": ("sharpness", {"measure": "tenengrad"}),
+    "sharpness/edge@1280": ("sharpness", {"measure": "edge", "working_width": 1280}),
+    # needs a GPU, the [qalign] extra and the weights (--qalign-model); scanned in this process
+    "qalign": ("qalign", {}),
 }
+IN_PROCESS = {"qalign"}
 DEFAULT_SCORERS = ("sharpness/edge", "sharpness/laplacian")
 DETECTORS = ("drop", "mss", "robust")
 #: the robust per-video threshold of the peers: flag below median - K * 1.4826 * MAD
@@ -110,24 +114,41 @@ class Labelled:
 # -- scanning (in worker processes) ---------------------------------------------
 
 
-def _scan(job):
-    """Scan one case with one scorer; returns what a ScoreSeries needs."""
-    path, scorer, options = job
-    from blurscan import Scanner, Settings
-
-    started = time.perf_counter()
-    with Scanner(Settings(scorer=scorer, scorer_options=options, detector="mss")) as scanner:
-        result = scanner.scan(path)
-        absolute = bool(scanner.scorer.absolute_scale)
+def _collect(result, scanner, seconds: float) -> dict:
+    """What a ScoreSeries needs, as plain arrays (picklable)."""
     return {
         "scores": result.scores.copy(),
         "times_s": result.times_s.copy(),
         "fps": float(result.video["fps"]),
         "camera_movement": float(result.camera_movement),
         "signals": {k: np.asarray(v).copy() for k, v in result.signals.items()},
-        "absolute_scale": absolute,
-        "seconds": time.perf_counter() - started,
+        "absolute_scale": bool(scanner.scorer.absolute_scale),
+        "seconds": seconds,
     }
+
+
+def _scan(job):
+    """Scan one case with one scorer (in a worker process)."""
+    path, scorer, options = job
+    from blurscan import Scanner, Settings
+
+    started = time.perf_counter()
+    with Scanner(Settings(scorer=scorer, scorer_options=options, detector="mss")) as scanner:
+        result = scanner.scan(path)
+        return _collect(result, scanner, time.perf_counter() - started)
+
+
+def _scan_here(paths: list[str], scorer: str, options: dict) -> list[dict]:
+    """Scan every case in this process with one scanner, so a model loads once (GPU scorers)."""
+    from blurscan import Scanner, Settings
+
+    out = []
+    with Scanner(Settings(scorer=scorer, scorer_options=options, detector="mss")) as scanner:
+        for path in paths:
+            started = time.perf_counter()
+            result = scanner.scan(path)
+            out.append(_collect(result, scanner, time.perf_counter() - started))
+    return out
 
 
 def find_ffmpeg(explicit: str | None) -> str | None:
@@ -301,6 +322,7 @@ def main(argv=None) -> int:
     parser.add_argument("--cache", type=Path, default=ROOT / ".bench", help="where clips are cached")
     parser.add_argument("--ffmpeg", help="an FFmpeg binary with the blurdetect filter (default: imageio-ffmpeg's)")
     parser.add_argument("--no-ffmpeg", action="store_true", help="skip the FFmpeg blurdetect peer")
+    parser.add_argument("--qalign-model", help="path or id of the Q-Align weights, for --scorers ...,qalign")
     parser.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1), help="worker processes")
     parser.add_argument("--json", type=Path, help="also write every number here")
     args = parser.parse_args(argv)
@@ -331,7 +353,12 @@ def main(argv=None) -> int:
         for label in scorer_labels:
             scorer, options = SCORERS[label]
             t0 = time.perf_counter()
-            results = pool.map(_scan, [(str(lab.path), scorer, options) for lab in labelled])
+            if label in IN_PROCESS:
+                if args.qalign_model:
+                    options = {**options, "model": args.qalign_model}
+                results = _scan_here([str(lab.path) for lab in labelled], scorer, options)
+            else:
+                results = pool.map(_scan, [(str(lab.path), scorer, options) for lab in labelled])
             scans[label] = {lab.case.name: r for lab, r in zip(labelled, results)}
             frames = sum(lab.frames for lab in labelled)
             busy = sum(r["seconds"] for r in results)
@@ -484,4 +511,9 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from blurscan.errors import BlurscanError
+
+    try:
+        sys.exit(main())
+    except BlurscanError as error:
+        sys.exit(f"accuracy.py: {error}")

@@ -97,6 +97,16 @@ def test_a_ramp_is_flagged_where_it_is_deep_enough():
     assert len(detection.segments) == 1 and detection.segments[0].severity == "severe"
 
 
+def test_a_flickering_stretch_is_one_segment_but_separate_bursts_stay_apart():
+    x = sharp(300, seed=18, noise=0.05)
+    x[100:140] -= 2.0
+    x[[110, 125, 126]] += 1.8  # heavy compression: a frame or two look sharper for a moment
+    x[200:203] -= 2.0
+    x[206:209] -= 2.0  # three sharp frames between two bursts
+    detection = DropDetector().detect(series(x))
+    assert [(s.start_frame, s.end_frame) for s in detection.segments] == [(100, 139), (200, 202), (206, 208)]
+
+
 def test_clean_noisy_footage_with_drift_and_cuts_is_quiet():
     rng = np.random.default_rng(4)
     n = 3000
@@ -184,6 +194,18 @@ def test_featureless_frames_are_never_flagged():
     s = ScoreSeries(scores=q, times_s=np.arange(200) / FPS, fps=FPS, camera_movement=0.0,
                     signals={"quality": q}, absolute_scale=True)
     assert flagged(DropDetector().detect(s)) == []
+    black = ScoreSeries(scores=np.zeros(50), times_s=np.arange(50) / FPS, fps=FPS, camera_movement=0.0,
+                        signals={"quality": np.zeros(50)}, absolute_scale=True)
+    detection = DropDetector().detect(black)
+    assert flagged(detection) == [] and detection.extra["blurry_throughout"] is None
+
+
+@pytest.mark.parametrize("frames", [1, 2, 5])
+def test_very_short_videos_work(frames):
+    x = np.full(frames, -2.0)
+    detection = DropDetector().detect(series(x))
+    assert flagged(detection) == list(range(frames))
+    assert detection.extra["blurry_throughout"] is True
 
 
 def test_frame_quality_is_preferred_over_window_scores():

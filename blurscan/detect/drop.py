@@ -8,7 +8,8 @@ The rule, per shot (shots are split at cuts, see :mod:`blurscan.detect.shots`):
    about the same amount whatever the scene.
 2. The shot's sharp level at frame ``t`` is the 85th percentile of ``x`` over
    the frames of the same shot within 2 s of ``t``; a frame more than
-   ``drop`` below it is flagged. The level is then estimated again, twice, as
+   ``drop`` below it is flagged (0.9 by default; for the ``edge`` measure:
+   edges about 1.35 times wider). The level is then estimated again, twice, as
    the median of the unflagged frames around ``t``, so a long blurry stretch
    does not drag the level down with it: the whole stretch is flagged, not
    only its edges.
@@ -17,10 +18,11 @@ The rule, per shot (shots are split at cuts, see :mod:`blurscan.detect.shots`):
    blurry throughout, which no comparison inside the video can. Scorers
    without an absolute scale (``sharpness`` with the ``laplacian`` measure)
    get steps 1-2 only, and ``blurry_throughout`` is reported as unknown.
-4. Runs of flagged frames are the segments. A segment's severity is how far
-   below the sharp level its worst frame lies: ``mild`` under 1.8 logit units
-   (for the ``edge`` measure: edges up to about 1.8 times wider), ``moderate``
-   under 3, ``severe`` beyond.
+4. Gaps of one or two frames inside a shot are closed (heavy compression
+   makes a blurry stretch flicker); runs of flagged frames are the segments.
+   A segment's severity is how far below the sharp level its worst frame
+   lies: ``mild`` under 1.8 logit units (for ``edge``: edges up to about 1.8
+   times wider), ``moderate`` under 3 (2.7 times), ``severe`` beyond.
 
 ``sensitivity`` (0 to 1, default 0.5) moves both thresholds: the drop is
 ``0.9 * 4 ** (0.5 - sensitivity)`` logit units (1.8 at 0, 0.45 at 1) and the
@@ -68,6 +70,8 @@ REFINEMENTS = 2
 NOMINAL_SHARP = 2.0
 #: depth (logit units) from which a segment is moderate, and severe
 SEVERITY_DEPTHS = (1.8, 3.0)
+#: unflagged frames between two flagged ones (same shot) that are flagged too: one blurry stretch, not two
+MAX_GAP_FRAMES = 2
 #: share of a video's frames that must be flagged to call it blurry throughout
 THROUGHOUT_SHARE = 0.9
 
@@ -117,6 +121,17 @@ def sharp_level(x: np.ndarray, usable: np.ndarray, reach: int, drop: float) -> n
         median = rolling_quantile(x, sharp, reach, 0.5, MIN_REFERENCE_FRAMES)
         level = np.where(np.isnan(median), level, median)
     return level
+
+
+def close_gaps(flags: np.ndarray, shots: list[tuple[int, int]], longest: int) -> np.ndarray:
+    """Also flag gaps of up to ``longest`` frames between flagged frames of the same shot."""
+    flags = flags.copy()
+    for start, stop in shots:
+        flagged = np.flatnonzero(flags[start:stop]) + start
+        for a, b in zip(flagged[:-1], flagged[1:]):
+            if 1 < b - a <= longest + 1:
+                flags[a + 1 : b] = True
+    return flags
 
 
 def _severity(depth: float) -> str:
@@ -169,6 +184,7 @@ class DropDetector(Detector):
             low = usable & (x < self.floor_logit)
             flags |= low
             depth = np.where(low, np.maximum(depth, NOMINAL_SHARP - x), depth)
+        flags = close_gaps(flags, shots, MAX_GAP_FRAMES)
 
         segments = []
         for start, end in runs(flags):
@@ -185,9 +201,9 @@ class DropDetector(Detector):
             closest = float(depth[usable].max()) if usable.any() else 0.0
             confidence = 0.5 + 0.5 * min(1.0, max(0.0, (self.drop - closest) / self.drop))
 
-        throughout = None
-        if series.absolute_scale:
-            throughout = bool(usable.any() and flags.sum() >= THROUGHOUT_SHARE * usable.sum())
+        throughout = None  # unknown: no absolute scale, or nothing to measure (a black video)
+        if series.absolute_scale and usable.any():
+            throughout = bool(flags.sum() >= THROUGHOUT_SHARE * usable.sum())
         advice = ["The whole video is blurry: compare it with a sharp recording before using it."] if throughout else []
         return Detection(
             blur_frames=np.flatnonzero(flags).astype(np.int64),

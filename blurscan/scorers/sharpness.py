@@ -78,23 +78,31 @@ def crop_bars(grey: np.ndarray) -> np.ndarray:
     return grey[top : h - bottom, left : w - right]
 
 
-_DIAGONAL = 1 / math.sqrt(2)
-#: first and second central differences along 0, 90, 45 and 135 degrees, per pixel of travel
-_DIRECTIONS = [
-    (np.array(d1, np.float32), np.array(d2, np.float32))
-    for d1, d2 in (
-        ([[0, 0, 0], [-0.5, 0, 0.5], [0, 0, 0]], [[0, 0, 0], [1, -2, 1], [0, 0, 0]]),
-        ([[0, -0.5, 0], [0, 0, 0], [0, 0.5, 0]], [[0, 1, 0], [0, -2, 0], [0, 1, 0]]),
-        ([[0, 0, 0.5 * _DIAGONAL], [0, 0, 0], [-0.5 * _DIAGONAL, 0, 0]], [[0, 0, 0.5], [0, -1, 0], [0.5, 0, 0]]),
-        ([[0.5 * _DIAGONAL, 0, 0], [0, 0, 0], [0, 0, -0.5 * _DIAGONAL]], [[0.5, 0, 0], [0, -1, 0], [0, 0, 0.5]]),
-    )
-]
 #: the share of pixels, per direction, that count as "the strongest edges"
 EDGE_SHARE = 0.10
 #: a light pre-blur (pixels) so sensor noise and compression ringing do not pass for sharp edges
 PRESMOOTH_SIGMA = 0.7
 #: grey levels per pixel below which a slope is noise, not an edge
 MIN_EDGE_SLOPE = 0.5
+_HALF_DIAGONAL = 1 / (2 * math.sqrt(2))
+
+
+def _directions(image: np.ndarray):
+    """For 0, 90, 45 and 135 degrees: the pixels before, at and after each sample point along that
+    direction, and the steps that turn differences into first and second derivatives per pixel.
+
+    Sample points are every other row (every other column for 90 degrees): half the work of
+    every pixel, the same statistics.
+    """
+    h = image.shape[0]
+    rows, inner = slice(1, h - 1, 2), slice(1, -1)
+    before, after = slice(0, h - 2, 2), slice(2, h, 2)
+    return (
+        (image[::2, :-2], image[::2, 1:-1], image[::2, 2:], 0.5, 1.0),
+        (image[:-2, ::2], image[1:-1, ::2], image[2:, ::2], 0.5, 1.0),
+        (image[before, 2:], image[rows, inner], image[after, :-2], _HALF_DIAGONAL, 0.5),
+        (image[before, :-2], image[rows, inner], image[after, 2:], _HALF_DIAGONAL, 0.5),
+    )
 
 
 def edge_sharpness(grey: np.ndarray) -> float:
@@ -102,11 +110,12 @@ def edge_sharpness(grey: np.ndarray) -> float:
     picture = crop_bars(grey)
     if picture.shape[0] < 8 or picture.shape[1] < 8:
         return 0.0
-    smooth = cv2.GaussianBlur(picture.astype(np.float32), (0, 0), PRESMOOTH_SIGMA)
+    smooth = cv2.GaussianBlur(picture.astype(np.float32), (5, 5), PRESMOOTH_SIGMA)
     sharpest = math.inf
-    for first, second in _DIRECTIONS:
-        slope = cv2.filter2D(smooth, -1, first)
+    for before, at, after, first_step, second_step in _directions(smooth):
+        slope = after - before
         np.abs(slope, out=slope)
+        slope *= first_step
         sample = slope[::2, ::2].ravel()
         k = int((1 - EDGE_SHARE) * (len(sample) - 1))
         threshold = max(float(np.partition(sample, k)[k]), MIN_EDGE_SLOPE)
@@ -114,9 +123,11 @@ def edge_sharpness(grey: np.ndarray) -> float:
         total = float(np.vdot(slope, edges))
         if total <= 0:
             continue  # no edge across this direction at all (synthetic pictures): it says nothing
-        curve = cv2.filter2D(smooth, -1, second)
+        curve = before + after
+        curve -= at
+        curve -= at
         np.abs(curve, out=curve)
-        sharpest = min(sharpest, float(np.vdot(curve, edges)) / total)
+        sharpest = min(sharpest, second_step * float(np.vdot(curve, edges)) / total)
     return sharpest if math.isfinite(sharpest) else 0.0
 
 

@@ -3,7 +3,7 @@
 Usage::
 
     pip install '.[bench]'                 # decord, for the original pattern
-    python benchmarks/memory_speed.py      # about 10 minutes on 2 cores, first run longer
+    python benchmarks/memory_speed.py      # about 5 min on 2 cores (+4 min the first time)
 
 Makes (once, cached under ``.bench/``) a 10 s and a 120 s 1080p 30 fps H.264
 clip with a few blurry bursts, then runs on each clip, every run in its own

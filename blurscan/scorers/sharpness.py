@@ -91,17 +91,19 @@ def _directions(image: np.ndarray):
     """For 0, 90, 45 and 135 degrees: the pixels before, at and after each sample point along that
     direction, and the steps that turn differences into first and second derivatives per pixel.
 
-    Sample points are every other row (every other column for 90 degrees): half the work of
-    every pixel, the same statistics.
+    Sample points are every other pixel of every other row: a quarter of the work of every
+    pixel, the same statistics.
     """
-    h = image.shape[0]
-    rows, inner = slice(1, h - 1, 2), slice(1, -1)
-    before, after = slice(0, h - 2, 2), slice(2, h, 2)
+    h, w = image.shape
+    rows, cols = slice(1, h - 1, 2), slice(1, w - 1, 2)
+    up, down = slice(0, h - 2, 2), slice(2, h, 2)
+    left, right = slice(0, w - 2, 2), slice(2, w, 2)
+    centre = image[rows, cols]
     return (
-        (image[::2, :-2], image[::2, 1:-1], image[::2, 2:], 0.5, 1.0),
-        (image[:-2, ::2], image[1:-1, ::2], image[2:, ::2], 0.5, 1.0),
-        (image[before, 2:], image[rows, inner], image[after, :-2], _HALF_DIAGONAL, 0.5),
-        (image[before, :-2], image[rows, inner], image[after, 2:], _HALF_DIAGONAL, 0.5),
+        (image[rows, left], centre, image[rows, right], 0.5, 1.0),
+        (image[up, cols], centre, image[down, cols], 0.5, 1.0),
+        (image[down, left], centre, image[up, right], _HALF_DIAGONAL, 0.5),
+        (image[up, left], centre, image[down, right], _HALF_DIAGONAL, 0.5),
     )
 
 

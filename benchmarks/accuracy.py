@@ -2,8 +2,8 @@
 
 Usage::
 
-    python benchmarks/accuracy.py            # about 4 minutes on 2 cores, first run longer (builds the clips)
-    python benchmarks/accuracy.py --quick    # one case of each sort, about a minute
+    python benchmarks/accuracy.py            # about 1 minute on 2 cores (+1.5 min the first time, to build the clips)
+    python benchmarks/accuracy.py --quick    # one case of each sort, about 30 s
     python benchmarks/accuracy.py --seed 1   # another draw of blur positions, angles and sources
 
 The labelled set (``benchmarks/_accuracy_cases.py``) is the four clips of the

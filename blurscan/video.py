@@ -240,6 +240,10 @@ class VideoSource:
                     continue
             return False
 
+        from av.video.reformatter import VideoReformatter
+
+        # One scaler per format, set up once: a fresh one per call costs more than the scaling.
+        scalers = [VideoReformatter() for _ in formats]
         try:
             first_time = None
             fps = self.info.fps
@@ -256,7 +260,7 @@ class VideoSource:
                     if first_time is None:
                         first_time = time
                     time_s = time - first_time
-                images = tuple(_convert(av_frame, f, self.stats.rotation) for f in formats)
+                images = tuple(_convert(av_frame, f, self.stats.rotation, c) for f, c in zip(formats, scalers))
                 self.stats.decoded += 1
                 if not put(Frame(index, time_s, images)):
                     return
@@ -354,16 +358,16 @@ def _rotation_of(av_frame) -> int:
     return int(round(angle / 90.0)) % 4 * 90
 
 
-def _convert(av_frame, fmt: FrameFormat, rotation: int) -> np.ndarray:
+def _convert(av_frame, fmt: FrameFormat, rotation: int, scaler) -> np.ndarray:
     quarter_turn = rotation % 180 == 90
     width, height = av_frame.width, av_frame.height
     display = (height, width) if quarter_turn else (width, height)
     out_w, out_h = fmt.output_size(*display)
     if quarter_turn:
         out_w, out_h = out_h, out_w
-    image = av_frame.to_ndarray(
-        width=out_w, height=out_h, format=fmt.pixel_format, interpolation=_INTERPOLATIONS[fmt.interpolation]
-    )
+    image = scaler.reformat(
+        av_frame, width=out_w, height=out_h, format=fmt.pixel_format, interpolation=_INTERPOLATIONS[fmt.interpolation]
+    ).to_ndarray()
     if rotation:
         image = np.ascontiguousarray(np.rot90(image, k=rotation // 90))
     return image

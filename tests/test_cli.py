@@ -167,12 +167,23 @@ def test_paths_with_spaces_and_non_ascii(tmp_path, clean_clip):
         (["--detector", "nope"], "unknown detector"),
         (["--device", "cuda:0"], "only apply to GPU scorers"),
         (["--sensitivity", "3"], "sensitivity"),
+        (["--working-width", "8"], "working-width"),
+        (["--measure", "sobel"], "measure"),
+        (["--scorer", "qalign", "--measure", "edge"], "only apply to --scorer sharpness"),
     ],
 )
 def test_bad_arguments(clean_clip, args, fragment):
     result = run("detect", clean_clip.path, *args)
     assert result.exit_code == 2, result.stdout
     assert fragment in result.stderr
+
+
+def test_scorer_options_reach_the_result(clean_clip):
+    result = run("detect", clean_clip.path, "--measure", "laplacian", "--working-width", "160", "--sensitivity", "0.7", "-q")
+    assert result.exit_code == 0, result.stderr
+    settings = json.loads(result.stdout)["settings"]
+    assert settings["scorer_options"] == {"measure": "laplacian", "working_width": 160}
+    assert settings["detector_options"]["sensitivity"] == 0.7
 
 
 def test_plot_needs_an_output_folder(clean_clip):

@@ -17,6 +17,7 @@ from blurscan._cli.options import (
     DetectorOpt,
     DeviceOpt,
     DtypeOpt,
+    MeasureOpt,
     ModelOpt,
     PlotOpt,
     QuietOpt,
@@ -25,6 +26,7 @@ from blurscan._cli.options import (
     VerboseOpt,
     VisionAttentionOpt,
     WindowOpt,
+    WorkingWidthOpt,
     build_settings,
 )
 from blurscan._cli.progress import BatchBars, stderr
@@ -50,6 +52,8 @@ def batch(
     sensitivity: SensitivityOpt = None,
     compat: CompatOpt = None,
     camera_motion: CameraMotionOpt = DEFAULTS["camera_motion"],
+    measure: MeasureOpt = None,
+    working_width: WorkingWidthOpt = None,
     device: DeviceOpt = DEFAULTS["device"],
     model: ModelOpt = None,
     dtype: DtypeOpt = DEFAULTS["dtype"],
@@ -72,8 +76,8 @@ def batch(
     with friendly_errors():
         settings = build_settings(
             scorer=scorer, detector=detector, window_size=window_size, batch_size=batch_size,
-            sensitivity=sensitivity, compat=compat, camera_motion=camera_motion, device=device, model=model,
-            dtype=dtype, vision_attention=vision_attention,
+            sensitivity=sensitivity, compat=compat, camera_motion=camera_motion, measure=measure,
+            working_width=working_width, device=device, model=model, dtype=dtype, vision_attention=vision_attention,
         )
         summary = run_batch(
             source, output, settings, workers=workers, resume=resume, engine=engine.value, plot=plot,

@@ -19,6 +19,7 @@ from blurscan._cli.options import (
     DetectorOpt,
     DeviceOpt,
     DtypeOpt,
+    MeasureOpt,
     ModelOpt,
     OutDirOpt,
     PlotOpt,
@@ -28,6 +29,7 @@ from blurscan._cli.options import (
     VerboseOpt,
     VisionAttentionOpt,
     WindowOpt,
+    WorkingWidthOpt,
     build_settings,
 )
 from blurscan._cli.progress import DetectProgress, stderr
@@ -44,6 +46,11 @@ def summary_line(data: dict, written: dict | None = None) -> str:
     where = f" → {written['.json']}" if written else ""
     if not data["blur_detected"]:
         return f"[green]{video['name']}[/green]: no blur found in {video['frames']} frames{where}"
+    if data.get("blurry_throughout"):
+        return (
+            f"[yellow]{video['name']}[/yellow]: blurry throughout ({data['severity']}), "
+            f"{len(data['blur_frames'])}/{video['frames']} frames flagged{where}"
+        )
     segments = data["segments"]
     first = ", ".join(f"{s['start_frame']}–{s['end_frame']}" for s in segments[:4])
     more = f" (+{len(segments) - 4} more)" if len(segments) > 4 else ""
@@ -77,6 +84,8 @@ def detect(
     sensitivity: SensitivityOpt = None,
     compat: CompatOpt = None,
     camera_motion: CameraMotionOpt = DEFAULTS["camera_motion"],
+    measure: MeasureOpt = None,
+    working_width: WorkingWidthOpt = None,
     device: DeviceOpt = DEFAULTS["device"],
     model: ModelOpt = None,
     dtype: DtypeOpt = DEFAULTS["dtype"],
@@ -102,8 +111,8 @@ def detect(
     with friendly_errors():
         settings = build_settings(
             scorer=scorer, detector=detector, window_size=window_size, batch_size=batch_size,
-            sensitivity=sensitivity, compat=compat, camera_motion=camera_motion, device=device, model=model,
-            dtype=dtype, vision_attention=vision_attention,
+            sensitivity=sensitivity, compat=compat, camera_motion=camera_motion, measure=measure,
+            working_width=working_width, device=device, model=model, dtype=dtype, vision_attention=vision_attention,
         )
         if output is not None and output.exists() and not output.is_dir():
             fail(f"{output}: exists and is not a folder; choose another --output", 2)

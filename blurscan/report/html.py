@@ -77,10 +77,11 @@ def report_html(rows: Sequence[dict[str, Any]], settings: dict[str, Any], out_di
             )
             continue
         severity = str(r.get("severity"))
+        throughout = "<br><small>blurry throughout</small>" if r.get("blurry_throughout") else ""
         body.append(
             f"<tr><td>{name}{plot}</td>"
             f'<td class="sev-{html.escape(severity)}" data-v="{SEVERITIES.index(severity) if severity in SEVERITIES else -1}">'
-            f"{html.escape(severity)}</td>"
+            f"{html.escape(severity)}{throughout}</td>"
             + _cell(r.get("blur_ratio"), True)
             + _cell(r.get("segments"), True)
             + _cell(r.get("confidence"), True, 3)

@@ -25,6 +25,7 @@ SUMMARY_FIELDS = (
     "path",
     "status",
     "blur_detected",
+    "blurry_throughout",
     "severity",
     "confidence",
     "blur_ratio",
@@ -58,6 +59,7 @@ def summary_row(result: dict[str, Any], result_file: str) -> dict[str, Any]:
     row.update(
         status="ok",
         blur_detected=result["blur_detected"],
+        blurry_throughout=result.get("blurry_throughout"),
         severity=result["severity"],
         confidence=result["confidence"],
         blur_ratio=result["blur_ratio"],
@@ -136,6 +138,7 @@ def statistics_markdown(rows: Sequence[dict[str, Any]], settings: dict[str, Any]
         f"| scanned | {len(ok)} |",
         f"| errors | {len(errors)} |",
         f"| blur detected | {len(detected)} |",
+        f"| blurry throughout | {sum(bool(r.get('blurry_throughout')) for r in ok)} |",
         f"| detection rate (of scanned) | {rate:.1%} |",
         f"| frames scanned | {frames} |",
         f"| scan time (sum over videos) | {seconds:.1f} s |",

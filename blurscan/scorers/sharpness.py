@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from blurscan.errors import UsageError
 from blurscan.scorers import SCORERS
 from blurscan.scorers.base import Scorer
 from blurscan.video import FrameFormat
@@ -154,6 +155,7 @@ MEASURES: dict[str, Measure] = {
 
 DEFAULT_MEASURE = "edge"
 DEFAULT_WORKING_WIDTH = 640
+WORKING_WIDTH_RANGE = (32, 4096)
 
 
 @SCORERS.register
@@ -165,9 +167,9 @@ class SharpnessScorer(Scorer):
 
     def __init__(self, measure: str = DEFAULT_MEASURE, working_width: int = DEFAULT_WORKING_WIDTH):
         if measure not in MEASURES:
-            raise ValueError(f"unknown sharpness measure {measure!r}; choose one of {', '.join(MEASURES)}")
-        if not 32 <= working_width <= 4096:
-            raise ValueError("working_width must be between 32 and 4096 pixels")
+            raise UsageError(f"unknown sharpness measure {measure!r}; choose one of {', '.join(MEASURES)}")
+        if not WORKING_WIDTH_RANGE[0] <= working_width <= WORKING_WIDTH_RANGE[1]:
+            raise UsageError("working_width must be between %d and %d pixels" % WORKING_WIDTH_RANGE)
         self.measure = measure
         self.working_width = working_width
         self._measure = MEASURES[measure]

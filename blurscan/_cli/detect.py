@@ -60,19 +60,6 @@ def summary_line(data: dict, written: dict | None = None) -> str:
     )
 
 
-def _stems(paths: list[Path]) -> list[str]:
-    stems, seen = [], set()
-    for path in paths:
-        stem, n = path.stem or "video", 1
-        candidate = stem
-        while candidate in seen:
-            n += 1
-            candidate = f"{stem}-{n}"
-        seen.add(candidate)
-        stems.append(candidate)
-    return stems
-
-
 @app.command()
 def detect(
     videos: Annotated[list[Path], typer.Argument(help="Video files to scan.", show_default=False)],
@@ -102,7 +89,7 @@ def detect(
     the JSON (or with --format csv the per-frame table) to standard output.
     """
     from blurscan.engine import Scanner
-    from blurscan.report.files import frames_csv, render_outputs, write_outputs
+    from blurscan.report.files import frames_csv, render_outputs, unique_stems, write_outputs
     from blurscan.result import error_result
 
     setup_logging(verbose, quiet)
@@ -120,7 +107,7 @@ def detect(
     exit_code = 0
     printed = []
     with friendly_errors(), scanner, DetectProgress(enabled=not quiet) as bars:
-        for path, stem in zip(videos, _stems(videos)):
+        for path, stem in zip(videos, unique_stems(p.stem for p in videos)):
             try:
                 result = scanner.scan(path, bars.video())
             except (BlurscanError, Exception) as ex:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 from blurscan.batch.executor import BatchExecutor, BatchProgress, Job
 from blurscan.batch.manifest import Manifest
 from blurscan.errors import UsageError
-from blurscan.report.files import JSON_SUFFIX, write_outputs
+from blurscan.report.files import JSON_SUFFIX, unique_stems, write_outputs
 from blurscan.report.html import write_report_html
 from blurscan.report.summary import summary_row, write_combined_json, write_statistics, write_summary_csv
 from blurscan.settings import Settings
@@ -73,21 +72,14 @@ def discover_videos(source: str | os.PathLike) -> tuple[list[Path], Path]:
 
 def output_stems(paths: Sequence[Path], root: Path) -> list[str]:
     """A unique, file-system-safe output name per video: its path under ``root`` without the extension."""
-    stems, seen = [], set()
-    for path in paths:
+
+    def relative(path: Path) -> Path:
         try:
-            relative = path.resolve().relative_to(root.resolve())
+            return path.resolve().relative_to(root.resolve())
         except ValueError:
-            relative = Path(path.name)
-        stem = "__".join(relative.with_suffix("").parts) or "video"
-        stem = re.sub(r"[\x00-\x1f/\\]", "_", stem)
-        candidate, n = stem, 1
-        while candidate in seen:
-            n += 1
-            candidate = f"{stem}-{n}"
-        seen.add(candidate)
-        stems.append(candidate)
-    return stems
+            return Path(path.name)
+
+    return unique_stems("__".join(relative(p).with_suffix("").parts) for p in paths)
 
 
 @dataclass

@@ -12,8 +12,9 @@ import csv
 import io
 import json
 import os
+import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -23,6 +24,20 @@ from blurscan.result import VideoResult
 JSON_SUFFIX = ".json"
 FRAMES_SUFFIX = ".frames.csv"
 PLOT_SUFFIX = ".png"
+
+
+def unique_stems(names: Iterable[str]) -> list[str]:
+    """File-system-safe output stems, with ``-2``, ``-3`` ... added where a name repeats."""
+    stems, seen = [], set()
+    for name in names:
+        stem = re.sub(r"[\x00-\x1f/\\]", "_", name) or "video"
+        candidate, n = stem, 1
+        while candidate in seen:
+            n += 1
+            candidate = f"{stem}-{n}"
+        seen.add(candidate)
+        stems.append(candidate)
+    return stems
 
 
 @contextlib.contextmanager

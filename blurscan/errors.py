@@ -54,8 +54,8 @@ class MissingDependencyError(BlurscanError, ImportError):
     def __init__(self, what: str, extra: str, missing: str):
         self.extra = extra
         super().__init__(
-            f"{what} needs {missing}, which is not installed. "
-            f"Install it with: pip install 'blurscan[{extra}]'"
+            f"{what} needs {missing} (not installed). "
+            f"Install with: pip install 'blurscan[{extra}]'"
         )
 
 

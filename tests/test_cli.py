@@ -114,6 +114,15 @@ def test_files_that_are_not_videos(tmp_path, make, message):
     one_error_line(result, message)
 
 
+def test_messages_are_printed_as_is_not_as_markup(tmp_path):
+    """Square brackets in a path (or in 'blurscan[qalign]') must survive the terminal styling."""
+    path = tmp_path / "[bold]clip[red] [qalign].mp4"
+    path.write_text("not a video")
+    result = run("detect", path)
+    assert result.exit_code == 1
+    one_error_line(result, "[bold]clip[red] [qalign].mp4")
+
+
 def test_truncated_mp4_without_its_index(tmp_path, bikes):
     path = tmp_path / "cut.mp4"
     path.write_bytes(bikes.read_bytes()[:200_000])

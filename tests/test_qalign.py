@@ -109,8 +109,8 @@ def test_registered_without_importing_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == (
-        "the qalign scorer needs torch and transformers, which is not installed. "
-        "Install it with: pip install 'blurscan[qalign]'"
+        "the qalign scorer needs torch and transformers (not installed). "
+        "Install with: pip install 'blurscan[qalign]'"
     )
     assert issubclass(MissingDependencyError, ImportError)
     assert "qalign" in SCORERS

@@ -29,10 +29,17 @@ def debug_mode() -> bool:
     return os.environ.get("BLURSCAN_DEBUG", "") not in ("", "0")
 
 
-def fail(message: str, code: int = 1):
+def print_error(message: str) -> None:
+    """One error line on standard error (the message is shown as is, never as markup)."""
+    from rich.markup import escape
+
     from blurscan._cli.progress import stderr
 
-    stderr.print(f"[bold red]error:[/bold red] {message}", markup=True, highlight=False, soft_wrap=True)
+    stderr.print(f"[bold red]error:[/bold red] {escape(str(message))}", highlight=False, soft_wrap=True)
+
+
+def fail(message: str, code: int = 1):
+    print_error(message)
     raise typer.Exit(code)
 
 

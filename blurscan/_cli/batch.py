@@ -91,5 +91,6 @@ def batch(
             + (f"; {summary.skipped} already done" if summary.skipped else "")
             + f". Results in {summary.out_dir}/ (report.html, summary.csv, results.json, statistics.md)",
             soft_wrap=True,
+            markup=False,
         )
     raise typer.Exit(1 if summary.errors else 0)

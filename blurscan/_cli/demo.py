@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from blurscan._cli import app, fail, friendly_errors, setup_logging
 from blurscan._cli.options import QuietOpt
@@ -23,11 +24,14 @@ def demo(
     from blurscan.report.files import write_video_outputs
 
     setup_logging(False, quiet)
-    say = (lambda *a, **k: None) if quiet else stderr.print
+    def say(text: str) -> None:
+        if not quiet:
+            stderr.print(text, highlight=False, soft_wrap=True)
+
     with friendly_errors():
         output.mkdir(parents=True, exist_ok=True)
         clip_path = output / "demo.mp4"
-        say(f"making {clip_path}: {DEMO_FRAMES} frames, 640x360 at 30 fps, a slow pan …")
+        say(f"making {escape(str(clip_path))}: {DEMO_FRAMES} frames, 640x360 at 30 fps, a slow pan …")
         clip = make_demo_clip(clip_path)
         for blur in clip.blurs:
             what = f"Gaussian σ={blur.strength:g} px" if blur.kind == "gaussian" else f"motion {blur.strength:g} px"
@@ -45,7 +49,7 @@ def demo(
     for seg in d.segments:
         say(f"  frames {seg.start_frame}–{seg.end_frame} ({seg.start_s:.2f}–{seg.end_s:.2f} s), {seg.severity}")
     found = found_bursts(clip, d.segments)
-    say(f"report: {', '.join(str(Path(p)) for p in written.values())}")
+    say(f"report: {escape(', '.join(written.values()))}")
     if not all(found):
         missed = [f"{b.start}–{b.end}" for b, ok in zip(clip.blurs, found) if not ok]
         fail(f"the demo's injected blur at frames {', '.join(missed)} was not found", 1)

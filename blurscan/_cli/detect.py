@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 
-from blurscan._cli import app, debug_mode, fail, friendly_errors, setup_logging
+from blurscan._cli import app, debug_mode, fail, friendly_errors, print_error, setup_logging
 from blurscan._cli.options import (
     DEFAULTS,
     BatchOpt,
@@ -42,8 +43,9 @@ class Format(str, Enum):
 
 
 def summary_line(data: dict, written: dict | None = None) -> str:
-    video = data["video"]
-    where = f" → {written['.json']}" if written else ""
+    """One line of rich markup about a finished video (names and paths escaped)."""
+    video = {**data["video"], "name": escape(data["video"]["name"])}
+    where = f" → {escape(written['.json'])}" if written else ""
     if not data["blur_detected"]:
         return f"[green]{video['name']}[/green]: no blur found in {video['frames']} frames{where}"
     if data.get("blurry_throughout"):
@@ -119,7 +121,7 @@ def detect(
                         "Set BLURSCAN_DEBUG=1 for the traceback and please report it."
                     )
                 exit_code = max(exit_code, ex.exit_code)
-                stderr.print(f"[bold red]error:[/bold red] {ex}", soft_wrap=True)
+                print_error(str(ex))
                 if output is not None:
                     write_outputs(output, stem, render_outputs(error_result(path, ex, scanner.describe())))
                 elif len(videos) > 1 and format is Format.json:

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from blurscan.detect import DEFAULT_DETECTOR, Detector, ScoreSeries, create_detector
-from blurscan.memory import BatchSizer, PeakRSS, rss_mb, run_batched
+from blurscan.memory import BatchSizer, PeakRSS, run_batched
 from blurscan.motion import MOTION_FORMAT, MotionTracker
 from blurscan.result import VideoResult
 from blurscan.scorers import Scorer, create_scorer
@@ -218,4 +218,4 @@ def scan(path: str | os.PathLike, settings: Settings | None = None, **kwargs) ->
         return scanner.scan(path)
 
 
-__all__ = ["Progress", "Scanner", "scan", "rss_mb"]
+__all__ = ["Progress", "Scanner", "scan"]

@@ -25,10 +25,6 @@ def rss_mb() -> float:
     return _PROCESS.memory_info().rss / 2**20
 
 
-def available_host_mb() -> float:
-    return psutil.virtual_memory().available / 2**20
-
-
 class PeakRSS:
     """Largest RSS seen by :meth:`sample` since creation."""
 

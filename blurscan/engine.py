@@ -71,15 +71,11 @@ class Scanner:
         self.sizer = BatchSizer(self.settings.batch_size or self.scorer.batch_size())
 
     def describe(self) -> dict[str, Any]:
-        """The settings block of each result."""
-        s = self.settings
+        """The settings block of each result: the settings, with each plug-in's options filled in."""
         return {
+            **self.settings.describe(),
             "scorer": self.scorer.name,
             "detector": self.detector.name,
-            "window_size": s.window_size,
-            "batch_size": s.batch_size if s.batch_size is not None else "auto",
-            "compat": s.compat,
-            "camera_motion": s.camera_motion,
             "scorer_options": self.scorer.settings(),
             "detector_options": self.detector.settings(),
         }
@@ -104,16 +100,14 @@ class Scanner:
             scores = array("d")
             signals: dict[str, array] = {}
 
-            def on_oom() -> None:
-                scorer.on_out_of_memory()
-
             def features(frames: Iterable[Frame]) -> Iterator[Any]:
                 for chunk in _chunks(frames, sizer):
                     for frame in chunk:
                         motion.update(frame.images[motion_slot])
                         times.append(frame.time_s)
                     encoded = run_batched(
-                        scorer.encode_frames, [f.images[0] for f in chunk], sizer, scorer.is_out_of_memory, on_oom
+                        scorer.encode_frames, [f.images[0] for f in chunk], sizer, scorer.is_out_of_memory,
+                        scorer.on_out_of_memory,
                     )
                     for name, values in (scorer.frame_signals(encoded) or {}).items():
                         signals.setdefault(name, array("d")).extend(float(v) for v in values)
@@ -123,7 +117,7 @@ class Scanner:
             windows = sliding_windows(features(source.frames(formats)), self.settings.window_size, self.settings.compat)
             for chunk in _chunks(windows, sizer):
                 batch_scores = run_batched(
-                    scorer.score_windows, [w.items for w in chunk], sizer, scorer.is_out_of_memory, on_oom
+                    scorer.score_windows, [w.items for w in chunk], sizer, scorer.is_out_of_memory, scorer.on_out_of_memory
                 )
                 for window, score in zip(chunk, batch_scores):
                     score = float(score)

@@ -73,3 +73,19 @@ class DeviceError(BlurscanError, RuntimeError):
 
 class OutOfMemoryError(BlurscanError, MemoryError):
     """Even a batch of one does not fit in memory."""
+
+
+def as_blurscan_error(path, error: BaseException) -> BlurscanError:
+    """The one-line error to report for ``path`` when scanning it raised ``error``.
+
+    blurscan's own errors pass through; anything else (a bug, host memory
+    running out) is wrapped, so a batch or a multi-video run can carry on.
+    """
+    if isinstance(error, BlurscanError):
+        return error
+    if isinstance(error, MemoryError):
+        return BlurscanError(f"{path}: ran out of host memory ({error}); try --workers 1 or a smaller --batch-size")
+    return BlurscanError(
+        f"{path}: internal error {type(error).__name__}: {error}. "
+        "Set BLURSCAN_DEBUG=1 for the traceback and please report it with this file."
+    )

@@ -23,6 +23,7 @@ cuts without mistaking the start of a blurry stretch for one.
 from __future__ import annotations
 
 import math
+from array import array
 
 import cv2
 import numpy as np
@@ -46,9 +47,10 @@ class MotionTracker:
         self._previous: np.ndarray | None = None
         self._previous_thumbnail: np.ndarray | None = None
         self._window: np.ndarray | None = None
-        self.shifts: list[float] = []
-        self.changes: list[float] = []
-        self.scene_changes: list[float] = []
+        # 8 bytes a frame each, like the score series
+        self.shifts = array("d")
+        self.changes = array("d")
+        self.scene_changes = array("d")
         self._vmbench_diffs: list[float] = []
 
     def update(self, grey: np.ndarray) -> None:
@@ -80,9 +82,9 @@ class MotionTracker:
     def signals(self) -> dict[str, np.ndarray]:
         """The per-frame signals, one value per frame fed so far."""
         return {
-            "shift": np.asarray(self.shifts, dtype=np.float64),
-            "change": np.asarray(self.changes, dtype=np.float64),
-            "scene_change": np.asarray(self.scene_changes, dtype=np.float64),
+            "shift": np.array(self.shifts, dtype=np.float64),
+            "change": np.array(self.changes, dtype=np.float64),
+            "scene_change": np.array(self.scene_changes, dtype=np.float64),
         }
 
     def camera_movement(self, estimator: str = "flow") -> float:
@@ -94,5 +96,5 @@ class MotionTracker:
             raise ValueError(f"unknown camera-motion estimator {estimator!r}; choose {MOTION_ESTIMATORS}")
         if len(self.shifts) < 2:
             return 0.0
-        mean_shift = float(np.mean(np.minimum(self.shifts[1:], _MAX_SHIFT)))
+        mean_shift = float(np.mean(np.minimum(np.frombuffer(self.shifts, dtype=np.float64)[1:], _MAX_SHIFT)))
         return 1.0 - math.exp(-mean_shift / FLOW_SCALE)

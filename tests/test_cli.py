@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from blurscan._cli import app
-from blurscan.synthetic import Blur, make_clip, scene_frames, write_video
+from blurscan.synthetic import scene_frames, write_video
 from tests.media import write_audio_only
 
 runner = CliRunner()

@@ -6,7 +6,7 @@ import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -34,7 +34,7 @@ from blurscan._cli.options import (
     build_settings,
 )
 from blurscan._cli.progress import DetectProgress, stderr
-from blurscan.errors import BlurscanError
+from blurscan.errors import as_blurscan_error
 
 
 class Format(str, Enum):
@@ -107,38 +107,36 @@ def detect(
             fail(f"{output}: exists and is not a folder; choose another --output", 2)
         scanner = Scanner(settings)
     exit_code = 0
-    printed = []
+    printed = []  # results for standard output (JSON)
+    csv_header = True
     with friendly_errors(), scanner, DetectProgress(enabled=not quiet) as bars:
         for path, stem in zip(videos, unique_stems(p.stem for p in videos)):
             try:
                 result = scanner.scan(path, bars.video())
-            except (BlurscanError, Exception) as ex:
+            except Exception as ex:  # noqa: BLE001 - report it and go on with the next video
                 if debug_mode():
                     raise
-                if not isinstance(ex, BlurscanError):
-                    ex = BlurscanError(
-                        f"{path}: internal error {type(ex).__name__}: {ex}. "
-                        "Set BLURSCAN_DEBUG=1 for the traceback and please report it."
-                    )
-                exit_code = max(exit_code, ex.exit_code)
-                print_error(str(ex))
+                error = as_blurscan_error(path, ex)
+                exit_code = max(exit_code, error.exit_code)
+                print_error(str(error))
+                entry = error_result(path, error, scanner.describe())
                 if output is not None:
-                    write_outputs(output, stem, render_outputs(error_result(path, ex, scanner.describe())))
+                    write_outputs(output, stem, render_outputs(entry))
                 elif len(videos) > 1 and format is Format.json:
-                    printed.append(error_result(path, ex, scanner.describe()))
+                    printed.append(entry)
                 continue
             data = result.to_dict()
-            written = write_outputs(output, stem, render_outputs(result, plot=plot)) if output is not None else None
-            if output is None:
-                if format is Format.json:
-                    printed.append(data)
-                else:
-                    frames_csv(result, sys.stdout, video_column=str(path) if len(videos) > 1 else None,
-                               header=not printed)
-                    printed.append(None)
+            written = None
+            if output is not None:
+                written = write_outputs(output, stem, render_outputs(result, plot=plot))
+            elif format is Format.json:
+                printed.append(data)
+            else:
+                frames_csv(result, sys.stdout, video_column=str(path) if len(videos) > 1 else None, header=csv_header)
+                csv_header = False
             if not quiet:
                 stderr.print(summary_line(data, written), soft_wrap=True)
-    if output is None and format is Format.json and printed:
+    if printed:
         json.dump(printed[0] if len(videos) == 1 else printed, sys.stdout, indent=1, ensure_ascii=False)
         sys.stdout.write("\n")
     raise typer.Exit(exit_code)

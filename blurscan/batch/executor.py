@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from blurscan.engine import Progress, Scanner
-from blurscan.errors import BlurscanError
+from blurscan.errors import BlurscanError, as_blurscan_error
 from blurscan.report.files import render_outputs
 from blurscan.result import error_result
 
@@ -43,14 +43,10 @@ def scan_to_outputs(scanner: Scanner, path: str, *, plot: bool = False, progress
     """Scan one video and render its output files; a failure becomes an error entry, never an exception."""
     try:
         return render_outputs(scanner.scan(path, progress), plot=plot)
-    except BlurscanError as ex:
-        error = ex
-    except MemoryError as ex:
-        error = BlurscanError(f"{path}: ran out of host memory ({ex}); try --workers 1 or a smaller --batch-size")
     except Exception as ex:  # noqa: BLE001 - one bad video must not stop a batch
-        logger.debug("unexpected error scanning %s", path, exc_info=True)
-        error = BlurscanError(f"{path}: internal error {type(ex).__name__}: {ex}. Please report it with this file.")
-    return render_outputs(error_result(path, error, scanner.describe()))
+        if not isinstance(ex, BlurscanError):
+            logger.debug("unexpected error scanning %s", path, exc_info=True)
+        return render_outputs(error_result(path, as_blurscan_error(path, ex), scanner.describe()))
 
 
 class BatchExecutor(ABC):

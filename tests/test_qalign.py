@@ -151,6 +151,94 @@ def test_frame_reuse_equals_the_original_pattern(scorer, window_size):
     np.testing.assert_allclose(reused, original, rtol=0, atol=SAME)
 
 
+def test_language_model_shortcuts_change_no_score(scorer, tiny_model):
+    """Span routing and the shared prompt prefix give the model's own scores, and are on by default."""
+    from transformers import CLIPImageProcessor
+
+    from blurscan.scorers.qalign import QAlignScorer
+
+    assert scorer.settings()["lm_shortcuts"] is True
+    assert scorer.costs["lm_shortcut_difference"] <= SAME
+    plain = QAlignScorer.from_components(
+        scorer.model, scorer.tokenizer, CLIPImageProcessor.from_pretrained(tiny_model), lm_shortcuts=False
+    )
+    assert plain.settings()["lm_shortcuts"] is False
+    images = frames(10)
+    for window_size in (1, 3, 5):
+        np.testing.assert_allclose(
+            streamed_scores(scorer, images, batch=4, window_size=window_size),
+            streamed_scores(plain, images, batch=4, window_size=window_size),
+            rtol=0, atol=SAME,
+        )
+
+
+def test_shortcuts_route_by_spans_and_compute_the_prompt_prefix_once(scorer, monkeypatch):
+    """No per-token gather (the modality-adaptive modules' own forward) and no prefix token after the first pass."""
+    from blurscan.scorers.qalign_lm import is_multiway
+
+    language_model = scorer.model.get_model()
+    multiway = [m for m in language_model.modules() if is_multiway(m)]
+    assert len(multiway) == 4 * len(language_model.layers)  # two norms, keys, values per layer
+    gathers = []
+    own_forward = type(multiway[0]).forward
+    monkeypatch.setattr(type(multiway[0]), "forward", lambda self, *a: gathers.append(1) or own_forward(self, *a))
+    lengths = []
+    handle = language_model.layers[0].register_forward_pre_hook(lambda module, args: lengths.append(args[0].shape[1]))
+    prefix = scorer._input_ids[0].tolist().index(-200)  # prompt tokens before the image
+    scorer._language_model._prefix = None
+    try:
+        streamed_scores(scorer, frames(6), batch=4, window_size=3)
+    finally:
+        handle.remove()
+    assert gathers == []
+    tokens_per_frame = scorer.encode_frames(frames(1))[0].shape[0]
+    full = scorer._input_ids.shape[1] - 1 + 3 * tokens_per_frame
+    assert lengths == [prefix, full - prefix, full - prefix]  # the prefix once, then two batches without it
+
+
+def test_shortcuts_turn_off_where_the_model_takes_no_cache(scorer, tiny_model, monkeypatch, caplog):
+    """A language model without ``past_key_values`` (other remote code): a warning, then the model's own pass."""
+    from transformers import CLIPImageProcessor
+
+    from blurscan.scorers.qalign import QAlignScorer
+
+    language_model = scorer.model.get_model()
+    own_forward = language_model.forward
+
+    def forward(*args, past_key_values=None, **kwargs):
+        if past_key_values is not None:
+            raise TypeError("forward() got an unexpected keyword argument 'past_key_values'")
+        return own_forward(*args, **kwargs)
+
+    monkeypatch.setattr(language_model, "forward", forward)
+    caplog.set_level("WARNING", logger="blurscan")
+    fallback = QAlignScorer.from_components(
+        scorer.model, scorer.tokenizer, CLIPImageProcessor.from_pretrained(tiny_model)
+    )
+    assert fallback.settings()["lm_shortcuts"] is False
+    assert "shortcuts turned off: the model's code does not take them (TypeError" in caplog.text
+    images = frames(8)
+    np.testing.assert_allclose(
+        streamed_scores(fallback, images, batch=4), original_scores(scorer, images), rtol=0, atol=SAME
+    )
+
+
+def test_shortcuts_turn_off_where_their_scores_differ(scorer, tiny_model, monkeypatch, caplog):
+    from transformers import CLIPImageProcessor
+
+    from blurscan.scorers import qalign_lm
+    from blurscan.scorers.qalign import QAlignScorer
+
+    own_spans = qalign_lm.spans_of
+    assert own_spans([0, 0, 1, 1, 0]) == [(0, 2, 0), (2, 4, 1), (4, 5, 0)]
+    # every span through the other modality's copy of the modules
+    monkeypatch.setattr(qalign_lm, "spans_of", lambda row: [s._replace(way=1 - s.way) for s in own_spans(row)])
+    caplog.set_level("WARNING", logger="blurscan")
+    wrong = QAlignScorer.from_components(scorer.model, scorer.tokenizer, CLIPImageProcessor.from_pretrained(tiny_model))
+    assert wrong.settings()["lm_shortcuts"] is False
+    assert "their scores differ from the model's own by" in caplog.text
+
+
 def test_batch_size_does_not_change_scores(scorer, clip):
     results = {}
     for batch in (1, 3, 8):
@@ -214,7 +302,9 @@ def test_scanner_builds_it_from_settings(tiny_model, clip):
     assert len(result.scores) == clip.frames
     assert np.all((result.scores >= 0) & (result.scores <= 1))
     options = result.to_dict()["settings"]["scorer_options"]
-    assert options == {"model": str(tiny_model), "device": "cpu", "dtype": "fp32", "vision_attention": "eager"}
+    assert options == {
+        "model": str(tiny_model), "device": "cpu", "dtype": "fp32", "vision_attention": "eager", "lm_shortcuts": True
+    }
     assert result.to_dict()["settings"]["scorer"] == "qalign"
 
 
@@ -378,6 +468,7 @@ def test_gpu_half_precision(tiny_model):
         memory = scorer.memory_status()
         assert set(memory) == {"gpu_allocated_mb", "gpu_reserved_mb", "gpu_total_mb"}
         assert 1 <= scorer.batch_size() <= 64
+        assert scorer.settings()["lm_shortcuts"] is True  # they agree with the model's own pass in fp16
         scorer.reset_peak_memory()
         eager = streamed_scores(scorer, images, batch=5)
         assert set(scorer.peak_memory()) == {"peak_gpu_allocated_mb", "peak_gpu_reserved_mb"}

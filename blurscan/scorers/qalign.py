@@ -9,7 +9,9 @@ logits for every position. Here each frame goes through the model's own
 scored by handing those cached tokens to the model's own
 ``prepare_inputs_labels_for_multimodal`` in place of the encoder output, so
 the language model sees exactly the input the original builds, and only the
-last position's five level logits are computed.
+last position's five level logits are computed. The language-model pass
+itself skips the work every window repeats (``qalign_lm``: routing by spans,
+the prompt's prefix computed once), checked against the model's own pass at load.
 
 Batch sizes come from free GPU memory and a per-frame and per-window cost
 measured once at load; the activations stay within a fixed workspace on top
@@ -33,6 +35,7 @@ import numpy as np
 from blurscan.errors import DeviceError, MissingDependencyError, ModelError, ModelNotFoundError, OutOfMemoryError, UsageError
 from blurscan.scorers import SCORERS
 from blurscan.scorers.base import Scorer
+from blurscan.scorers.qalign_lm import AGREEMENT, LanguageModelPass
 from blurscan.video import FrameFormat
 
 logger = logging.getLogger("blurscan")
@@ -96,6 +99,9 @@ class QAlignScorer(Scorer):
             fused scaled-dot-product attention in the vision tower: about twice as fast
             there and a fraction of its memory; equal to eager in float32, not yet
             checked against it in fp16 with the real weights).
+        lm_shortcuts: let the language model route by spans and reuse the prompt's
+            prefix (:mod:`blurscan.scorers.qalign_lm`); turned off at load, with a
+            warning, if they do not give the model's own scores.
     """
 
     name = "qalign"
@@ -104,7 +110,12 @@ class QAlignScorer(Scorer):
     uses_gpu = True
 
     def __init__(
-        self, model: str | None = None, device: str = "auto", dtype: str = "fp16", vision_attention: str = "eager"
+        self,
+        model: str | None = None,
+        device: str = "auto",
+        dtype: str = "fp16",
+        vision_attention: str = "eager",
+        lm_shortcuts: bool = True,
     ):
         if dtype not in DTYPES:
             raise UsageError(f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
@@ -115,23 +126,34 @@ class QAlignScorer(Scorer):
         source = _locate(name)
         target = _resolve_device(torch, device)
         loaded = _load(name, source, target, getattr(torch, DTYPES[dtype]))
-        self._setup(*loaded, name=name, vision_attention=vision_attention)
+        self._setup(*loaded, name=name, vision_attention=vision_attention, lm_shortcuts=lm_shortcuts)
 
     @classmethod
     def from_components(
-        cls, model, tokenizer, image_processor, *, vision_attention: str = "eager", name: str = "(in memory)"
+        cls,
+        model,
+        tokenizer,
+        image_processor,
+        *,
+        vision_attention: str = "eager",
+        lm_shortcuts: bool = True,
+        name: str = "(in memory)",
     ) -> QAlignScorer:
         """A scorer around an already built model, tokenizer and image processor (used by the benchmark)."""
         if vision_attention not in VISION_ATTENTION:
             raise UsageError(f"vision attention must be one of {', '.join(VISION_ATTENTION)}, not {vision_attention!r}")
         _import_torch()
         scorer = cls.__new__(cls)
-        scorer._setup(model, tokenizer, image_processor, name=name, vision_attention=vision_attention)
+        scorer._setup(
+            model, tokenizer, image_processor, name=name, vision_attention=vision_attention, lm_shortcuts=lm_shortcuts
+        )
         return scorer
 
     # -- set-up ----------------------------------------------------------
 
-    def _setup(self, model, tokenizer, image_processor, *, name: str, vision_attention: str) -> None:
+    def _setup(
+        self, model, tokenizer, image_processor, *, name: str, vision_attention: str, lm_shortcuts: bool
+    ) -> None:
         import torch
 
         self._torch = torch
@@ -147,6 +169,7 @@ class QAlignScorer(Scorer):
         self.device = model.device
         self.dtype = model.dtype
         self.vision_attention = set_vision_attention(model, vision_attention)
+        self._language_model = LanguageModelPass(model, shortcuts=lm_shortcuts)
 
         input_ids = prompt_input_ids(tokenizer, PROMPT)
         self._input_ids = torch.tensor([input_ids], dtype=torch.long, device=self.device)
@@ -165,7 +188,32 @@ class QAlignScorer(Scorer):
         self._auto_batch = CPU_BATCH
         self.costs: dict[str, float] = {}
         with _remote_code_errors(name):
+            self._check_shortcuts()
             self._measure_costs()
+
+    def _check_shortcuts(self) -> None:
+        """Score two probe windows with the language-model shortcuts and without; keep them only if they agree."""
+        if not self._language_model.shortcuts:
+            return
+        rows = np.arange(self.image_size, dtype=np.uint8)
+        stripes = np.stack([rows[:, None] ^ rows[None, :]] * 3, axis=-1)
+        features = self.encode_frames([stripes, 255 - stripes, stripes.transpose(1, 0, 2)])
+        windows = [tuple(features[i % 3] for i in range(k, k + PROBE_WINDOW)) for k in range(2)]
+        self._language_model.shortcuts = False
+        expected = self.score_windows(windows)
+        self._language_model.shortcuts = True
+        try:
+            got = self.score_windows(windows)
+        except Exception as ex:  # noqa: BLE001 - any failure of the shortcuts falls back to the model's pass
+            if self.is_out_of_memory(ex):
+                raise
+            self._language_model.turn_off(f"the model's code does not take them ({_first_line(ex)})")
+            return
+        difference = max(abs(a - b) for a, b in zip(got, expected, strict=True))
+        tolerance = AGREEMENT[str(self.dtype).removeprefix("torch.")]
+        self.costs["lm_shortcut_difference"] = difference
+        if difference > tolerance:
+            self._language_model.turn_off(f"their scores differ from the model's own by {difference:.1e}")
 
     def _measure_costs(self) -> None:
         """Run one frame and one window (catches remote-code breakage now); on a GPU, size the batches.
@@ -205,14 +253,14 @@ class QAlignScorer(Scorer):
         fixed_window = max(0.0, score[small] - per_window)
         self._frames_per_forward = _clamp((workspace - fixed_frame) // per_frame)
         self._auto_batch = _clamp((workspace - fixed_window) // per_window)
-        self.costs = {
+        self.costs.update({
             "per_frame_mb": per_frame / 2**20,
             "per_window_mb": per_window / 2**20,
             "workspace_mb": workspace / 2**20,
             "free_mb": free / 2**20,
             "frames_per_forward": self._frames_per_forward,
             "auto_batch": self._auto_batch,
-        }
+        })
         logger.info(
             "qalign: %.0f MiB per frame, %.0f MiB per window; batches of %d windows, %d frames per encoder pass",
             per_frame / 2**20, per_window / 2**20, self._auto_batch, self._frames_per_forward,
@@ -238,20 +286,7 @@ class QAlignScorer(Scorer):
                 _, modality, attention_mask, _, embeds, _ = model.prepare_inputs_labels_for_multimodal(
                     input_ids, None, None, None, samples
                 )
-            output = model.get_model()(
-                input_ids=None,
-                modality_indicators=modality,
-                attention_mask=attention_mask,
-                inputs_embeds=embeds,
-                use_cache=False,
-                return_dict=True,
-            )
-            hidden = output.last_hidden_state if hasattr(output, "last_hidden_state") else output[0]
-            if attention_mask is None:
-                last = hidden[:, -1]
-            else:
-                ends = attention_mask.long().sum(dim=1) - 1
-                last = hidden[torch.arange(len(hidden), device=hidden.device), ends]
+            last = self._language_model.last_hidden(embeds, modality, attention_mask)
             logits = last @ self._level_rows.T
             probabilities = torch.softmax(logits.float(), dim=-1)
             return (probabilities @ self._level_weights).tolist()
@@ -300,6 +335,7 @@ class QAlignScorer(Scorer):
             "device": str(self.device),
             "dtype": dtype,
             "vision_attention": self.vision_attention,
+            "lm_shortcuts": self._language_model.shortcuts,
         }
 
     def close(self) -> None:

@@ -7,8 +7,10 @@ modality-adaptive LLaMA-2 language model with eager attention), and its
 interface is the one the real remote code offers and blurscan's ``qalign``
 scorer calls: ``encode_images``, ``prepare_inputs_labels_for_multimodal``
 (prompts carry ``IMAGE_TOKEN_INDEX`` where a sample's images go) and the
-language model behind ``get_model()``. ``forward(input_ids, images=...)``
-returns logits for every position, as the original scoring code expects.
+language model behind ``get_model()``, which continues from a cache of
+(key, value) tuples per layer as the real one does. ``forward(input_ids,
+images=...)`` returns logits for every position, as the original scoring code
+expects.
 
 The file is copied into a model folder next to its configuration and loaded
 with ``AutoModelForCausalLM.from_pretrained(folder, trust_remote_code=True)``,
@@ -257,12 +259,15 @@ class LlamaAttention(nn.Module):
     def _heads(self, x):
         return x.view(x.shape[0], x.shape[1], self.num_heads, self.head_dim).transpose(1, 2)
 
-    def forward(self, hidden_states, modality, mask, cos, sin, use_cache):
+    def forward(self, hidden_states, modality, mask, cos, sin, past, use_cache):
         q = self._heads(self.q_proj(hidden_states))
         k = self._heads(self.k_proj(hidden_states, modality))
         v = self._heads(self.v_proj(hidden_states, modality))
         q = q * cos + _rotate_half(q) * sin
         k = k * cos + _rotate_half(k) * sin
+        if past is not None:
+            k = torch.cat([past[0], k], dim=2)
+            v = torch.cat([past[1], v], dim=2)
         weights = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(self.head_dim)
         if mask is not None:
             weights = weights + mask
@@ -291,9 +296,9 @@ class LlamaDecoderLayer(nn.Module):
         self.post_attention_layernorm = MultiwayNetwork(lambda: LlamaRMSNorm(size, eps))
         self.mlp = LlamaMLP(config)
 
-    def forward(self, hidden_states, modality, mask, cos, sin, use_cache):
+    def forward(self, hidden_states, modality, mask, cos, sin, past, use_cache):
         attended, present = self.self_attn(
-            self.input_layernorm(hidden_states, modality), modality, mask, cos, sin, use_cache
+            self.input_layernorm(hidden_states, modality), modality, mask, cos, sin, past, use_cache
         )
         hidden_states = hidden_states + attended
         hidden_states = hidden_states + self.mlp(self.post_attention_layernorm(hidden_states, modality))
@@ -364,28 +369,29 @@ class MPLUGOwl2LlamaModel(MPLUGOwl2PreTrainedModel):
         output_hidden_states=None,
         return_dict=None,
     ):
-        if past_key_values is not None:
-            raise ValueError("the Q-Align stand-in scores prompts; it does not continue them from a cache")
         if inputs_embeds is None:
             inputs_embeds = self.embed_tokens(input_ids)
         batch, length = inputs_embeds.shape[:2]
         device, dtype = inputs_embeds.device, inputs_embeds.dtype
+        # like the real model's, a cache is a tuple of (key, value) per layer, [batch, heads, tokens, head_dim]
+        past_length = past_key_values[0][0].shape[2] if past_key_values is not None else 0
         use_cache = self.config.use_cache if use_cache is None else use_cache
         if modality_indicators is None:
             modality_indicators = torch.zeros((batch, length), dtype=torch.long, device=device)
         if position_ids is None:
-            position_ids = torch.arange(length, device=device).expand(batch, -1)
+            position_ids = torch.arange(past_length, past_length + length, device=device).expand(batch, -1)
         smallest = torch.finfo(dtype).min
-        mask = torch.full((length, length), smallest, dtype=dtype, device=device).triu(1)
-        mask = mask[None, None].expand(batch, 1, length, length)
+        mask = torch.full((length, past_length + length), smallest, dtype=dtype, device=device).triu(past_length + 1)
+        mask = mask[None, None].expand(batch, 1, length, past_length + length)
         if attention_mask is not None:
             padding = (attention_mask[:, None, None, :] == 0).to(device)
             mask = mask.masked_fill(padding, smallest)
         cos, sin = self._rotary(position_ids, dtype)
         hidden = inputs_embeds
         cache = []
-        for layer in self.layers:
-            hidden, present = layer(hidden, modality_indicators, mask, cos, sin, use_cache)
+        for index, layer in enumerate(self.layers):
+            past = past_key_values[index] if past_key_values is not None else None
+            hidden, present = layer(hidden, modality_indicators, mask, cos, sin, past, use_cache)
             cache.append(present)
         hidden = self.norm(hidden)
         return _output(BaseModelOutputWithPast, tuple(cache) if use_cache else None, last_hidden_state=hidden)

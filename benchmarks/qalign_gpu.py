@@ -208,9 +208,20 @@ def components(torch, scorer, frames, window_size, repeats=3):
         out["vision_images_per_s_batch32"] = len(images) / timed(lambda: scorer.model.encode_images(pixels))
     features = scorer.encode_frames(frames[:66])
     windows = [w.items for w in sliding_windows(features, window_size)][:64]
-    for batch in (32, 64):
-        out[f"language_model_windows_per_s_batch{batch}"] = batch / timed(lambda: scorer.score_windows(windows[:batch]))
-    log("  components: " + ", ".join(f"{k} {v:.1f}" for k, v in out.items()))
+    language_model = scorer._language_model
+    shortcuts = language_model.shortcuts
+    scores = {}
+    for mode in ("model's own pass", "shortcuts"):
+        language_model.shortcuts = mode == "shortcuts" and shortcuts
+        suffix = "" if mode == "shortcuts" else "_own_pass"
+        scores[mode] = np.asarray(scorer.score_windows(windows))
+        for batch in (32, 64):
+            out[f"language_model_windows_per_s_batch{batch}{suffix}"] = batch / timed(
+                lambda batch=batch: scorer.score_windows(windows[:batch])
+            )
+    language_model.shortcuts = shortcuts
+    out["lm_shortcuts_max_difference"] = float(np.max(np.abs(scores["shortcuts"] - scores["model's own pass"])))
+    log("  components: " + ", ".join(f"{k} {v:.3g}" for k, v in out.items()))
     return out
 
 
@@ -329,7 +340,8 @@ def main(argv=None) -> int:
         memory.clear()
         scorer = QAlignScorer.from_components(model, tokenizer, processor, vision_attention=attention,
                                               name="stand-in")
-        log(f"  (c) measured costs: {json.dumps({k: round(v, 1) for k, v in scorer.costs.items()})}")
+        log(f"  (c) measured costs: {json.dumps({k: float(f'{v:.3g}') for k, v in scorer.costs.items()})}; "
+            f"language-model shortcuts {'on' if scorer.settings()['lm_shortcuts'] else 'OFF'}")
         c_scores, seconds, peak, reserved, sizer = run_blurscan(scorer, memory, frames, args.window)
         by["c", attention] = record("(c) blurscan, frames encoded once", attention, len(c_scores), seconds, peak,
                                     reserved, f"{scorer.batch_size()} (now {sizer.size})")
@@ -414,7 +426,10 @@ def main(argv=None) -> int:
         if parts:
             log(f"alone, {attention} vision: vision tower {parts['vision_images_per_s_batch32']:.0f} images/s "
                 f"(32 a pass); language model {parts['language_model_windows_per_s_batch32']:.0f} / "
-                f"{parts['language_model_windows_per_s_batch64']:.0f} windows/s at batch 32 / 64")
+                f"{parts['language_model_windows_per_s_batch64']:.0f} windows/s at batch 32 / 64 "
+                f"(the model's own pass: {parts['language_model_windows_per_s_batch32_own_pass']:.0f} / "
+                f"{parts['language_model_windows_per_s_batch64_own_pass']:.0f}; scores differ by at most "
+                f"{parts['lm_shortcuts_max_difference']:.1e})")
     parts, published = results.get("components_sdpa"), by.get(("b", "eager"))
     if parts and published and published["windows_per_s"] and args.device.type == "cuda":
         ceiling = parts["language_model_windows_per_s_batch64"] / published["windows_per_s"]

@@ -11,8 +11,10 @@ misplaced frame or window moves a score by about 1e-2.
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
+import weakref
 
 import numpy as np
 import pytest
@@ -344,8 +346,12 @@ def test_closed_scorer_says_so(tiny_model):
     from blurscan.scorers.qalign import QAlignScorer
 
     scorer = QAlignScorer(str(tiny_model), device="cpu", dtype="fp32")
+    streamed_scores(scorer, frames(4), batch=2)
+    model = weakref.ref(scorer.model)
     scorer.close()
     scorer.close()
+    gc.collect()
+    assert model() is None, "a closed scorer still holds its model (and its GPU memory)"
     with pytest.raises(RuntimeError, match="closed"):
         scorer.encode_frames(frames(1))
 

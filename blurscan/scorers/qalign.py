@@ -344,6 +344,7 @@ class QAlignScorer(Scorer):
             return
         self.model = None
         self._level_rows = None
+        self._language_model.release()
         del model
         gc.collect()
         if self.device.type == "cuda":

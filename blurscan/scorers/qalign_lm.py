@@ -82,6 +82,11 @@ class LanguageModelPass:
         self.shortcuts = False
         self._prefix = None
 
+    def release(self) -> None:
+        """Drop the model and the prompt's cache (the scorer is closing)."""
+        self.model = None
+        self._prefix = None
+
     # -- the two passes ----------------------------------------------------
 
     def _plain(self, embeds, modality, attention_mask):

@@ -1,0 +1,176 @@
+"""Q-Align's own model code through blurscan's qalign scorer, on a tiny model (CPU, seconds).
+
+The test suite uses a stand-in model; this script checks the real code. It
+builds a tiny model (2-layer ViT on 56 px frames, 5 tokens a frame, 2-layer
+LLaMA, random weights) from the modeling files of the Q-Align repository and,
+on the torch and transformers installed here, checks that:
+
+1. the scorer loads it, or fails with one line that names a release that works;
+2. window scores from frames encoded once equal the published pattern's
+   (``model(input_ids, images=[...])``, last-position logits);
+3. the language-model shortcuts stay on, route by spans (no per-token gather
+   in the modality-adaptive modules) and compute the prompt's prefix once.
+
+Usage::
+
+    git clone https://github.com/Q-Future/Q-Align
+    python benchmarks/qalign_remote_code.py --code Q-Align/q_align/model
+
+The copy the model is built from differs from Q-Align's files in one line:
+its ``__init__`` loads the tokenizer and image processor from the hub by name
+(``q-future/one-align``); the copy loads them from the model's own folder, so
+the check runs offline. Needs the ``qalign`` extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+MODEL_FILES = (
+    "configuration_mplug_owl2.py",
+    "modeling_mplug_owl2.py",
+    "modeling_llama2.py",
+    "visual_encoder.py",
+    "modeling_attn_mask_utils.py",
+)
+HUB_NAME = '"q-future/one-align"'
+AUTO_MAP = {
+    "AutoConfig": "configuration_mplug_owl2.MPLUGOwl2Config",
+    "AutoModelForCausalLM": "modeling_mplug_owl2.MPLUGOwl2LlamaForCausalLM",
+}
+TINY = {
+    "model_type": "mplug_owl2",
+    "architectures": ["MPLUGOwl2LlamaForCausalLM"],
+    "auto_map": AUTO_MAP,
+    "hidden_size": 64,
+    "intermediate_size": 128,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 4,
+    "max_position_embeddings": 512,
+    "rms_norm_eps": 1e-5,
+    "initializer_range": 0.2,
+    "bos_token_id": 1,
+    "eos_token_id": 2,
+    "hidden_act": "silu",
+    "visual_config": {
+        "visual_model": {
+            "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "image_size": 56, "patch_size": 14, "layer_norm_eps": 1e-6,
+        },
+        "visual_abstractor": {
+            "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "num_learnable_queries": 4, "encoder_hidden_size": 32, "grid_size": 4, "layer_norm_eps": 1e-6,
+        },
+    },
+}
+
+
+def write_model(code: Path, folder: Path) -> Path:
+    """A loadable tiny model folder made from the Q-Align modeling files in ``code``."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    from blurscan.scorers.qalign_standin import train_tokenizer, write_image_processor
+
+    folder.mkdir(parents=True)
+    for name in MODEL_FILES:
+        if not (code / name).is_file():
+            raise SystemExit(f"{code} has no {name}; point --code at Q-Align's q_align/model folder")
+        shutil.copy(code / name, folder / name)
+    modeling = folder / "modeling_mplug_owl2.py"
+    text = modeling.read_text()
+    if HUB_NAME in text:
+        modeling.write_text(text.replace(HUB_NAME, "config._name_or_path"))
+    vocab = train_tokenizer(folder)
+    write_image_processor(folder, TINY["visual_config"]["visual_model"]["image_size"])
+    (folder / "config.json").write_text(json.dumps({**TINY, "vocab_size": vocab}, indent=1))
+    torch.manual_seed(0)
+    config = AutoConfig.from_pretrained(folder, trust_remote_code=True)
+    config._name_or_path = str(folder)
+    model = AutoModelForCausalLM.from_config(config, trust_remote_code=True, attn_implementation="eager")
+    model.save_pretrained(folder)
+    saved = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**saved, "auto_map": AUTO_MAP}, indent=1))
+    return folder
+
+
+def check(folder: Path) -> int:
+    import torch
+    import transformers
+
+    from blurscan.errors import BlurscanError
+    from blurscan.scorers.qalign import LEVEL_WEIGHTS, QAlignScorer
+    from blurscan.scorers.qalign_lm import is_multiway
+
+    print(f"torch {torch.__version__}, transformers {transformers.__version__}")
+    try:
+        scorer = QAlignScorer(str(folder), device="cpu", dtype="fp32")
+    except BlurscanError as ex:
+        print(f"1. load: FAILS with a clear error: {ex}")
+        return 1
+    print(f"1. load: ok; settings {scorer.settings()}")
+
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 255, (42, 56, 3), dtype=np.uint8) for _ in range(6)]
+    windows = [(max(i - 1, 0), i, min(i + 1, 5)) for i in range(6)]
+    features = scorer.encode_frames(images)
+    with torch.inference_mode():
+        pixels = [scorer.pixel_values([images[j] for j in window]) for window in windows]
+        logits = scorer.model(scorer._input_ids.repeat(len(windows), 1), images=pixels)["logits"]
+        probabilities = torch.softmax(logits[:, -1, scorer.level_ids].float(), dim=-1)
+        published = (probabilities @ torch.tensor(LEVEL_WEIGHTS)).numpy()
+
+    language_model = scorer.model.get_model()
+    multiway = [module for module in language_model.modules() if is_multiway(module)]
+    own_forward = type(multiway[0]).forward
+    gathers, lengths = [], []
+
+    def counting(self, *args, **kwargs):
+        gathers.append(1)
+        return own_forward(self, *args, **kwargs)
+
+    def length(module, args, kwargs):
+        lengths.append((args[0] if args else kwargs["hidden_states"]).shape[1])
+
+    type(multiway[0]).forward = counting
+    handle = language_model.layers[0].register_forward_pre_hook(length, with_kwargs=True)
+    try:
+        scorer._language_model._prefix = None
+        ours = np.array(scorer.score_windows([tuple(features[j] for j in window) for window in windows]))
+    finally:
+        type(multiway[0]).forward = own_forward
+        handle.remove()
+    difference = float(np.abs(ours - published).max())
+    ok_scores = difference <= 1e-5
+    print(f"2. scores, frames encoded once vs the published pattern: max |difference| {difference:.1e} "
+          f"({'ok' if ok_scores else 'DIFFERENT'})")
+    shortcuts = scorer.settings()["lm_shortcuts"]
+    ok_shortcuts = shortcuts and not gathers and len(lengths) == 2
+    print(f"3. shortcuts {'on' if shortcuts else 'OFF'}; {len(multiway)} modality-adaptive modules, "
+          f"{len(gathers)} per-token gathers; first layer's input lengths {lengths} (prefix once, then the rest) "
+          f"({'ok' if ok_shortcuts else 'NOT USED'})")
+    return 0 if ok_scores and ok_shortcuts else 1
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--code", type=Path, required=True, help="Q-Align's q_align/model folder")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="qalign_remote_code_") as tmp:
+        return check(write_model(args.code.resolve(), Path(tmp) / "model"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -66,7 +66,6 @@ class LanguageModelPass:
         self._prefix = None  # (length, cache of (key, value) per layer, batch 1)
         self._routing = routing_of(model)
 
-
     def last_hidden(self, embeds, modality, attention_mask):
         """The final hidden state at each window's last position (batch, hidden)."""
         spans = self._uniform_spans(modality, attention_mask) if self.shortcuts else None
@@ -75,7 +74,7 @@ class LanguageModelPass:
         return self._fast(embeds, modality, spans)
 
     def turn_off(self, reason: str) -> None:
-        """Back to the model's own pass for good (the scorer found the shortcuts disagree with it)."""
+        """Back to the model's own pass for good (the shortcuts failed or disagreed with it)."""
         logger.warning(
             "qalign: language-model shortcuts turned off: %s; scoring goes on at the model's own speed", reason
         )

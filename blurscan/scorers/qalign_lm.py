@@ -91,15 +91,7 @@ class LanguageModelPass:
     def _plain(self, embeds, modality, attention_mask):
         import torch
 
-        output = self.model.get_model()(
-            input_ids=None,
-            modality_indicators=modality,
-            attention_mask=attention_mask,
-            inputs_embeds=embeds,
-            use_cache=False,
-            return_dict=True,
-        )
-        hidden = _last_hidden_state(output)
+        hidden = _last_hidden_state(self._run(embeds, modality, attention_mask=attention_mask))
         if attention_mask is None:
             return hidden[:, -1]
         ends = attention_mask.long().sum(dim=1) - 1
@@ -115,34 +107,32 @@ class LanguageModelPass:
             embeds, modality = embeds[:, length:], modality[:, length:]
             spans = [Span(s.start - length, s.stop - length, s.way) for s in spans[1:]]
         with self._routing.by(modality, spans):
-            output = self.model.get_model()(
-                input_ids=None,
-                modality_indicators=modality,
-                attention_mask=None,
-                past_key_values=past,
-                inputs_embeds=embeds,
-                use_cache=False,
-                return_dict=True,
-            )
+            output = self._run(embeds, modality, past=past)
         return _last_hidden_state(output)[:, -1]
 
     def _prefix_cache(self, embeds, modality, way: int):
         length = embeds.shape[1]
         if self._prefix is None or self._prefix[0] != length:
             with self._routing.by(modality, [Span(0, length, way)]):
-                output = self.model.get_model()(
-                    input_ids=None,
-                    modality_indicators=modality,
-                    attention_mask=None,
-                    inputs_embeds=embeds,
-                    use_cache=True,
-                    return_dict=True,
-                )
+                output = self._run(embeds, modality, use_cache=True)
             cache = getattr(output, "past_key_values", None) or getattr(output, "cache", None)
             self._prefix = (length, tuple((layer[0], layer[1]) for layer in cache))
         return self._prefix[1]
 
     # -- helpers -----------------------------------------------------------
+
+    def _run(self, embeds, modality, *, attention_mask=None, past=None, use_cache=False):
+        """The model's language model (``past`` only when given: not every model's code takes it)."""
+        continued = {} if past is None else {"past_key_values": past}
+        return self.model.get_model()(
+            input_ids=None,
+            modality_indicators=modality,
+            attention_mask=attention_mask,
+            inputs_embeds=embeds,
+            use_cache=use_cache,
+            return_dict=True,
+            **continued,
+        )
 
     def _uniform_spans(self, modality, attention_mask):
         """The spans every row shares, or None where rows differ or have padding (one device read)."""

@@ -31,11 +31,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+HERE = Path(__file__).resolve().parent
+for path in (HERE.parent, HERE):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
 
 import numpy as np  # noqa: E402
+from qalign_gpu import original_forward  # noqa: E402 - the published pattern, as the GPU benchmark runs it
 
 MODEL_FILES = (
     "configuration_mplug_owl2.py",
@@ -111,7 +113,7 @@ def check(folder: Path) -> int:
     import transformers
 
     from blurscan.errors import BlurscanError
-    from blurscan.scorers.qalign import LEVEL_WEIGHTS, QAlignScorer
+    from blurscan.scorers.qalign import QAlignScorer
     from blurscan.scorers.qalign_lm import is_multiway
 
     print(f"torch {torch.__version__}, transformers {transformers.__version__}")
@@ -126,11 +128,7 @@ def check(folder: Path) -> int:
     images = [rng.integers(0, 255, (42, 56, 3), dtype=np.uint8) for _ in range(6)]
     windows = [(max(i - 1, 0), i, min(i + 1, 5)) for i in range(6)]
     features = scorer.encode_frames(images)
-    with torch.inference_mode():
-        pixels = [scorer.pixel_values([images[j] for j in window]) for window in windows]
-        logits = scorer.model(scorer._input_ids.repeat(len(windows), 1), images=pixels)["logits"]
-        probabilities = torch.softmax(logits[:, -1, scorer.level_ids].float(), dim=-1)
-        published = (probabilities @ torch.tensor(LEVEL_WEIGHTS)).numpy()
+    published = np.array(original_forward(torch, scorer, images, windows))
 
     language_model = scorer.model.get_model()
     multiway = [module for module in language_model.modules() if is_multiway(module)]

@@ -71,6 +71,14 @@ class DeviceError(BlurscanError, RuntimeError):
     """The requested compute device is not available."""
 
 
+class OutputError(BlurscanError, OSError):
+    """An output file or folder could not be written (disk full, read-only, a folder in the way ...)."""
+
+
+class OutputFolderBusyError(BlurscanError, BlockingIOError):
+    """Another batch holds the output folder's lock."""
+
+
 class OutOfMemoryError(BlurscanError, MemoryError):
     """Even a batch of one does not fit in memory."""
 

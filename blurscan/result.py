@@ -42,7 +42,13 @@ class VideoResult:
     def blur_ratio(self) -> float:
         return len(self.detection.blur_frames) / self.frames if self.frames else 0.0
 
-    def to_dict(self) -> dict[str, Any]:
+    def rounded_scores(self, start: int = 0, stop: int | None = None) -> list[float | None]:
+        """Scores as the JSON holds them (6 digits; ``None`` where not finite)."""
+        return [_round(s) for s in self.scores[start:stop].tolist()]
+
+    def to_dict(self, *, include_scores: bool = True, scores_placeholder: Any = None) -> dict[str, Any]:
+        """The JSON form. Without ``include_scores`` the per-frame list is left out (summaries);
+        with ``scores_placeholder`` it stands in for the list (the writer streams the list in its place)."""
         d = self.detection
         scores = self.scores
         drops = np.abs(np.diff(scores))
@@ -50,7 +56,9 @@ class VideoResult:
             "schema": SCHEMA,
             "video": self.video,
             "settings": self.settings,
-            "scores": [_round(s) for s in scores],
+            "scores": (
+                scores_placeholder if scores_placeholder is not None else self.rounded_scores() if include_scores else None
+            ),
             "blur_frames": [int(i) for i in d.blur_frames],
             "segments": [s.to_dict() for s in d.segments],
             "blur_detected": bool(d.blur_detected),
@@ -71,6 +79,8 @@ class VideoResult:
         out["timing"] = self.timing
         out["memory"] = self.memory
         out["warnings"] = list(self.warnings)
+        if not include_scores:
+            del out["scores"]
         return out
 
     def frame_rows(self):

@@ -8,7 +8,7 @@ import blurscan.batch.local as local
 
 
 def install(settings) -> None:
-    local._init_worker(settings, None, None)
+    local._init_worker(settings, None, None, os.getppid())
     real_work = local._work
 
     def work(path, plot):

@@ -56,8 +56,8 @@ def test_discovery_and_unique_stems(folder, tmp_path):
     listing = tmp_path / "list.txt"
     listing.write_text("# my videos\nvideos/burst.mp4\n\nvideos/sub/edges.mp4\nvideos/burst.mp4\n")
     paths, root = discover_videos(listing)
-    assert [p.name for p in paths] == ["burst.mp4", "edges.mp4", "burst.mp4"]
-    assert output_stems(paths, root) == ["videos__burst", "videos__sub__edges", "videos__burst-2"]
+    assert [p.name for p in paths] == ["burst.mp4", "edges.mp4"]  # listed twice, scanned once
+    assert output_stems(paths, root) == ["videos__burst", "videos__sub__edges"]
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(UsageError, match="no video files"):
@@ -95,11 +95,15 @@ def test_an_interrupted_batch_resumes_where_it_stopped(folder, tmp_path):
     assert summary.scanned == 2 and summary.skipped == 2
 
 
-def test_resume_refuses_other_settings(folder, tmp_path):
+def test_resume_rescans_results_made_with_other_settings(folder, tmp_path):
     out = tmp_path / "out"
     run_batch(folder, out, Settings(window_size=3))
-    with pytest.raises(UsageError, match="other settings"):
-        run_batch(folder, out, Settings(window_size=5), resume=True)
+    summary = run_batch(folder, out, Settings(window_size=5), resume=True)
+    assert summary.skipped == 0 and summary.scanned == 4
+    good = json.loads((out / "burst.json").read_text())
+    assert good["settings"]["window_size"] == 5
+    again = run_batch(folder, out, Settings(window_size=5), resume=True)
+    assert again.skipped == 3 and again.scanned == 1  # only the bad video is retried
 
 
 def test_parallel_workers_give_the_same_results(folder, tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
 
@@ -75,10 +76,20 @@ def test_several_videos_with_one_bad(tmp_path, clean_clip):
     one_error_line(result, "bad.mp4", "cannot be read as a video")
 
 
-def test_same_stem_twice_gets_two_outputs(tmp_path, clean_clip):
-    result = run("detect", clean_clip.path, clean_clip.path, "-o", tmp_path, "-q")
-    assert result.exit_code == 0
-    assert (tmp_path / "clean.json").exists() and (tmp_path / "clean-2.json").exists()
+def test_same_stem_twice_gets_two_outputs_named_after_their_paths(tmp_path, clean_clip, burst_clip):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    shutil.copy(clean_clip.path, tmp_path / "a" / "clip.mp4")
+    shutil.copy(burst_clip.path, tmp_path / "b" / "clip.mp4")
+    videos = [str(tmp_path / "a" / "clip.mp4"), str(tmp_path / "b" / "clip.mp4")]
+    names = set()
+    for order in (videos, videos[::-1]):  # the names do not depend on the order videos are given in
+        out = tmp_path / f"out{len(names)}"
+        assert run("detect", *order, "-o", out, "-q").exit_code == 0
+        found = {p.name: json.loads(p.read_text())["video"]["path"] for p in out.glob("*.json")}
+        assert sorted(found.values()) == sorted(videos)
+        names.add(frozenset(found.items()))
+    assert len(names) == 1
 
 
 # -- bad input: one line, the right exit code --------------------------------

@@ -1,7 +1,8 @@
 """The command line: ``blurscan detect``, ``blurscan batch``, ``blurscan demo``.
 
 Exit codes: 0 done, 1 an error (a bad video, a missing model ...), 2 bad
-arguments. Set ``BLURSCAN_DEBUG=1`` to get tracebacks instead of one-line errors.
+arguments, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). Set
+``BLURSCAN_DEBUG=1`` to get tracebacks instead of one-line errors.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import sys
 
 import typer
@@ -43,19 +45,37 @@ def fail(message: str, code: int = 1):
     raise typer.Exit(code)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: stop, keep what is done, write the summaries."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
 @contextlib.contextmanager
 def friendly_errors():
-    """Turn library errors into one line and the right exit code."""
+    """Turn library errors into one line and the right exit code; SIGTERM stops like Ctrl-C (exit 143)."""
+    previous = None
+    with contextlib.suppress(ValueError):  # only the main thread can set handlers
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         yield
     except BlurscanError as ex:
         if debug_mode():
             raise
         fail(str(ex), ex.exit_code)
+    except Terminated:
+        if debug_mode():
+            raise
+        fail("terminated", 128 + signal.SIGTERM)
     except KeyboardInterrupt:
         if debug_mode():
             raise
         fail("interrupted", 130)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def setup_logging(verbose: bool, quiet: bool) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import Enum
 from pathlib import Path
@@ -91,7 +90,10 @@ def detect(
     the JSON (or with --format csv the per-frame table) to standard output.
     """
     from blurscan.engine import Scanner
-    from blurscan.report.files import frames_csv, render_outputs, unique_stems, write_outputs
+    from blurscan.errors import OutputError
+    from blurscan.report.atomic import FATAL_ERRNOS, make_output_dir
+    from blurscan.report.files import dump_result_json, frames_csv, render_outputs, write_outputs
+    from blurscan.report.names import stable_stems
     from blurscan.result import error_result
 
     setup_logging(verbose, quiet)
@@ -105,12 +107,37 @@ def detect(
         )
         if output is not None and output.exists() and not output.is_dir():
             fail(f"{output}: exists and is not a folder; choose another --output", 2)
+        if output is not None:
+            make_output_dir(output)
         scanner = Scanner(settings)
     exit_code = 0
-    printed = []  # results for standard output (JSON)
     csv_header = True
+    as_list = len(videos) > 1 and output is None and format is Format.json
+    stems = stable_stems(((p.stem,), str(p)) for p in videos)
+
+    emitted = 0
+
+    def emit_json(entry) -> None:
+        """Stream one result to standard output (several videos: as one JSON list)."""
+        nonlocal emitted
+        if as_list:
+            sys.stdout.write(",\n" if emitted else "[\n")
+        dump_result_json(entry, sys.stdout)
+        emitted += 1
+
+    def save(stem, outputs) -> dict | None:
+        nonlocal exit_code
+        try:
+            return write_outputs(output, stem, outputs)
+        except OutputError as ex:
+            if ex.errno in FATAL_ERRNOS:
+                raise
+            print_error(str(ex))
+            exit_code = max(exit_code, 1)
+            return None
+
     with friendly_errors(), scanner, DetectProgress(enabled=not quiet) as bars:
-        for path, stem in zip(videos, unique_stems(p.stem for p in videos)):
+        for path, stem in zip(videos, stems):
             try:
                 result = scanner.scan(path, bars.video())
             except Exception as ex:  # noqa: BLE001 - report it and go on with the next video
@@ -121,22 +148,21 @@ def detect(
                 print_error(str(error))
                 entry = error_result(path, error, scanner.describe())
                 if output is not None:
-                    write_outputs(output, stem, render_outputs(entry))
-                elif len(videos) > 1 and format is Format.json:
-                    printed.append(entry)
+                    save(stem, render_outputs(entry))
+                elif as_list:
+                    emit_json(entry)
                 continue
-            data = result.to_dict()
             written = None
             if output is not None:
-                written = write_outputs(output, stem, render_outputs(result, plot=plot))
+                outputs = render_outputs(result, plot=plot)
+                written = save(stem, outputs)
             elif format is Format.json:
-                printed.append(data)
+                emit_json(result)
             else:
                 frames_csv(result, sys.stdout, video_column=str(path) if len(videos) > 1 else None, header=csv_header)
                 csv_header = False
             if not quiet:
-                stderr.print(summary_line(data, written), soft_wrap=True)
-    if printed:
-        json.dump(printed[0] if len(videos) == 1 else printed, sys.stdout, indent=1, ensure_ascii=False)
-        sys.stdout.write("\n")
+                stderr.print(summary_line(result.to_dict(include_scores=False), written), soft_wrap=True)
+    if as_list and emitted:
+        sys.stdout.write("]\n")
     raise typer.Exit(exit_code)

@@ -15,10 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from blurscan.batch.executor import BatchExecutor, BatchProgress, Job
-from blurscan.batch.manifest import Manifest
-from blurscan.errors import UsageError
-from blurscan.report.files import JSON_SUFFIX, unique_stems, write_outputs
+from blurscan.batch.lock import LOCK_NAME, OutputLock
+from blurscan.batch.manifest import MANIFEST_NAME, Manifest
+from blurscan.errors import OutputError, UsageError
+from blurscan.report.atomic import FATAL_ERRNOS, make_output_dir, remove_stale_temp_files
+from blurscan.report.files import JSON_SUFFIX, VIDEO_SUFFIXES, VideoOutputs, write_outputs
 from blurscan.report.html import write_report_html
+from blurscan.report.names import stable_stems
 from blurscan.report.summary import summary_row, write_combined_json, write_statistics, write_summary_csv
 from blurscan.settings import Settings
 
@@ -34,7 +37,8 @@ REPORT_HTML = "report.html"
 
 
 def discover_videos(source: str | os.PathLike) -> tuple[list[Path], Path]:
-    """The videos of a folder (recursively, by extension) or of a list file (one path per line).
+    """The videos of a folder (recursively, by extension) or of a list file (one path per line;
+    a path listed twice counts once).
 
     Returns the paths and the folder their output names are made relative to.
     """
@@ -59,27 +63,45 @@ def discover_videos(source: str | os.PathLike) -> tuple[list[Path], Path]:
             f"{source}: not a folder or a readable text list of videos ({ex}). "
             "Use `blurscan detect` for a single video."
         ) from None
-    paths = []
-    for line in text.splitlines():
-        line = line.strip()
+    paths, seen = [], set()
+    for line in text.split("\n"):  # not splitlines(): U+2028, U+0085 ... may be part of a name
+        line = line.strip("\r\t ")
         if line and not line.startswith("#"):
             path = Path(line).expanduser()
-            paths.append(path if path.is_absolute() else source.parent / path)
+            path = path if path.is_absolute() else source.parent / path
+            key = os.path.normpath(os.path.abspath(path))
+            if key not in seen:  # a video listed twice is scanned once
+                seen.add(key)
+                paths.append(path)
     if not paths:
         raise UsageError(f"{source}: the list names no videos (one path per line; '#' starts a comment).")
     return paths, source.parent
 
 
+#: the batch's own files; no video's output may take one of their names
+COMBINED_FILES = (SUMMARY_CSV, COMBINED_JSON, STATISTICS_MD, REPORT_HTML, MANIFEST_NAME, LOCK_NAME)
+
+
+def reserved_stems() -> list[str]:
+    """Stems whose per-video outputs would land on one of the batch's own files."""
+    return [name[: -len(suffix)] for name in COMBINED_FILES for suffix in VIDEO_SUFFIXES if name.endswith(suffix)]
+
+
 def output_stems(paths: Sequence[Path], root: Path) -> list[str]:
-    """A unique, file-system-safe output name per video: its path under ``root`` without the extension."""
+    """A file-system-safe output name per video: its path under ``root`` without the extension
+    (a stable function of that path; see :mod:`blurscan.report.names`)."""
 
     def relative(path: Path) -> Path:
         try:
             return path.resolve().relative_to(root.resolve())
-        except ValueError:
+        except (ValueError, OSError, RuntimeError):
             return Path(path.name)
 
-    return unique_stems("__".join(relative(p).with_suffix("").parts) for p in paths)
+    keys = []
+    for path in paths:
+        rel = relative(path)
+        keys.append((rel.with_suffix("").parts or ("video",), rel.as_posix()))
+    return stable_stems(keys, reserved=reserved_stems())
 
 
 @dataclass
@@ -111,6 +133,10 @@ def run_batch(
     ray_address: str | None = None,
 ) -> BatchSummary:
     """Scan every video of ``source`` into ``out_dir``; see the module docstring."""
+    from blurscan.batch.local import in_spawned_bootstrap
+
+    if in_spawned_bootstrap():
+        raise SystemExit(1)  # a worker importing an unguarded script: the parent reports it in one line
     settings = settings or Settings()
     if workers < 1:
         raise UsageError("--workers must be at least 1")
@@ -118,35 +144,41 @@ def run_batch(
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"{out_dir}: exists and is not a folder; choose another output folder")
+    make_output_dir(out_dir)
     journal_settings = settings.describe()
     journal_settings["scorer_options"].pop("device", None)
-    manifest = Manifest.open(out_dir, journal_settings, resume)
-    jobs = [Job(str(p), stem) for p, stem in zip(paths, output_stems(paths, root))]
-    todo = [job for job in jobs if not (resume and manifest.is_done(job.stem, job.path))]
-    skipped = len(jobs) - len(todo)
-    if skipped:
-        logger.info("resuming: %d of %d videos already done", skipped, len(jobs))
-    if progress:
-        progress.start(len(jobs), skipped)
-
-    def on_done(job: Job, rendered: dict[str, Any]) -> None:
-        write_outputs(out_dir, job.stem, rendered)
-        row = summary_row(rendered[JSON_SUFFIX], f"{job.stem}{JSON_SUFFIX}")
-        manifest.record(job.stem, job.path, row)
+    with OutputLock(out_dir):
+        remove_stale_temp_files(out_dir)
+        manifest = Manifest.open(out_dir, journal_settings, resume)
+        jobs = [Job(str(p), stem) for p, stem in zip(paths, output_stems(paths, root))]
+        todo = [job for job in jobs if not (resume and manifest.is_done(job.stem, job.path))]
+        skipped = len(jobs) - len(todo)
+        if resume:
+            logger.info("%s", manifest.resume_message(skipped, len(jobs)))
         if progress:
-            progress.done(row)
+            progress.start(len(jobs), skipped)
 
-    executor = executor or make_executor(engine, settings, workers=workers, plot=plot, address=ray_address)
-    try:
-        executor.run(todo, on_done, progress)
-    finally:
-        rows = [manifest.rows[job.stem] for job in jobs if job.stem in manifest.rows]
-        write_summary_csv(out_dir / SUMMARY_CSV, rows)
-        write_combined_json(out_dir / COMBINED_JSON, out_dir, rows, journal_settings)
-        write_statistics(out_dir / STATISTICS_MD, rows, journal_settings)
-        write_report_html(out_dir / REPORT_HTML, rows, journal_settings)
-        if progress:
-            progress.finish()
+        def on_done(job: Job, outputs: VideoOutputs) -> None:
+            result_file = f"{job.stem}{JSON_SUFFIX}"
+            try:
+                write_outputs(out_dir, job.stem, outputs)
+                row = summary_row(outputs.summary_data(), result_file)
+            except OutputError as ex:
+                if ex.errno in FATAL_ERRNOS:
+                    raise  # nothing more can be written: stop; --resume finishes the batch later
+                row = summary_row({"video": {"path": job.path, "name": Path(job.path).name}, "error": str(ex)}, result_file)
+            manifest.record(job.stem, job.path, row)
+            if progress:
+                progress.done(row)
+
+        executor = executor or make_executor(engine, settings, workers=workers, plot=plot, address=ray_address)
+        try:
+            executor.run(todo, on_done, progress)
+        finally:
+            rows = [manifest.rows[job.stem] for job in jobs if job.stem in manifest.rows]
+            _write_summaries(out_dir, rows, journal_settings)
+            if progress:
+                progress.finish()
     return BatchSummary(
         out_dir=out_dir,
         total=len(jobs),
@@ -156,6 +188,21 @@ def run_batch(
         blurry=sum(bool(r.get("blur_detected")) for r in rows),
         rows=rows,
     )
+
+
+def _write_summaries(out_dir: Path, rows: list[dict[str, Any]], settings: dict[str, Any]) -> None:
+    """The batch-wide files; when one cannot be written (disk full ...) the others are still tried."""
+    writers = (
+        (SUMMARY_CSV, lambda path: write_summary_csv(path, rows)),
+        (COMBINED_JSON, lambda path: write_combined_json(path, out_dir, rows, settings)),
+        (STATISTICS_MD, lambda path: write_statistics(path, rows, settings)),
+        (REPORT_HTML, lambda path: write_report_html(path, rows, settings)),
+    )
+    for name, write in writers:
+        try:
+            write(out_dir / name)
+        except OutputError as ex:
+            logger.warning("%s not written: %s", name, ex)
 
 
 ENGINES = ("local", "ray")

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from blurscan.engine import Progress, Scanner
 from blurscan.errors import BlurscanError, as_blurscan_error
-from blurscan.report.files import render_outputs
+from blurscan.report.files import VideoOutputs, render_outputs
 from blurscan.result import error_result
 
 logger = logging.getLogger("blurscan")
@@ -25,8 +25,8 @@ class Job:
     stem: str
 
 
-#: called with each finished job and its rendered outputs (see report.files.render_outputs)
-OnDone = Callable[[Job, dict[str, Any]], None]
+#: called with each finished job and its outputs, ready to write
+OnDone = Callable[[Job, VideoOutputs], None]
 
 
 class BatchProgress(Protocol):
@@ -39,7 +39,7 @@ class BatchProgress(Protocol):
     def finish(self) -> None: ...
 
 
-def scan_to_outputs(scanner: Scanner, path: str, *, plot: bool = False, progress: Progress | None = None) -> dict[str, Any]:
+def scan_to_outputs(scanner: Scanner, path: str, *, plot: bool = False, progress: Progress | None = None) -> VideoOutputs:
     """Scan one video and render its output files; a failure becomes an error entry, never an exception."""
     try:
         return render_outputs(scanner.scan(path, progress), plot=plot)
@@ -59,7 +59,7 @@ class BatchExecutor(ABC):
         """Scan every job and call ``on_done`` once per job (in any order), in this process."""
 
 
-def crashed_entry(job: Job, settings: dict[str, Any], reason: str) -> dict[str, Any]:
+def crashed_entry(job: Job, settings: dict[str, Any], reason: str) -> VideoOutputs:
     error = BlurscanError(f"{job.path}: {reason}. The file is probably damaged: re-encode or re-download it.")
     return render_outputs(error_result(job.path, error, settings))
 

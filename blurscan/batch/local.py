@@ -1,8 +1,20 @@
-"""The local executor: videos in this process, or in parallel worker processes."""
+"""The local executor: videos in this process, or in parallel worker processes.
+
+Worker processes never outlive the batch: they are killed when the batch is
+interrupted or fails, and on Linux the kernel kills them if the parent dies
+(even by SIGKILL), so no worker keeps decoding, or holding a GPU model, for
+nobody. Workers ignore Ctrl-C; the parent decides what an interrupt stops.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -10,25 +22,80 @@ from dataclasses import replace
 
 from blurscan.batch.executor import BatchExecutor, BatchProgress, Job, OnDone, crashed_entry, job_name, scan_to_outputs
 from blurscan.engine import Scanner
+from blurscan.errors import BlurscanError
 from blurscan.settings import Settings
 
 _worker_scanner: Scanner | None = None
+#: why this worker has no scanner (e.g. the model is missing), as (message, exit code)
+_worker_failure: tuple[str, int] | None = None
+
+#: prctl(2) option that has the kernel signal a process when its parent dies
+_PR_SET_PDEATHSIG = 1
 
 
-def _init_worker(settings: Settings, devices: list[str] | None, counter) -> None:
-    global _worker_scanner
+def _die_with_parent(parent_pid: int) -> None:
+    """Make this worker end when the batch's process ends, however it ends."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent_pid:  # the parent died before the line above took effect
+        os._exit(1)
+
+    def watch() -> None:  # elsewhere (and as a second guard): poll for the parent
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="blurscan-parent-watch", daemon=True).start()
+
+
+def _init_worker(settings: Settings, devices: list[str] | None, counter, parent_pid: int) -> None:
+    global _worker_scanner, _worker_failure
+    _die_with_parent(parent_pid)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if devices:
         with counter.get_lock():
             slot = counter.value
             counter.value += 1
         options = {**settings.scorer_options, "device": devices[slot % len(devices)]}
         settings = replace(settings, scorer_options=options)
-    _worker_scanner = Scanner(settings)
+    try:
+        _worker_scanner = Scanner(settings)
+    except Exception as ex:  # noqa: BLE001 - reported by the start-up check, in the parent
+        if isinstance(ex, BlurscanError):
+            _worker_failure = (str(ex), ex.exit_code)
+        else:
+            _worker_failure = (f"the scanner could not start in a worker process ({type(ex).__name__}: {ex})", 1)
 
 
 def _work(path: str, plot: bool):
-    assert _worker_scanner is not None
+    if _worker_scanner is None:
+        raise BlurscanError(_worker_failure[0] if _worker_failure else "the worker has no scanner")
     return scan_to_outputs(_worker_scanner, path, plot=plot)
+
+
+def _ping() -> tuple[str, int] | None:
+    return _worker_failure
+
+
+def in_spawned_bootstrap() -> bool:
+    """Whether this process is a spawned worker still importing its parent's main script.
+
+    A script that starts a batch with workers at its top level (no
+    ``if __name__ == "__main__":``) runs again in every worker; it must not
+    start a batch there.
+    """
+    return multiprocessing.parent_process() is not None and getattr(
+        multiprocessing.current_process(), "_inheriting", False
+    )
+
+
+UNGUARDED_MAIN = (
+    "the worker processes could not start. A script that calls run_batch(..., workers=N) with N > 1 must call it "
+    "under `if __name__ == \"__main__\":`, because each worker imports the script again; or use workers=1"
+)
 
 
 class LocalExecutor(BatchExecutor):
@@ -48,7 +115,7 @@ class LocalExecutor(BatchExecutor):
     def run(self, jobs: Sequence[Job], on_done: OnDone, progress: BatchProgress | None) -> None:
         if self.workers <= 1:
             self._run_here(jobs, on_done, progress)
-        else:
+        elif jobs:
             self._run_pool(list(jobs), on_done)
 
     def _run_here(self, jobs, on_done, progress) -> None:
@@ -66,14 +133,18 @@ class LocalExecutor(BatchExecutor):
         counter = context.Value("i", 0)
         return ProcessPoolExecutor(
             max_workers=workers, mp_context=context, initializer=_init_worker,
-            initargs=(self.settings, self.devices, counter),
+            initargs=(self.settings, self.devices, counter, os.getpid()),
         )
 
     def _run_pool(self, jobs: list[Job], on_done: OnDone) -> None:
         pending = list(reversed(jobs))
         suspects: list[Job] = []
+        first = True
         while pending:
-            with self._pool(self.workers) as pool:
+            with _owned(self._pool(min(self.workers, len(pending)))) as pool:
+                if first:
+                    _check_workers_start(pool)
+                    first = False
                 running: dict[Future, Job] = {}
                 try:
                     while pending or running:
@@ -93,8 +164,34 @@ class LocalExecutor(BatchExecutor):
             suspects.clear()
 
     def _isolated(self, job: Job):
-        with self._pool(1) as pool:
+        with _owned(self._pool(1)) as pool:
             try:
                 return pool.submit(_work, job.path, self.plot).result()
             except BrokenProcessPool:
                 return crashed_entry(job, self.settings.describe(), "the worker process crashed while decoding this video")
+
+
+def _check_workers_start(pool: ProcessPoolExecutor) -> None:
+    """Fail with one clear line when workers cannot even start (never blame the videos for it)."""
+    try:
+        failure = pool.submit(_ping).result()
+    except BrokenProcessPool:
+        raise BlurscanError(UNGUARDED_MAIN) from None
+    if failure:
+        error = BlurscanError(failure[0])
+        error.exit_code = failure[1]
+        raise error
+
+
+@contextlib.contextmanager
+def _owned(pool: ProcessPoolExecutor):
+    """A pool whose workers are killed, not waited for, when the batch stops early."""
+    try:
+        yield pool
+    except BaseException:
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            with contextlib.suppress(Exception):
+                process.kill()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)

@@ -1,19 +1,28 @@
 """The batch journal: one JSON line per finished video, appended and flushed at once.
 
 An interrupted batch leaves a journal whose complete lines say which videos
-are done; ``--resume`` skips them (when the settings match and the source file
-and its result are unchanged). Appending keeps each write small however many
-videos the batch holds; a torn last line is ignored on reading.
+are done. ``--resume`` trusts a line only when the video's source file is
+unchanged, the line was made with the current settings, and its result file
+is still a whole blurscan result; whatever the journal lost (a torn line, a
+damaged header, a journal that was never written) is rebuilt from the
+per-video result files. Lines are split on ``\\n`` alone, so names holding
+U+2028 or U+0085 stay on their line; undecodable lines are skipped.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from blurscan.errors import UsageError
+from blurscan.report.atomic import append_line, atomic_write, output_error
+from blurscan.result import SCHEMA
+
+logger = logging.getLogger("blurscan")
 
 MANIFEST_NAME = "manifest.jsonl"
 MANIFEST_SCHEMA = "blurscan-manifest/1"
@@ -27,65 +36,150 @@ def source_identity(path: str | os.PathLike) -> dict[str, int]:
     return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
+def settings_id(settings: dict[str, Any]) -> str:
+    """A short fingerprint of the batch settings, recorded with every journal line."""
+    return hashlib.sha1(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def settings_match(given: dict[str, Any], recorded: dict[str, Any]) -> bool:
+    """Whether a result's recorded settings are those asked for now.
+
+    A result records every option with the plug-ins' defaults filled in; the
+    options asked for must each be there with the same value.
+    """
+    for key, value in given.items():
+        if key in ("scorer_options", "detector_options"):
+            have = recorded.get(key) or {}
+            if any(have.get(k) != v for k, v in (value or {}).items()):
+                return False
+        elif recorded.get(key) != value:
+            return False
+    return True
+
+
 class Manifest:
     def __init__(self, out_dir: str | os.PathLike, settings: dict[str, Any]):
         self.out_dir = Path(out_dir)
         self.path = self.out_dir / MANIFEST_NAME
         self.settings = settings
+        self.settings_id = settings_id(settings)
         #: latest row per output stem, in first-seen order
         self.rows: dict[str, dict[str, Any]] = {}
+        #: why videos are scanned again on resume (reason -> count)
+        self.redo: Counter[str] = Counter()
+        #: stems whose journal lines were made with other settings
+        self._stale: set[str] = set()
+        self.recovered = 0
 
     @classmethod
     def open(cls, out_dir: str | os.PathLike, settings: dict[str, Any], resume: bool) -> Manifest:
-        """Start a new journal, or with ``resume`` continue the one in ``out_dir``."""
+        """Start a new journal, or with ``resume`` continue the one in ``out_dir`` (the folder must exist)."""
         manifest = cls(out_dir, settings)
-        manifest.out_dir.mkdir(parents=True, exist_ok=True)
-        if resume and manifest.path.exists():
+        if resume:
             manifest._load()
-        else:
-            with open(manifest.path, "w", encoding="utf-8") as handle:
-                handle.write(json.dumps({"schema": MANIFEST_SCHEMA, "settings": settings}) + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
+        manifest._rewrite()
         return manifest
 
     def _load(self) -> None:
-        with open(self.path, encoding="utf-8") as handle:
-            lines = handle.read().splitlines()
+        try:
+            with open(self.path, "rb") as handle:
+                lines = handle.read().split(b"\n")
+        except FileNotFoundError:
+            return
+        except OSError as ex:
+            raise output_error(self.path, ex) from None
         header = _parse(lines[0]) if lines else None
-        if not header or header.get("schema") != MANIFEST_SCHEMA:
-            raise UsageError(f"{self.path} is not a blurscan batch journal; use a new output folder")
-        if header.get("settings") != self.settings:
-            raise UsageError(
-                f"{self.out_dir} holds results made with other settings; "
-                "rerun with the same options, use a new output folder, or drop --resume"
-            )
-        for line in lines[1:]:
+        header_settings = None
+        if header and header.get("schema") == MANIFEST_SCHEMA:
+            header_settings = header.get("settings")
+            lines = lines[1:]
+        elif any(lines):
+            logger.warning("%s: the journal's header is damaged; rebuilding from the per-video results", self.path)
+        for line in lines:
             row = _parse(line)
-            if row and "stem" in row:
-                self.rows[row["stem"]] = row
+            if not row or not isinstance(row.get("stem"), str):
+                continue
+            made_with = row.get("settings_id") or (settings_id(header_settings) if header_settings else None)
+            if made_with != self.settings_id:
+                self._stale.add(row["stem"])
+                self.rows.pop(row["stem"], None)
+                continue
+            self._stale.discard(row["stem"])
+            self.rows[row["stem"]] = row
+
+    def _rewrite(self) -> None:
+        """Write the header and the rows kept so far as a fresh journal (atomically; drops torn lines)."""
+        with atomic_write(self.path, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps({"schema": MANIFEST_SCHEMA, "settings": self.settings}) + "\n")
+            for row in self.rows.values():
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
 
     def is_done(self, stem: str, source: str | os.PathLike) -> bool:
+        """Whether the video's result can be kept (resume); a result the journal lost is recovered."""
         row = self.rows.get(stem)
-        return bool(
-            row
-            and row.get("status") == "ok"
-            and row.get("source") == source_identity(source)
-            and (self.out_dir / row["result_file"]).exists()
-        )
+        result_file = f"{stem}.json"
+        if row is not None:
+            if row.get("status") != "ok":
+                self.redo["failed last time"] += 1
+            elif row.get("source") != source_identity(source):
+                self.redo["source file changed"] += 1
+            elif _read_result(self.out_dir / row.get("result_file", result_file), str(source)) is None:
+                self.redo["result file missing or damaged"] += 1
+            else:
+                return True
+            del self.rows[stem]
+            return False
+        if stem in self._stale:
+            self.redo["made with other settings"] += 1
+            return False
+        result = _read_result(self.out_dir / result_file, str(source))
+        if result is None:
+            return False
+        if "error" in result or not settings_match(self.settings, result.get("settings") or {}):
+            self.redo["made with other settings" if "error" not in result else "failed last time"] += 1
+            return False
+        try:
+            if os.stat(self.out_dir / result_file).st_mtime_ns < os.stat(source).st_mtime_ns:
+                return False
+        except OSError:
+            return False
+        from blurscan.report.summary import summary_row
+
+        self.record(stem, source, summary_row(result, result_file))
+        self.recovered += 1
+        return True
 
     def record(self, stem: str, source: str | os.PathLike, row: dict[str, Any]) -> None:
-        row = {"stem": stem, **row, "source": source_identity(source)}
-        with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        row = {"stem": stem, **row, "source": source_identity(source), "settings_id": self.settings_id}
+        append_line(self.path, json.dumps(row, ensure_ascii=False))
         self.rows[stem] = row
 
+    def resume_message(self, done: int, total: int) -> str:
+        parts = [f"resuming: {done} of {total} videos already done"]
+        if self.recovered:
+            parts.append(f"{self.recovered} recovered from their result files")
+        if self.redo:
+            parts.append("scanning again: " + ", ".join(f"{n} {why}" for why, n in sorted(self.redo.items())))
+        return "; ".join(parts)
 
-def _parse(line: str) -> dict[str, Any] | None:
+
+def _read_result(path: Path, source: str) -> dict[str, Any] | None:
+    """A per-video result file if it is whole and belongs to ``source``; else None."""
     try:
-        value = json.loads(line)
+        with open(path, "rb") as handle:
+            data = json.loads(handle.read().decode("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        return None
+    if (data.get("video") or {}).get("path") != source:
+        return None
+    return data
+
+
+def _parse(line: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(line.decode("utf-8"))
     except ValueError:
         return None
     return value if isinstance(value, dict) else None

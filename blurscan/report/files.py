@@ -1,61 +1,67 @@
-"""Per-video outputs, written atomically (temporary file in the same folder, then rename).
+"""Per-video outputs: ``<stem>.json``, ``<stem>.frames.csv`` and, with ``--plot``, ``<stem>.png``.
 
-A reader never sees a half-written file, and an interrupted run leaves either
-the old file or the new one. Outputs are first rendered to text/bytes (in a
-worker process or on a cluster node) and then written by one writer.
+A worker process (or a cluster node) scans a video and hands back its
+:class:`VideoOutputs`: the result's arrays, a few bytes a frame, and the plot.
+One writer then streams the JSON and the CSV to disk, so even a day-long
+video never has its per-frame table or score list built in memory. Every
+file is written atomically (see :mod:`blurscan.report.atomic`); the JSON
+comes last, so its presence means the video's outputs are complete.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import io
 import json
+import logging
 import os
-import re
-import tempfile
-from collections.abc import Iterable, Iterator
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from blurscan.report.atomic import atomic_write
 from blurscan.result import VideoResult
+
+logger = logging.getLogger("blurscan")
 
 #: file suffixes of the per-video outputs
 JSON_SUFFIX = ".json"
 FRAMES_SUFFIX = ".frames.csv"
 PLOT_SUFFIX = ".png"
+VIDEO_SUFFIXES = (JSON_SUFFIX, FRAMES_SUFFIX, PLOT_SUFFIX)
+
+#: scores written per chunk when streaming a result's JSON
+_CHUNK = 65536
 
 
-def unique_stems(names: Iterable[str]) -> list[str]:
-    """File-system-safe output stems, with ``-2``, ``-3`` ... added where a name repeats."""
-    stems, seen = [], set()
-    for name in names:
-        stem = re.sub(r"[\x00-\x1f/\\]", "_", name) or "video"
-        candidate, n = stem, 1
-        while candidate in seen:
-            n += 1
-            candidate = f"{stem}-{n}"
-        seen.add(candidate)
-        stems.append(candidate)
-    return stems
+@dataclass
+class VideoOutputs:
+    """What one video's scan hands to the writer: the result (or an error entry) and the plot, if any."""
+
+    result: VideoResult | dict[str, Any]
+    plot: bytes | None = None
+
+    @property
+    def ok(self) -> bool:
+        return isinstance(self.result, VideoResult)
+
+    def summary_data(self) -> dict[str, Any]:
+        """The result's JSON without the per-frame scores (what the summaries read)."""
+        return self.result.to_dict(include_scores=False) if self.ok else self.result
 
 
-@contextlib.contextmanager
-def atomic_write(path: str | os.PathLike, mode: str = "w", **open_kwargs) -> Iterator[IO]:
-    """Open a temporary file next to ``path``; on success it replaces ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, mode, **open_kwargs) as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+def render_outputs(result: VideoResult | dict[str, Any], *, plot: bool = False) -> VideoOutputs:
+    """Prepare a video's outputs; a plot that cannot be drawn becomes a warning, never a lost result."""
+    png = None
+    if plot and isinstance(result, VideoResult):
+        from blurscan.report.plots import plot_png
+
+        try:
+            png = plot_png(result)
+        except Exception as ex:  # noqa: BLE001 - a plot is an extra; the findings must still be written
+            logger.debug("plot failed for %s", result.video.get("path"), exc_info=True)
+            result.warnings.append(f"the plot could not be drawn ({type(ex).__name__}: {ex})")
+    return VideoOutputs(result, png)
 
 
 def json_text(data: Any) -> str:
@@ -67,8 +73,25 @@ def write_json(path: str | os.PathLike, data: Any) -> None:
         handle.write(json_text(data))
 
 
+def dump_result_json(result: VideoResult | dict[str, Any], handle: IO[str]) -> None:
+    """Write a result's JSON to ``handle``, the score list streamed in chunks."""
+    if not isinstance(result, VideoResult):
+        handle.write(json_text(result))
+        return
+    marker = f"@scores-{uuid.uuid4().hex}@"
+    head, tail = json_text(result.to_dict(scores_placeholder=marker)).split(json.dumps(marker), 1)
+    handle.write(head)
+    handle.write("[")
+    scores = result.scores
+    for start in range(0, len(scores), _CHUNK):
+        values = result.rounded_scores(start, start + _CHUNK)
+        handle.write(("," if start else "") + ",".join("null" if v is None else repr(v) for v in values))
+    handle.write("]")
+    handle.write(tail)
+
+
 def frames_csv(result: VideoResult, handle: IO[str], video_column: str | None = None, header: bool = True) -> None:
-    """The per-frame table: frame, time_s, score, blurry (1/0) and the per-frame signals."""
+    """The per-frame table: frame, time_s, score, blurry (1/0) and the per-frame signals, row by row."""
     names, rows = result.frame_rows()
     writer = csv.writer(handle, lineterminator="\n")
     prefix = [video_column] if video_column is not None else []
@@ -78,35 +101,24 @@ def frames_csv(result: VideoResult, handle: IO[str], video_column: str | None = 
         writer.writerow(prefix + row)
 
 
-def render_outputs(result: VideoResult | dict, *, plot: bool = False) -> dict[str, Any]:
-    """The contents of a video's output files, keyed by suffix. An error entry (a dict) has only JSON."""
-    if isinstance(result, dict):
-        return {JSON_SUFFIX: result}
-    buffer = io.StringIO()
-    frames_csv(result, buffer)
-    rendered: dict[str, Any] = {JSON_SUFFIX: result.to_dict(), FRAMES_SUFFIX: buffer.getvalue()}
-    if plot:
-        from blurscan.report.plots import plot_png
-
-        rendered[PLOT_SUFFIX] = plot_png(result)
-    return rendered
-
-
-def write_outputs(out_dir: str | os.PathLike, stem: str, rendered: dict[str, Any]) -> dict[str, str]:
-    """Write rendered outputs as ``<stem><suffix>``; the JSON last, so its presence means all are done."""
+def write_outputs(out_dir: str | os.PathLike, stem: str, outputs: VideoOutputs) -> dict[str, str]:
+    """Write ``<stem><suffix>`` for each output; the JSON last. Returns the paths written by suffix."""
     out_dir = Path(out_dir)
     written = {}
-    for suffix, content in sorted(rendered.items(), key=lambda kv: kv[0] == JSON_SUFFIX):
-        path = out_dir / f"{stem}{suffix}"
-        if suffix == JSON_SUFFIX:
-            write_json(path, content)
-        elif isinstance(content, bytes):
-            with atomic_write(path, "wb") as handle:
-                handle.write(content)
-        else:
-            with atomic_write(path, "w", encoding="utf-8", newline="") as handle:
-                handle.write(content)
-        written[suffix] = str(path)
+    if outputs.ok:
+        path = out_dir / f"{stem}{FRAMES_SUFFIX}"
+        with atomic_write(path, "w", encoding="utf-8", newline="") as handle:
+            frames_csv(outputs.result, handle)
+        written[FRAMES_SUFFIX] = str(path)
+    if outputs.plot is not None:
+        path = out_dir / f"{stem}{PLOT_SUFFIX}"
+        with atomic_write(path, "wb") as handle:
+            handle.write(outputs.plot)
+        written[PLOT_SUFFIX] = str(path)
+    path = out_dir / f"{stem}{JSON_SUFFIX}"
+    with atomic_write(path, "w", encoding="utf-8") as handle:
+        dump_result_json(outputs.result, handle)
+    written[JSON_SUFFIX] = str(path)
     return written
 
 

@@ -87,9 +87,7 @@ def in_spawned_bootstrap() -> bool:
     ``if __name__ == "__main__":``) runs again in every worker; it must not
     start a batch there.
     """
-    return multiprocessing.parent_process() is not None and getattr(
-        multiprocessing.current_process(), "_inheriting", False
-    )
+    return bool(getattr(multiprocessing.current_process(), "_inheriting", False))
 
 
 UNGUARDED_MAIN = (

@@ -293,3 +293,17 @@ def test_writing_a_long_videos_outputs_costs_no_memory_per_frame(burst_clip, tmp
     assert len(data["scores"]) == n
     with open(tmp_path / "long.frames.csv") as handle:
         assert sum(1 for _ in handle) == n + 1
+
+
+def test_the_readmes_library_example_runs_as_shown(tmp_path, burst_clip, clean_clip):
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Library"):]
+    code = section[section.index("```python\n") + len("```python\n"):section.index("\n```", section.index("```python"))]
+    (tmp_path / "videos").mkdir()
+    shutil.copy(burst_clip.path, tmp_path / "clip.mp4")
+    shutil.copy(clean_clip.path, tmp_path / "videos" / "clean.mp4")
+    shutil.copy(burst_clip.path, tmp_path / "videos" / "burst.mp4")
+    (tmp_path / "example.py").write_text(code)
+    result = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads((tmp_path / "out" / "results.json").read_text())["videos"]) == 2

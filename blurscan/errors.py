@@ -79,6 +79,10 @@ class OutputFolderBusyError(BlurscanError, BlockingIOError):
     """Another batch holds the output folder's lock."""
 
 
+class CutError(BlurscanError, RuntimeError):
+    """The sharp stretches of a video could not be written as clips."""
+
+
 class OutOfMemoryError(BlurscanError, MemoryError):
     """Even a batch of one does not fit in memory."""
 

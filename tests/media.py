@@ -53,3 +53,35 @@ def remux_faststart(source: Path, target: Path) -> Path:
             packet.stream = out_stream
             dst.mux(packet)
     return target
+
+
+def write_clip_with_audio(path: Path, *, frames: int = 90, fps: int = 30, blurs=(), gop: int | None = None,
+                          width: int = 320, height: int = 180, seed: int = 1) -> Path:
+    """A synthetic clip (see blurscan.synthetic) with a 440 Hz mono AAC track; ``gop`` sets the keyframe interval."""
+    import av
+    import numpy as np
+
+    from blurscan.synthetic import blurred, scene_frames
+
+    rate = 16000
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        video.options = {"crf": "18", "preset": "veryfast", **({"g": str(gop), "keyint_min": str(gop), "sc_threshold": "0"} if gop else {})}
+        audio = container.add_stream("aac", rate=rate, layout="mono")
+        t = np.arange(int(rate * frames / fps)) / rate
+        samples = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None, :]
+        done = 0
+        for i, image in enumerate(blurred(scene_frames(frames, width, height, seed=seed), blurs)):
+            for packet in video.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                container.mux(packet)
+            while done + 1024 <= rate * (i + 1) // fps:
+                chunk = av.AudioFrame.from_ndarray(samples[:, done : done + 1024], format="fltp", layout="mono")
+                chunk.sample_rate, chunk.pts = rate, done
+                for packet in audio.encode(chunk):
+                    container.mux(packet)
+                done += 1024
+        for stream in (video, audio):
+            for packet in stream.encode():
+                container.mux(packet)
+    return path

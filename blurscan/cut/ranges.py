@@ -1,0 +1,55 @@
+"""The stretches to keep: the video's time line minus its blurry segments."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from blurscan.timecode import clock
+
+
+@dataclass(frozen=True)
+class KeepRange:
+    """A sharp stretch ``[start_s, end_s)`` and the frames it holds (decode order, inclusive)."""
+
+    index: int
+    start_s: float
+    end_s: float
+    start_frame: int
+    end_frame: int
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "clip": self.index,
+            "start_frame": self.start_frame,
+            "end_frame": self.end_frame,
+            "start_s": round(self.start_s, 4),
+            "end_s": round(self.end_s, 4),
+            "start_tc": clock(self.start_s),
+            "end_tc": clock(self.end_s),
+            "duration_s": round(self.duration_s, 4),
+        }
+
+
+def keep_ranges(segments: Iterable[Mapping[str, Any]], frames: int, duration_s: float, *,
+                min_clip_s: float = 0.0) -> list[KeepRange]:
+    """The stretches between blurry segments (result-JSON segment dicts), in time order,
+    each at least ``min_clip_s`` long.
+
+    A segment covers ``[start_s, end_s)``, ``end_s`` being when its last frame
+    stops showing, so a kept stretch begins exactly where a segment ends.
+    """
+    blurred = sorted((float(s["start_s"]), float(s["end_s"]), int(s["start_frame"]), int(s["end_frame"])) for s in segments)
+    ranges: list[KeepRange] = []
+    cursor_s, cursor_frame = 0.0, 0
+    for start_s, end_s, start_frame, end_frame in [*blurred, (duration_s, duration_s, frames, frames)]:
+        if start_frame > cursor_frame and start_s - cursor_s >= max(min_clip_s, 1e-9):
+            ranges.append(KeepRange(len(ranges) + 1, cursor_s, start_s, cursor_frame, start_frame - 1))
+        if end_frame + 1 > cursor_frame:
+            cursor_s, cursor_frame = max(cursor_s, end_s), end_frame + 1
+    return ranges

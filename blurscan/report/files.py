@@ -82,13 +82,16 @@ def render_outputs(result: VideoResult | dict, *, plot: bool = False) -> dict[st
     """The contents of a video's output files, keyed by suffix. An error entry (a dict) has only JSON."""
     if isinstance(result, dict):
         return {JSON_SUFFIX: result}
+    rendered: dict[str, Any] = {}
+    if plot:  # first, so that a plot's failure is among the JSON's warnings
+        from blurscan.report.plots import plot_or_warning
+
+        png = plot_or_warning(result)
+        if png is not None:
+            rendered[PLOT_SUFFIX] = png
     buffer = io.StringIO()
     frames_csv(result, buffer)
-    rendered: dict[str, Any] = {JSON_SUFFIX: result.to_dict(), FRAMES_SUFFIX: buffer.getvalue()}
-    if plot:
-        from blurscan.report.plots import plot_png
-
-        rendered[PLOT_SUFFIX] = plot_png(result)
+    rendered.update({JSON_SUFFIX: result.to_dict(), FRAMES_SUFFIX: buffer.getvalue()})
     return rendered
 
 

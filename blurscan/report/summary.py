@@ -80,9 +80,14 @@ def summary_row(result: dict[str, Any], result_file: str) -> dict[str, Any]:
 
 
 def write_summary_csv(path: str | os.PathLike, rows: Sequence[dict[str, Any]]) -> None:
-    """One row per video; text cells that a spreadsheet would run as a formula start with ``'``."""
+    """One row per video; text cells that a spreadsheet would run as a formula start with ``'``.
+
+    Text is always quoted: the writer quotes only around its own line terminator,
+    so a name holding a bare CR would otherwise split its row in two.
+    """
     with atomic_write(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=SUMMARY_FIELDS, extrasaction="ignore", lineterminator="\n")
+        writer = csv.DictWriter(handle, fieldnames=SUMMARY_FIELDS, extrasaction="ignore", lineterminator="\n",
+                                quoting=csv.QUOTE_NONNUMERIC)
         writer.writeheader()
         for row in rows:
             writer.writerow({k: ("" if row.get(k) is None else csv_cell(row.get(k))) for k in SUMMARY_FIELDS})

@@ -55,5 +55,6 @@ def plot_or_warning(result: VideoResult) -> bytes | None:
     except Exception as ex:  # noqa: BLE001 - any plotting failure costs only the plot
         message = f"no plot: {type(ex).__name__}: {ex}"
         result.warnings.append(message)
-        logger.warning("%s: %s", result.video.get("name"), message)
+        # escaped here too: a worker process has no CLI handler to do it
+        logger.warning("%s: %s", visible(result.video.get("name")), visible(message))
         return None

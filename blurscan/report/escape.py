@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 from typing import Any
 from urllib.parse import quote
 
-# C0 and C1 controls, DEL, line/paragraph separators, bidi embeddings, overrides,
-# isolates and marks (U+061C, U+200E/F), and lone surrogates (undecodable bytes).
-_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-_INVISIBLE_BUT_NEWLINE = re.compile(_INVISIBLE.pattern.replace("\x00-\x1f", "\x00-\x09\x0b-\x1f"))
+# Besides C0 controls: DEL and C1 controls, line/paragraph separators, bidi embeddings,
+# overrides, isolates and marks (U+061C, U+200E/F), and lone surrogates (undecodable bytes).
+_NOT_C0 = "\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+_INVISIBLE = re.compile(f"[\x00-\x1f{_NOT_C0}]")
+_INVISIBLE_BUT_NEWLINE = re.compile(f"[\x00-\x09\x0b-\x1f{_NOT_C0}]")
 _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 #: cells starting with one of these are read as formulas by spreadsheets (OWASP "CSV injection")
@@ -62,7 +64,7 @@ def html_text(text: Any) -> str:
     return html.escape(visible(text), quote=True)
 
 
-def html_href(relative_path: str) -> str:
+def html_href(relative_path: str | os.PathLike) -> str:
     """A link (``href``/``src`` value, attribute-escaped) to a file given by its path relative to the page.
 
     Each segment is percent-encoded, so ``#``, ``?``, ``%`` and ``:`` are part of the
@@ -71,7 +73,8 @@ def html_href(relative_path: str) -> str:
     they were. Absolute paths and ``.``/``..`` segments are refused: a
     percent-encoded ``..`` is still ``..`` to a browser.
     """
-    segments = str(relative_path).split("/")
+    relative_path = str(relative_path)
+    segments = relative_path.split("/")
     if not relative_path or relative_path.startswith("/") or any(s in ("", ".", "..") for s in segments):
         raise ValueError(f"not a relative path inside the output folder: {relative_path!r}")
     return html.escape("./" + "/".join(quote(s, safe="", errors="surrogateescape") for s in segments))

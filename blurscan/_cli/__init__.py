@@ -32,12 +32,11 @@ def debug_mode() -> bool:
 
 
 def print_error(message: str) -> None:
-    """One error line on standard error (the message is shown as is, never as markup)."""
-    from rich.markup import escape
-
+    """One error line on standard error (the message is shown as is, never as markup or escape sequences)."""
     from blurscan._cli.progress import stderr
+    from blurscan.report.escape import terminal_markup
 
-    stderr.print(f"[bold red]error:[/bold red] {escape(str(message))}", highlight=False, soft_wrap=True)
+    stderr.print(f"[bold red]error:[/bold red] {terminal_markup(message)}", highlight=False, soft_wrap=True)
 
 
 def fail(message: str, code: int = 1):
@@ -78,6 +77,26 @@ def friendly_errors():
             signal.signal(signal.SIGTERM, previous)
 
 
+class TerminalSafeFormatter(logging.Formatter):
+    """Log messages quote names and paths: their control characters are shown as escapes
+    (a traceback keeps its line breaks)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        from blurscan.report.escape import terminal_text
+
+        return terminal_text(super().formatMessage(record))
+
+    def formatException(self, ei) -> str:
+        from blurscan.report.escape import terminal_text
+
+        return terminal_text(super().formatException(ei), keep_newlines=True)
+
+    def formatStack(self, stack_info: str) -> str:
+        from blurscan.report.escape import terminal_text
+
+        return terminal_text(super().formatStack(stack_info), keep_newlines=True)
+
+
 def setup_logging(verbose: bool, quiet: bool) -> None:
     from rich.logging import RichHandler
 
@@ -86,7 +105,7 @@ def setup_logging(verbose: bool, quiet: bool) -> None:
     logger = logging.getLogger("blurscan")
     logger.handlers.clear()
     handler = RichHandler(console=stderr, show_time=False, show_path=False, markup=False)
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setFormatter(TerminalSafeFormatter("%(message)s"))
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING)
     logger.propagate = False

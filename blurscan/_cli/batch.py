@@ -30,6 +30,7 @@ from blurscan._cli.options import (
     build_settings,
 )
 from blurscan._cli.progress import BatchBars, stderr
+from blurscan.report.escape import terminal_text
 
 
 class Engine(str, Enum):
@@ -89,7 +90,7 @@ def batch(
             f"{summary.total} video(s): {summary.blurry} with blur, {scanned_ok - summary.blurry} without, "
             f"{summary.errors} error(s)"
             + (f"; {summary.skipped} already done" if summary.skipped else "")
-            + f". Results in {summary.out_dir}/ (report.html, summary.csv, results.json, statistics.md)",
+            + f". Results in {terminal_text(summary.out_dir)}/ (report.html, summary.csv, results.json, statistics.md)",
             soft_wrap=True,
             markup=False,
         )

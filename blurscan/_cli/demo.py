@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from blurscan._cli import app, fail, friendly_errors, setup_logging
 from blurscan._cli.options import QuietOpt
 from blurscan._cli.progress import DetectProgress, stderr
+from blurscan.report.escape import terminal_markup
 
 
 @app.command()
@@ -31,7 +31,7 @@ def demo(
     with friendly_errors():
         output.mkdir(parents=True, exist_ok=True)
         clip_path = output / "demo.mp4"
-        say(f"making {escape(str(clip_path))}: {DEMO_FRAMES} frames, 640x360 at 30 fps, a slow pan …")
+        say(f"making {terminal_markup(clip_path)}: {DEMO_FRAMES} frames, 640x360 at 30 fps, a slow pan …")
         clip = make_demo_clip(clip_path)
         for blur in clip.blurs:
             what = f"Gaussian σ={blur.strength:g} px" if blur.kind == "gaussian" else f"motion {blur.strength:g} px"
@@ -49,7 +49,7 @@ def demo(
     for seg in d.segments:
         say(f"  frames {seg.start_frame}–{seg.end_frame} ({seg.start_s:.2f}–{seg.end_s:.2f} s), {seg.severity}")
     found = found_bursts(clip, d.segments)
-    say(f"report: {escape(', '.join(written.values()))}")
+    say(f"report: {terminal_markup(', '.join(written.values()))}")
     if not all(found):
         missed = [f"{b.start}–{b.end}" for b, ok in zip(clip.blurs, found) if not ok]
         fail(f"the demo's injected blur at frames {', '.join(missed)} was not found", 1)

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from blurscan._cli import app, debug_mode, fail, friendly_errors, print_error, setup_logging
 from blurscan._cli.options import (
@@ -34,6 +33,7 @@ from blurscan._cli.options import (
 )
 from blurscan._cli.progress import DetectProgress, stderr
 from blurscan.errors import as_blurscan_error
+from blurscan.report.escape import csv_cell, terminal_markup
 
 
 class Format(str, Enum):
@@ -43,8 +43,8 @@ class Format(str, Enum):
 
 def summary_line(data: dict, written: dict | None = None) -> str:
     """One line of rich markup about a finished video (names and paths escaped)."""
-    video = {**data["video"], "name": escape(data["video"]["name"])}
-    where = f" → {escape(written['.json'])}" if written else ""
+    video = {**data["video"], "name": terminal_markup(data["video"]["name"])}
+    where = f" → {terminal_markup(written['.json'])}" if written else ""
     if not data["blur_detected"]:
         return f"[green]{video['name']}[/green]: no blur found in {video['frames']} frames{where}"
     if data.get("blurry_throughout"):
@@ -159,7 +159,7 @@ def detect(
             elif format is Format.json:
                 emit_json(result)
             else:
-                frames_csv(result, sys.stdout, video_column=str(path) if len(videos) > 1 else None, header=csv_header)
+                frames_csv(result, sys.stdout, video_column=csv_cell(str(path)) if len(videos) > 1 else None, header=csv_header)
                 csv_header = False
             if not quiet:
                 stderr.print(summary_line(result.to_dict(include_scores=False), written), soft_wrap=True)

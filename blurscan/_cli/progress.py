@@ -6,8 +6,9 @@ import time
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from blurscan.report.escape import terminal_markup
 
 stderr = Console(stderr=True, highlight=False)
 
@@ -53,7 +54,7 @@ class VideoBar:
             self._on_start()
         self._started = time.perf_counter()
         self._total = total
-        self._task = self._progress.add_task(escape(name), total=total, status="", unit="frames")
+        self._task = self._progress.add_task(terminal_markup(name), total=total, status="", unit="frames")
 
     def update(self, done: int, status: dict[str, Any]) -> None:
         elapsed = time.perf_counter() - self._started
@@ -120,7 +121,7 @@ class BatchBars:
         if row.get("status") == "error":
             self._errors += 1
             if self.enabled:
-                self._progress.console.print(f"[red]error[/red] {escape(str(row.get('error')))}", soft_wrap=True)
+                self._progress.console.print(f"[red]error[/red] {terminal_markup(row.get('error'))}", soft_wrap=True)
         elif row.get("blur_detected"):
             self._blurry += 1
         self._progress.update(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import json
-import logging
 import os
 import uuid
 from dataclasses import dataclass
@@ -21,8 +20,6 @@ from typing import IO, Any
 
 from blurscan.report.atomic import atomic_write
 from blurscan.result import VideoResult
-
-logger = logging.getLogger("blurscan")
 
 #: file suffixes of the per-video outputs
 JSON_SUFFIX = ".json"
@@ -54,13 +51,9 @@ def render_outputs(result: VideoResult | dict[str, Any], *, plot: bool = False) 
     """Prepare a video's outputs; a plot that cannot be drawn becomes a warning, never a lost result."""
     png = None
     if plot and isinstance(result, VideoResult):
-        from blurscan.report.plots import plot_png
+        from blurscan.report.plots import plot_or_warning
 
-        try:
-            png = plot_png(result)
-        except Exception as ex:  # noqa: BLE001 - a plot is an extra; the findings must still be written
-            logger.debug("plot failed for %s", result.video.get("path"), exc_info=True)
-            result.warnings.append(f"the plot could not be drawn ({type(ex).__name__}: {ex})")
+        png = plot_or_warning(result)
     return VideoOutputs(result, png)
 
 
@@ -93,7 +86,8 @@ def dump_result_json(result: VideoResult | dict[str, Any], handle: IO[str]) -> N
 def frames_csv(result: VideoResult, handle: IO[str], video_column: str | None = None, header: bool = True) -> None:
     """The per-frame table: frame, time_s, score, blurry (1/0) and the per-frame signals, row by row."""
     names, rows = result.frame_rows()
-    writer = csv.writer(handle, lineterminator="\n")
+    # With a video column (any name, a bare CR included) the rows end in CRLF, so the writer quotes a CR too.
+    writer = csv.writer(handle, lineterminator="\n" if video_column is None else "\r\n")
     prefix = [video_column] if video_column is not None else []
     if header:
         writer.writerow((["video"] if video_column is not None else []) + names)

@@ -6,7 +6,6 @@ and CSV, and shows each ``<video>.png`` when the batch ran with ``--plot``.
 
 from __future__ import annotations
 
-import html
 import os
 from collections import Counter
 from collections.abc import Sequence
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from blurscan.detect.base import SEVERITIES
+from blurscan.report.escape import html_href, html_text
 from blurscan.report.files import FRAMES_SUFFIX, JSON_SUFFIX, PLOT_SUFFIX, atomic_write
 
 _STYLE = """
@@ -48,8 +48,17 @@ def _cell(value: Any, numeric: bool = False, digits: int = 4) -> str:
         return '<td class="num" data-v="-1">–</td>' if numeric else "<td></td>"
     if numeric:
         text = f"{value:.{digits}f}" if isinstance(value, float) else str(value)
-        return f'<td class="num" data-v="{html.escape(str(value))}">{html.escape(text)}</td>'
-    return f"<td>{html.escape(str(value))}</td>"
+        return f'<td class="num" data-v="{html_text(str(value))}">{html_text(text)}</td>'
+    return f"<td>{html_text(str(value))}</td>"
+
+
+def _href(out_dir: Path, relative: str) -> str | None:
+    """The link to an output file, or None if it is missing or not a plain path inside the folder."""
+    try:
+        href = html_href(relative)
+    except ValueError:
+        return None
+    return href if (out_dir / relative).is_file() else None
 
 
 def report_html(rows: Sequence[dict[str, Any]], settings: dict[str, Any], out_dir: str | os.PathLike) -> str:
@@ -63,16 +72,17 @@ def report_html(rows: Sequence[dict[str, Any]], settings: dict[str, Any], out_di
     body = []
     for r in rows:
         stem = str(r.get("result_file", ""))[: -len(JSON_SUFFIX)]
-        links = f'<a href="{html.escape(stem + JSON_SUFFIX)}">json</a>'
-        if (out_dir / f"{stem}{FRAMES_SUFFIX}").exists():
-            links += f' · <a href="{html.escape(stem + FRAMES_SUFFIX)}">csv</a>'
-        name = html.escape(str(r.get("name")))
-        plot = ""
-        if (out_dir / f"{stem}{PLOT_SUFFIX}").exists():
-            plot = f'<img loading="lazy" alt="scores of {name}" src="{html.escape(stem + PLOT_SUFFIX)}">'
+        name = html_text(str(r.get("name")))
+        links = " · ".join(
+            f'<a href="{href}">{label}</a>'
+            for label, href in (("json", _href(out_dir, stem + JSON_SUFFIX)), ("csv", _href(out_dir, stem + FRAMES_SUFFIX)))
+            if href
+        )
+        plot_href = _href(out_dir, stem + PLOT_SUFFIX)
+        plot = f'<img loading="lazy" alt="scores of {name}" src="{plot_href}">' if plot_href else ""
         if r.get("status") == "error":
             body.append(
-                f'<tr><td>{name}<div class="error">{html.escape(str(r.get("error")))}</div></td>'
+                f'<tr><td>{name}<div class="error">{html_text(str(r.get("error")))}</div></td>'
                 f'<td data-v="9">error</td>' + "<td></td>" * 5 + f"<td>{links}</td></tr>"
             )
             continue
@@ -80,8 +90,8 @@ def report_html(rows: Sequence[dict[str, Any]], settings: dict[str, Any], out_di
         throughout = "<br><small>blurry throughout</small>" if r.get("blurry_throughout") else ""
         body.append(
             f"<tr><td>{name}{plot}</td>"
-            f'<td class="sev-{html.escape(severity)}" data-v="{SEVERITIES.index(severity) if severity in SEVERITIES else -1}">'
-            f"{html.escape(severity)}{throughout}</td>"
+            f'<td class="sev-{html_text(severity)}" data-v="{SEVERITIES.index(severity) if severity in SEVERITIES else -1}">'
+            f"{html_text(severity)}{throughout}</td>"
             + _cell(r.get("blur_ratio"), True)
             + _cell(r.get("segments"), True)
             + _cell(r.get("confidence"), True, 3)
@@ -89,10 +99,10 @@ def report_html(rows: Sequence[dict[str, Any]], settings: dict[str, Any], out_di
             + _cell(r.get("duration_s"), True, 2)
             + f"<td>{links}</td></tr>"
         )
-    card_html = "".join(f'<div class="card"><b>{v}</b>{html.escape(k)}</div>' for k, v in cards)
+    card_html = "".join(f'<div class="card"><b>{v}</b>{html_text(k)}</div>' for k, v in cards)
     title = (
-        f"scorer <code>{html.escape(str(settings.get('scorer')))}</code>, detector "
-        f"<code>{html.escape(str(settings.get('detector')))}</code>, window {html.escape(str(settings.get('window_size')))}"
+        f"scorer <code>{html_text(str(settings.get('scorer')))}</code>, detector "
+        f"<code>{html_text(str(settings.get('detector')))}</code>, window {html_text(str(settings.get('window_size')))}"
     )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>blurscan report</title>

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import io
+import logging
+import warnings
 
+from blurscan.report.escape import visible
 from blurscan.result import VideoResult
+
+logger = logging.getLogger("blurscan")
 
 _SEVERITY_COLOURS = {"mild": "#f6c85f", "moderate": "#f28e2b", "severe": "#d62728"}
 
@@ -27,13 +32,29 @@ def plot_png(result: VideoResult) -> bytes:
     ax.set_xlabel("time (s)")
     ax.set_ylabel("quality score")
     d = result.detection
+    # The title holds the file name: literal text, never mathtext ("$") or TeX.
     ax.set_title(
-        f"{result.video['name']} ({result.settings['scorer']} / {result.settings['detector']}): "
+        f"{visible(result.video['name'])} ({result.settings['scorer']} / {result.settings['detector']}): "
         f"{len(d.segments)} blurry segment(s), severity {d.severity}",
-        fontsize=10,
+        fontsize=10, parse_math=False, usetex=False,
     )
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
+    with warnings.catch_warnings():
+        # a character the font lacks is drawn as a box; that is no reason to fail
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def plot_or_warning(result: VideoResult) -> bytes | None:
+    """The plot, or None with a warning added to the result: a plot is never worth a video's findings."""
+    try:
+        return plot_png(result)
+    except Exception as ex:  # noqa: BLE001 - any plotting failure costs only the plot
+        message = f"no plot: {type(ex).__name__}: {ex}"
+        result.warnings.append(message)
+        # escaped here too: a worker process has no CLI handler to do it
+        logger.warning("%s: %s", visible(result.video.get("name")), visible(message))
+        return None

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from blurscan.detect.base import SEVERITIES
+from blurscan.report.escape import csv_cell, markdown_text
 from blurscan.report.files import atomic_write
 
 #: per-video fields copied into the manifest row and the summary CSV
@@ -79,11 +80,17 @@ def summary_row(result: dict[str, Any], result_file: str) -> dict[str, Any]:
 
 
 def write_summary_csv(path: str | os.PathLike, rows: Sequence[dict[str, Any]]) -> None:
+    """One row per video; text cells that a spreadsheet would run as a formula start with ``'``.
+
+    Text is always quoted: the writer quotes only around its own line terminator,
+    so a name holding a bare CR would otherwise split its row in two.
+    """
     with atomic_write(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=SUMMARY_FIELDS, extrasaction="ignore", lineterminator="\n")
+        writer = csv.DictWriter(handle, fieldnames=SUMMARY_FIELDS, extrasaction="ignore", lineterminator="\n",
+                                quoting=csv.QUOTE_NONNUMERIC)
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in SUMMARY_FIELDS})
+            writer.writerow({k: ("" if row.get(k) is None else csv_cell(row.get(k))) for k in SUMMARY_FIELDS})
 
 
 def write_combined_json(path: str | os.PathLike, out_dir: str | os.PathLike, rows: Sequence[dict[str, Any]],
@@ -120,6 +127,7 @@ def _stats_line(name: str, values: list[float]) -> str:
 
 
 def statistics_markdown(rows: Sequence[dict[str, Any]], settings: dict[str, Any]) -> str:
+    """The statistics page; names and error messages are escaped, so each video stays one row or item."""
     ok = [r for r in rows if r.get("status") == "ok"]
     errors = [r for r in rows if r.get("status") == "error"]
     detected = [r for r in ok if r.get("blur_detected")]
@@ -158,13 +166,13 @@ def statistics_markdown(rows: Sequence[dict[str, Any]], settings: dict[str, Any]
     if detected:
         lines += ["", "## Most blurry", "", "| video | severity | blur ratio | segments |", "|---|---|---:|---:|"]
         lines += [
-            f"| {r['name']} | {r['severity']} | {r['blur_ratio']:.4f} | {r['segments']} |"
+            f"| {markdown_text(r['name'])} | {markdown_text(r['severity'])} | {r['blur_ratio']:.4f} | {r['segments']} |"
             for r in worst
             if r.get("blur_detected")
         ]
     if errors:
         lines += ["", "## Errors", ""]
-        lines += [f"- `{r['name']}`: {r['error']}" for r in errors]
+        lines += [f"- {markdown_text(r['name'])}: {markdown_text(r['error'])}" for r in errors]
     return "\n".join(lines) + "\n"
 
 

@@ -40,7 +40,7 @@ from blurscan.report.escape import (
     terminal_text,
     visible,
 )
-from blurscan.report.files import PLOT_SUFFIX, render_outputs
+from blurscan.report.files import render_outputs
 from blurscan.synthetic import Blur, make_clip
 from tests.output_checks import (
     check_csv_rows,
@@ -257,8 +257,8 @@ def tiny_result(tiny_clips):
 def test_plot_titles_are_literal_text(tiny_result, name):
     result = dataclasses.replace(tiny_result, video={**tiny_result.video, "name": name}, warnings=[])
     rendered = render_outputs(result, plot=True)
-    assert rendered[PLOT_SUFFIX][:4] == b"\x89PNG"
-    assert rendered[".json"]["warnings"] == []
+    assert rendered.plot[:4] == b"\x89PNG"
+    assert rendered.summary_data()["warnings"] == []
 
 
 def test_a_failing_plot_costs_only_the_plot(tiny_clips, monkeypatch):
@@ -270,9 +270,9 @@ def test_a_failing_plot_costs_only_the_plot(tiny_clips, monkeypatch):
     monkeypatch.setattr(plots, "plot_png", broken)
     with Scanner() as scanner:
         rendered = render_outputs(scanner.scan(tiny_clips[0]), plot=True)
-    assert PLOT_SUFFIX not in rendered
-    assert rendered[".json"]["warnings"] == ["no plot: RuntimeError: no canvas"]
-    assert rendered[".json"]["blur_detected"] and rendered[".frames.csv"]
+    assert rendered.plot is None
+    assert rendered.summary_data()["warnings"] == ["no plot: RuntimeError: no canvas"]
+    assert rendered.summary_data()["blur_detected"] and rendered.ok
 
 
 def test_detect_plot_goes_on_after_a_failing_plot(tmp_path, tiny_clips, monkeypatch):
@@ -370,7 +370,7 @@ def test_detect_csv_keeps_a_name_with_cr_on_its_rows(hostile_folder):
     paths = [folder / "a\rb.mp4", folder / "+1.mp4"]
     result = run("detect", "--format", "csv", "-q", *paths)
     rows = list(csv.DictReader(io.StringIO(result.stdout, newline="")))
-    assert {r["video"] for r in rows} == {str(paths[0]), "'" + str(paths[1])}
+    assert {r["video"] for r in rows} == {str(paths[0]), str(paths[1])}  # absolute: no formula character first
 
 
 def test_missing_hostile_path_is_one_escaped_error_line(tmp_path):

@@ -77,30 +77,11 @@ def friendly_errors():
             signal.signal(signal.SIGTERM, previous)
 
 
-class TerminalSafeFormatter(logging.Formatter):
-    """Log messages quote names and paths: their control characters are shown as escapes
-    (a traceback keeps its line breaks)."""
-
-    def formatMessage(self, record: logging.LogRecord) -> str:
-        from blurscan.report.escape import terminal_text
-
-        return terminal_text(super().formatMessage(record))
-
-    def formatException(self, ei) -> str:
-        from blurscan.report.escape import terminal_text
-
-        return terminal_text(super().formatException(ei), keep_newlines=True)
-
-    def formatStack(self, stack_info: str) -> str:
-        from blurscan.report.escape import terminal_text
-
-        return terminal_text(super().formatStack(stack_info), keep_newlines=True)
-
-
 def setup_logging(verbose: bool, quiet: bool) -> None:
     from rich.logging import RichHandler
 
     from blurscan._cli.progress import stderr
+    from blurscan.report.escape import TerminalSafeFormatter
 
     logger = logging.getLogger("blurscan")
     logger.handlers.clear()

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.markup import escape
 
 from blurscan._cli import app, debug_mode, friendly_errors, print_error, setup_logging
 from blurscan._cli.options import (
@@ -25,6 +24,7 @@ from blurscan._cli.options import (
 )
 from blurscan._cli.progress import DetectProgress, stderr
 from blurscan.errors import as_blurscan_error
+from blurscan.report.escape import terminal_markup
 
 CUTS = "Cutting"
 
@@ -105,7 +105,7 @@ def split(
                         clips = [c.to_dict() for c in made]
                         written = [c.path for c in made if c.frames]
                         for note in (n for c in made for n in c.notes):
-                            stderr.print(f"  {escape(note)}", highlight=False, markup=True)
+                            stderr.print(f"  {terminal_markup(note)}", highlight=False)
                     cuts = {"video": video, "segments": data["segments"], "min_clip_s": min_clip,
                             "mode": export.value if export else ("copy" if copy else "re-encode"), "clips": clips}
                     with atomic_write(output / f"{stem}.cuts.json", "w", encoding="utf-8") as handle:
@@ -120,9 +120,9 @@ def split(
                 if not quiet:
                     kept = sum(r.duration_s for r in ranges)
                     stderr.print(
-                        f"{escape(video['name'])}: kept {len(ranges)} sharp stretch(es), {kept:.2f} s of "
+                        f"{terminal_markup(video['name'])}: kept {len(ranges)} sharp stretch(es), {kept:.2f} s of "
                         f"{video['duration_s']:.2f} s; dropped {len(data['segments'])} blurry segment(s) → "
-                        f"{escape(', '.join(written) or 'nothing written')}",
+                        f"{terminal_markup(', '.join(written) or 'nothing written')}",
                         highlight=False, soft_wrap=True,
                     )
         finally:

@@ -9,6 +9,7 @@ nobody. Workers ignore Ctrl-C; the parent decides what an interrupt stops.
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
 import os
 import signal
@@ -51,10 +52,27 @@ def _die_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="blurscan-parent-watch", daemon=True).start()
 
 
-def _init_worker(settings: Settings, devices: list[str] | None, counter, parent_pid: int) -> None:
+def _log_setup() -> tuple[int, bool]:
+    """The parent's blurscan log level, and whether its messages are shown (a CLI installed a handler)."""
+    logger = logging.getLogger("blurscan")
+    return logger.getEffectiveLevel(), bool(logger.handlers)
+
+
+def _init_worker(settings: Settings, devices: list[str] | None, counter, parent_pid: int,
+                 log_setup: tuple[int, bool] = (logging.WARNING, False)) -> None:
     global _worker_scanner, _worker_failure
     _die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    level, shown = log_setup
+    logger = logging.getLogger("blurscan")
+    logger.setLevel(level)
+    if shown:  # as the parent shows them: one line each, names escaped for the terminal
+        from blurscan.report.escape import TerminalSafeFormatter
+
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(TerminalSafeFormatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
     if devices:
         with counter.get_lock():
             slot = counter.value
@@ -131,7 +149,7 @@ class LocalExecutor(BatchExecutor):
         counter = context.Value("i", 0)
         return ProcessPoolExecutor(
             max_workers=workers, mp_context=context, initializer=_init_worker,
-            initargs=(self.settings, self.devices, counter, os.getpid()),
+            initargs=(self.settings, self.devices, counter, os.getpid(), _log_setup()),
         )
 
     def _run_pool(self, jobs: list[Job], on_done: OnDone) -> None:

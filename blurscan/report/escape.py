@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import os
 import re
 from typing import Any
@@ -105,3 +106,17 @@ def markdown_text(text: Any) -> str:
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", visible(text))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MARKDOWN_BLOCK_START.sub(lambda m: m.group() + "\\", text, count=1)
+
+
+class TerminalSafeFormatter(logging.Formatter):
+    """Log messages quote names and paths: their control characters are shown as escapes
+    (a traceback keeps its line breaks)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return terminal_text(super().formatMessage(record))
+
+    def formatException(self, ei) -> str:
+        return terminal_text(super().formatException(ei), keep_newlines=True)
+
+    def formatStack(self, stack_info: str) -> str:
+        return terminal_text(super().formatStack(stack_info), keep_newlines=True)

@@ -20,6 +20,10 @@ class UsageError(BlurscanError, ValueError):
     exit_code = 2
 
 
+class InputError(BlurscanError, ValueError):
+    """A batch's source (a folder or a list file) is missing, unreadable or names no video."""
+
+
 class VideoError(BlurscanError):
     """Something is wrong with one video file."""
 
@@ -29,11 +33,15 @@ class VideoError(BlurscanError):
 
 
 class VideoNotFoundError(VideoError, FileNotFoundError):
-    exit_code = 2
+    """The path does not exist (or is a link to nothing)."""
 
 
 class NotAVideoError(VideoError, ValueError):
     """The file cannot be opened as a video or has no video stream."""
+
+
+class StreamNotFoundError(VideoError, LookupError):
+    """The video has no video stream with the index asked for (``--stream``)."""
 
 
 class EmptyVideoError(VideoError, ValueError):

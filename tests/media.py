@@ -53,3 +53,37 @@ def remux_faststart(source: Path, target: Path) -> Path:
             packet.stream = out_stream
             dst.mux(packet)
     return target
+
+
+def write_two_video_streams(path: Path, *, default: int | None = 1, cover: bool = False, frames: int = 12) -> Path:
+    """A 64x64 all-black track (or with ``cover``, one 192x192 cover picture: larger than the video)
+    as stream 0, then a detailed 160x96 video as stream 1; ``default`` is the stream flagged
+    default (None: neither). An mp4 stores the cover as an attached picture, after the video."""
+    import av
+    import numpy as np
+
+    from blurscan.synthetic import scene_frames
+
+    flags = av.stream.Disposition
+    with av.open(str(path), "w") as container:
+        if cover:
+            first = container.add_stream("mjpeg")
+            first.pix_fmt = "yuvj420p"
+        else:
+            first = container.add_stream("libx264", rate=30)
+            first.pix_fmt = "yuv420p"
+        first.width = first.height = 192 if cover else 64
+        second = container.add_stream("libx264", rate=30)
+        second.width, second.height, second.pix_fmt = 160, 96, "yuv420p"
+        for index, stream in enumerate((first, second)):
+            stream.disposition = flags.default if default == index else flags(0)
+        if cover and path.suffix == ".mp4":
+            first.disposition = flags.attached_pic
+        black = [np.zeros((192, 192, 3), np.uint8)] if cover else [np.zeros((64, 64, 3), np.uint8)] * frames
+        for stream, images in ((first, black), (second, scene_frames(frames, 160, 96, pan=1.0, seed=5))):
+            for image in images:
+                for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                    container.mux(packet)
+            for packet in stream.encode():
+                container.mux(packet)
+    return path

@@ -89,7 +89,7 @@ class Scanner:
         peak = PeakRSS()
         scorer.reset_peak_memory()
 
-        with open_video(path) as source:
+        with open_video(path, stream=self.settings.stream) as source:
             info = source.info
             formats = [scorer.frame_format]
             motion_slot = 0 if MOTION_FORMAT == scorer.frame_format else 1
@@ -156,6 +156,7 @@ class Scanner:
         video = {
             "path": str(path),
             "name": info.name,
+            "stream": info.stream,
             "frames": n,
             "fps": round(fps, 6),
             "duration_s": round(duration, 4),

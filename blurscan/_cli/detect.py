@@ -27,6 +27,7 @@ from blurscan._cli.options import (
     QuietOpt,
     ScorerOpt,
     SensitivityOpt,
+    StreamOpt,
     VerboseOpt,
     VisionAttentionOpt,
     WindowOpt,
@@ -75,6 +76,7 @@ def detect(
     camera_motion: CameraMotionOpt = DEFAULTS["camera_motion"],
     measure: MeasureOpt = None,
     working_width: WorkingWidthOpt = None,
+    stream: StreamOpt = None,
     device: DeviceOpt = DEFAULTS["device"],
     model: ModelOpt = None,
     dtype: DtypeOpt = DEFAULTS["dtype"],
@@ -101,7 +103,7 @@ def detect(
         settings = build_settings(
             scorer=scorer, detector=detector, window_size=window_size, batch_size=batch_size,
             sensitivity=sensitivity, compat=compat, camera_motion=camera_motion, measure=measure,
-            working_width=working_width, device=device, model=model, dtype=dtype, vision_attention=vision_attention,
+            working_width=working_width, stream=stream, device=device, model=model, dtype=dtype, vision_attention=vision_attention,
         )
         if output is not None and output.exists() and not output.is_dir():
             fail(f"{output}: exists and is not a folder; choose another --output", 2)

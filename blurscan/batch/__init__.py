@@ -16,7 +16,7 @@ from typing import Any
 
 from blurscan.batch.executor import BatchExecutor, BatchProgress, Job
 from blurscan.batch.manifest import Manifest
-from blurscan.errors import UsageError
+from blurscan.errors import InputError, UsageError
 from blurscan.report.files import JSON_SUFFIX, unique_stems, write_outputs
 from blurscan.report.html import write_report_html
 from blurscan.report.summary import summary_row, write_combined_json, write_statistics, write_summary_csv
@@ -40,14 +40,14 @@ def discover_videos(source: str | os.PathLike) -> tuple[list[Path], Path]:
     """
     source = Path(source)
     if not source.exists():
-        raise UsageError(f"{source}: no such folder or list file. Check the path.")
+        raise InputError(f"{source}: no such folder or list file. Check the path.")
     if source.is_dir():
         paths = sorted(
             p for p in source.rglob("*")
             if p.suffix.lower() in VIDEO_EXTENSIONS and p.is_file() and not any(part.startswith(".") for part in p.relative_to(source).parts)
         )
         if not paths:
-            raise UsageError(
+            raise InputError(
                 f"{source}: no video files found (looked for {', '.join(sorted(VIDEO_EXTENSIONS))}). "
                 "Point to a folder of videos or a text file listing them."
             )
@@ -55,7 +55,7 @@ def discover_videos(source: str | os.PathLike) -> tuple[list[Path], Path]:
     try:
         text = source.read_text(encoding="utf-8")
     except (UnicodeDecodeError, OSError) as ex:
-        raise UsageError(
+        raise InputError(
             f"{source}: not a folder or a readable text list of videos ({ex}). "
             "Use `blurscan detect` for a single video."
         ) from None
@@ -66,7 +66,7 @@ def discover_videos(source: str | os.PathLike) -> tuple[list[Path], Path]:
             path = Path(line).expanduser()
             paths.append(path if path.is_absolute() else source.parent / path)
     if not paths:
-        raise UsageError(f"{source}: the list names no videos (one path per line; '#' starts a comment).")
+        raise InputError(f"{source}: the list names no videos (one path per line; '#' starts a comment).")
     return paths, source.parent
 
 

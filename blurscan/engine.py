@@ -172,6 +172,7 @@ class Scanner:
             "seconds": round(elapsed, 3),
             "frames_per_s": round(n / elapsed, 2) if elapsed > 0 else None,
         }
+        warnings.extend(_nothing_to_measure(n, motion.flat_frames, (width, height), scorer.frame_format))
         if sizer.shrinks > shrinks_before:
             warnings.append(
                 f"out of memory {sizer.shrinks - shrinks_before} time(s); batch size reduced to {sizer.size}"
@@ -198,6 +199,26 @@ class Scanner:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+#: a picture smaller than this on either side, at the scorer's working size, holds no measurable edge
+MIN_MEASURABLE_SIDE = 8
+
+
+def _nothing_to_measure(frames: int, flat_frames: int, display: tuple[int, int], frame_format) -> list[str]:
+    """Warnings for videos whose scores cannot mean anything, so 'no blur' is not read as a finding."""
+    working = frame_format.output_size(*display)
+    if min(working) < MIN_MEASURABLE_SIDE:
+        return [
+            f"frames of {display[0]}x{display[1]} pixels are {working[0]}x{working[1]} at the scorer's working size: "
+            "too small to measure, so the scores say nothing about blur"
+        ]
+    if frames and flat_frames == frames:
+        return [
+            "every frame is a single flat colour (black, blank or a test card without detail): "
+            "there was nothing to measure, so 'no blur' says nothing about this video"
+        ]
+    return []
 
 
 def _fps_from_times(times: np.ndarray) -> float:

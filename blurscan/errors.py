@@ -93,7 +93,8 @@ def as_blurscan_error(path, error: BaseException) -> BlurscanError:
         return error
     if isinstance(error, MemoryError):
         return BlurscanError(f"{path}: ran out of host memory ({error}); try --workers 1 or a smaller --batch-size")
+    reason = " ".join(str(error).split())  # third-party messages (OpenCV's) span lines
     return BlurscanError(
-        f"{path}: internal error {type(error).__name__}: {error}. "
+        f"{path}: internal error {type(error).__name__}: {reason}. "
         "Set BLURSCAN_DEBUG=1 for the traceback and please report it with this file."
     )

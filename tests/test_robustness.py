@@ -86,3 +86,50 @@ def test_damaged_copies_end_in_a_result_or_a_clear_error(tmp_path, originals):
             path.unlink()
     # the mix must exercise both outcomes, or the test proves little
     assert outcomes["result"] >= 10 and outcomes["error"] >= 10, outcomes
+
+
+def write_noise_video(path, width: int, height: int, frames: int = 4) -> str:
+    """Random pixels at any size: x264 in 4:4:4 takes odd and 1-pixel sides that 4:2:0 refuses."""
+    import av
+    import numpy as np
+
+    rng = np.random.default_rng(width * 7919 + height)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv444p"
+        for _ in range(frames):
+            image = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return str(path)
+
+
+@pytest.mark.parametrize("width, height", [(1, 1), (1, 64), (64, 1), (4000, 10), (1920, 8), (16384, 64), (97, 55), (7, 3)])
+def test_thin_and_odd_frame_sizes_scan(tmp_path, width, height):
+    """Slivers of a picture used to reach OpenCV's phase correlation and fail with its internal error.
+    Now they scan; where the picture is too small to measure, the result says so."""
+    path = write_noise_video(tmp_path / f"{width}x{height}.mp4", width, height)
+    with Scanner(Settings()) as scanner:
+        result = scanner.scan(path)
+    assert result.frames == 4 and (result.video["width"], result.video["height"]) == (width, height)
+    too_small = min(scanner.scorer.frame_format.output_size(width, height)) < 8
+    assert any("too small to measure" in w for w in result.warnings) == too_small
+
+
+@pytest.mark.parametrize("colour", [(0, 0, 0), (90, 120, 200)], ids=["black", "flat-colour"])
+def test_a_flat_video_says_there_was_nothing_to_measure(tmp_path, colour):
+    import numpy as np
+
+    from blurscan.synthetic import write_video
+
+    path = tmp_path / "flat.mp4"
+    write_video(path, [np.full((48, 64, 3), colour, np.uint8)] * 6, fps=10)
+    result = Scanner(Settings()).scan(path)
+    assert any("nothing to measure" in w for w in result.warnings), result.warnings
+
+
+def test_a_detailed_video_has_no_such_warning(carphone):
+    result = Scanner(Settings()).scan(carphone)
+    assert not any("nothing to measure" in w or "too small" in w for w in result.warnings)

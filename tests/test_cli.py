@@ -261,3 +261,26 @@ def test_help_lists_the_defaults():
     assert result.exit_code == 0
     for fragment in ("--window-size", "--batch-size", "--scorer", "--sensitivity", "--compat"):
         assert fragment in result.stdout
+
+
+def test_stream_option_picks_the_stream_and_the_result_says_which(tmp_path):
+    from tests.media import write_two_video_streams
+
+    path = write_two_video_streams(tmp_path / "two.mp4", default=0)
+    chosen = json.loads(run("detect", path, "-q").stdout)
+    assert (chosen["video"]["stream"], chosen["video"]["width"]) == (0, 64)
+    assert any("--stream" in w for w in chosen["warnings"])
+    picked = run("detect", path, "--stream", "1", "-q")
+    assert picked.exit_code == 0, picked.stderr
+    data = json.loads(picked.stdout)
+    assert (data["video"]["stream"], data["video"]["width"], data["settings"]["stream"]) == (1, 160, 1)
+
+
+def test_a_stream_the_video_lacks_is_one_line_naming_the_streams(tmp_path):
+    from tests.media import write_two_video_streams
+
+    path = write_two_video_streams(tmp_path / "two.mp4")
+    result = run("detect", path, "--stream", "7")
+    assert result.exit_code == 1
+    one_error_line(result, "no video stream 7", "0 (h264 64x64)", "1 (h264 160x96)", "--stream")
+    assert run("detect", path, "--stream", "-1").exit_code == 2

@@ -112,6 +112,10 @@ class DecodeStats:
     corrupt: int = 0
     rotation: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: how long after the stream's start the first decoded frame comes (frame times start at 0 there)
+    first_frame_s: float = 0.0
+    #: whether frames were lost: corrupt ones skipped, or fewer decoded than the container lists
+    frames_lost: bool = False
 
 
 class _Failure:
@@ -322,6 +326,7 @@ class VideoSource:
                 else:
                     if first_time is None:
                         first_time = time
+                        self.stats.first_frame_s = self._lead_time(time)
                     time_s = time - first_time
                 images = tuple(_convert(av_frame, f, self.stats.rotation, c) for f, c in zip(formats, scalers))
                 self.stats.decoded += 1
@@ -373,6 +378,14 @@ class VideoSource:
         except av.error.FFmpegError:
             pass
 
+    def _lead_time(self, first_time: float) -> float:
+        """Seconds from the stream's declared start to its first decoded frame (0 when unknown)."""
+        stream = self._stream
+        if stream.start_time is None or not stream.time_base:
+            return 0.0
+        lead = first_time - float(stream.start_time * stream.time_base)
+        return lead if math.isfinite(lead) and lead > 0 else 0.0
+
     def _finish(self) -> None:
         stats, info = self.stats, self.info
         if stats.decoded == 0:
@@ -382,7 +395,9 @@ class VideoSource:
             )
         if stats.corrupt:
             stats.warnings.append(f"skipped {stats.corrupt} corrupt frame(s) or packet(s)")
-        if info.declared_frames and stats.decoded + stats.corrupt < 0.98 * info.declared_frames - 1:
+        short = bool(info.declared_frames) and stats.decoded + stats.corrupt < 0.98 * info.declared_frames - 1
+        stats.frames_lost = bool(stats.corrupt) or short
+        if short:
             stats.warnings.append(
                 f"decoded {stats.decoded} of the {info.declared_frames} frames the container lists; "
                 "the file may be truncated"
@@ -477,6 +492,34 @@ def choose_video_stream(path, container, wanted: int | None = None) -> tuple:
 def open_video(path: str | os.PathLike, **kwargs) -> VideoSource:
     """Open ``path`` for one streaming pass. Raises a :class:`VideoError` with advice on failure."""
     return VideoSource(path, **kwargs)
+
+
+#: the most gaps a result lists one by one (all are counted)
+MAX_GAPS_LISTED = 100
+
+
+def timeline_gaps(times_s: np.ndarray, fps: float) -> list[dict]:
+    """Stretches of the video's timeline where no frame was decoded.
+
+    ``times_s`` are the decoded frames' times on the video's own timeline (0 = the stream's
+    start). A step of more than 1.5 frame durations is a gap; ``before_frame`` is the decoded
+    frame that ends it (0 when the video's first frames are missing). Only meaningful for
+    frames known to be lost: a variable-frame-rate video has long steps of its own.
+    """
+    if not fps or fps <= 0 or not len(times_s):
+        return []
+    step = 1.0 / fps
+    previous_end = np.concatenate([[0.0], np.asarray(times_s[:-1]) + step])
+    late = np.asarray(times_s) - previous_end
+    return [
+        {
+            "before_frame": int(i),
+            "start_s": round(float(previous_end[i]), 4),
+            "end_s": round(float(times_s[i]), 4),
+            "missing_frames": max(1, int(round(late[i] / step))),
+        }
+        for i in np.flatnonzero(late > 0.5 * step)
+    ]
 
 
 def _rotation_of(av_frame) -> int:

@@ -87,3 +87,46 @@ def write_two_video_streams(path: Path, *, default: int | None = 1, cover: bool 
             for packet in stream.encode():
                 container.mux(packet)
     return path
+
+
+def write_keyframed_clip(path: Path, frames: int = 90, width: int = 160, height: int = 96, *, gop: int = 10,
+                         codec: str = "libx264", blurs=(), seed: int = 3) -> Path:
+    """A panning clip with a keyframe every ``gop`` frames and no B-frames, so destroying a run of
+    packets loses a known stretch of frames and decoding resumes at the next keyframe."""
+    import av
+
+    from blurscan.synthetic import blurred, scene_frames
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=30)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        if codec == "libx264":
+            stream.options = {"g": str(gop), "keyint_min": str(gop), "bf": "0", "crf": "18", "preset": "veryfast"}
+        else:
+            stream.gop_size = gop
+            stream.options = {"g": str(gop)}
+        for image in blurred(scene_frames(frames, width, height, pan=1.0, seed=seed), blurs):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def destroy_packets(source: Path, target: Path, first: int, last: int, seed: int = 0) -> Path:
+    """Copy ``source`` with the payload of video packets ``first..last`` (decode order) overwritten
+    by random bytes; the container's own structure (the first 4 bytes of each) is kept."""
+    import random
+
+    import av
+
+    with av.open(str(source)) as container:
+        stream = container.streams.video[0]
+        spans = [(p.pos, p.size) for p in container.demux(stream) if p.size]
+    data = bytearray(source.read_bytes())
+    rng = random.Random(seed)
+    for pos, size in spans[first : last + 1]:
+        if pos is not None and pos >= 0 and size > 4:
+            data[pos + 4 : pos + size] = rng.randbytes(size - 4)
+    target.write_bytes(bytes(data))
+    return target

@@ -10,7 +10,7 @@ import pytest
 
 from blurscan.errors import EmptyVideoError, NotAVideoError, StreamNotFoundError, VideoError, VideoNotFoundError
 from blurscan.synthetic import scene_frames, write_video
-from blurscan.video import FrameFormat, VideoIsDirectoryError, open_video
+from blurscan.video import FrameFormat, VideoIsDirectoryError, open_video, timeline_gaps
 from tests.media import write_audio_only, write_two_video_streams
 
 GREY = FrameFormat("gray", 160)
@@ -256,3 +256,14 @@ def test_a_chosen_stream_and_a_missing_one(tmp_path):
         assert source.info.width == 64 and not source.stats.warnings
     with pytest.raises(StreamNotFoundError, match=r"no video stream 2 \(its video streams: 0 \(h264 64x64\), 1 "):
         open_video(path, stream=2)
+
+
+def test_timeline_gaps_lists_the_stretches_without_frames():
+    fps = 10.0
+    times = np.array([0.3, 0.4, 0.5, 0.9, 1.0, 1.3])  # 3 missing at the start, 3 after 0.5 s, 2 after 1.0 s
+    assert timeline_gaps(times, fps) == [
+        {"before_frame": 0, "start_s": 0.0, "end_s": 0.3, "missing_frames": 3},
+        {"before_frame": 3, "start_s": 0.6, "end_s": 0.9, "missing_frames": 3},
+        {"before_frame": 5, "start_s": 1.1, "end_s": 1.3, "missing_frames": 2},
+    ]
+    assert timeline_gaps(np.arange(10) / fps, fps) == [] and timeline_gaps(times, 0.0) == []

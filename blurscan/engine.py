@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from blurscan.detect import DEFAULT_DETECTOR, Detector, ScoreSeries, create_detector
+from blurscan.errors import path_text
 from blurscan.memory import BatchSizer, PeakRSS, run_batched
 from blurscan.motion import MOTION_FORMAT, MotionTracker
 from blurscan.result import VideoResult
@@ -165,7 +166,7 @@ class Scanner:
         n = len(score_array)
         duration = float(times_array[-1] + 1.0 / fps) if fps else float(times_array[-1])
         video = {
-            "path": str(path),
+            "path": path_text(path),
             "name": info.name,
             "stream": info.stream,
             "frames": n,

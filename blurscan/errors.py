@@ -6,6 +6,19 @@ Every class also inherits the matching built-in (``FileNotFoundError``,
 
 from __future__ import annotations
 
+import os
+
+
+def path_text(path) -> str:
+    """A path as text any UTF-8 writer accepts: bytes of a name that are not UTF-8 (which Python
+    keeps as lone surrogates) are shown as ``\\xNN``, so JSON, CSV and standard output never fail."""
+    text = str(path)
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # surrogates that did not come from a file name
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
+
 
 class BlurscanError(Exception):
     """Base class: the message is one line a user can act on."""
@@ -28,7 +41,7 @@ class VideoError(BlurscanError):
     """Something is wrong with one video file."""
 
     def __init__(self, path, message: str):
-        self.path = str(path)
+        self.path = path_text(path)
         super().__init__(f"{self.path}: {message}")
 
 
@@ -91,6 +104,7 @@ def as_blurscan_error(path, error: BaseException) -> BlurscanError:
     """
     if isinstance(error, BlurscanError):
         return error
+    path = path_text(path)
     if isinstance(error, MemoryError):
         return BlurscanError(f"{path}: ran out of host memory ({error}); try --workers 1 or a smaller --batch-size")
     reason = " ".join(str(error).split())  # third-party messages (OpenCV's) span lines

@@ -28,6 +28,7 @@ from blurscan.errors import (
     StreamNotFoundError,
     VideoError,
     VideoNotFoundError,
+    path_text,
 )
 
 logger = logging.getLogger("blurscan")
@@ -247,8 +248,8 @@ class VideoSource:
             declared = int(round(duration * fps))
         ctx = stream.codec_context
         return VideoInfo(
-            path=str(self.path),
-            name=self.path.name,
+            path=path_text(self.path),
+            name=path_text(self.path.name),
             stream=stream.index,
             width=int(ctx.width or 0),
             height=int(ctx.height or 0),
@@ -465,8 +466,10 @@ def choose_video_stream(path, container, wanted: int | None = None) -> tuple:
     if not movies:
         if videos:
             kind = "only a cover picture"
+        elif container.streams.audio:
+            kind = "audio only"
         else:
-            kind = "audio only" if container.streams.audio else "no video stream"
+            kind = "other kinds of streams only" if len(container.streams) else "no streams at all"
         raise NotAVideoError(path, f"has no video stream ({kind}). Nothing to scan.")
 
     def rank(stream):

@@ -35,7 +35,7 @@ from blurscan._cli.options import (
     build_settings,
 )
 from blurscan._cli.progress import DetectProgress, stderr
-from blurscan.errors import as_blurscan_error
+from blurscan.errors import as_blurscan_error, path_text
 
 
 class Format(str, Enum):
@@ -134,7 +134,7 @@ def detect(
             elif format is Format.json:
                 printed.append(data)
             else:
-                frames_csv(result, sys.stdout, video_column=str(path) if len(videos) > 1 else None, header=csv_header)
+                frames_csv(result, sys.stdout, video_column=path_text(path) if len(videos) > 1 else None, header=csv_header)
                 csv_header = False
             if not quiet:
                 stderr.print(summary_line(data, written), soft_wrap=True)

@@ -99,7 +99,8 @@ def write_keyframed_clip(path: Path, frames: int = 90, width: int = 160, height:
 
     with av.open(str(path), "w") as container:
         stream = container.add_stream(codec, rate=30)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.width, stream.height = width, height
+        stream.pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"  # JPEG's full-range YUV
         if codec == "libx264":
             stream.options = {"g": str(gop), "keyint_min": str(gop), "bf": "0", "crf": "18", "preset": "veryfast"}
         else:

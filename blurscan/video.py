@@ -462,7 +462,10 @@ def choose_video_stream(path, container, wanted: int | None = None) -> tuple:
                 path, f"has no video stream {wanted} (its video streams: {listed}). Choose one with --stream."
             )
         return chosen, None
-    movies = [s for s in videos if not _is_picture(s)]
+    attached = {s.index for s in videos if s.disposition & Disposition.attached_pic}
+    # a one-frame picture track is cover art, unless nothing else is there (MJPEG in Matroska
+    # does not say how many frames it has)
+    movies = [s for s in videos if not _is_picture(s)] or [s for s in videos if s.index not in attached]
     if not movies:
         if videos:
             kind = "only a cover picture"

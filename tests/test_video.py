@@ -267,3 +267,12 @@ def test_timeline_gaps_lists_the_stretches_without_frames():
         {"before_frame": 5, "start_s": 1.1, "end_s": 1.3, "missing_frames": 2},
     ]
     assert timeline_gaps(np.arange(10) / fps, fps) == [] and timeline_gaps(times, 0.0) == []
+
+
+def test_a_motion_jpeg_video_is_not_mistaken_for_cover_art(tmp_path):
+    """Matroska does not count MJPEG frames, so a lone MJPEG track looks like a still picture."""
+    from tests.media import write_keyframed_clip
+
+    path = write_keyframed_clip(tmp_path / "camera.mkv", frames=6, codec="mjpeg")
+    source, frames = decode_all(path)
+    assert (source.info.stream, len(frames)) == (0, 6)

@@ -185,7 +185,7 @@ def _open_container(path: Path) -> tuple:
     try:
         absolute.encode("utf-8")
     except UnicodeEncodeError:
-        handle = open(absolute, "rb")  # noqa: SIM115 - the container owns it and closes it
+        handle = open(absolute, "rb")  # noqa: SIM115 - closed by VideoSource.close()
         try:
             return av.open(handle, metadata_errors="ignore"), handle
         except BaseException:

@@ -20,12 +20,13 @@ from typing import Any, Protocol
 import numpy as np
 
 from blurscan.detect import DEFAULT_DETECTOR, Detector, ScoreSeries, create_detector
+from blurscan.errors import path_text
 from blurscan.memory import BatchSizer, PeakRSS, run_batched
 from blurscan.motion import MOTION_FORMAT, MotionTracker
 from blurscan.result import VideoResult
 from blurscan.scorers import Scorer, create_scorer
 from blurscan.settings import Settings
-from blurscan.video import Frame, open_video
+from blurscan.video import MAX_GAPS_LISTED, Frame, open_video, timeline_gaps
 from blurscan.windows import sliding_windows
 
 logger = logging.getLogger("blurscan")
@@ -89,7 +90,7 @@ class Scanner:
         peak = PeakRSS()
         scorer.reset_peak_memory()
 
-        with open_video(path) as source:
+        with open_video(path, stream=self.settings.stream) as source:
             info = source.info
             formats = [scorer.frame_format]
             motion_slot = 0 if MOTION_FORMAT == scorer.frame_format else 1
@@ -131,12 +132,22 @@ class Scanner:
             width, height = source.display_size
             warnings = list(source.stats.warnings)
             corrupt = source.stats.corrupt
+            frames_lost, first_frame_s = source.stats.frames_lost, source.stats.first_frame_s
 
         elapsed = time.perf_counter() - started
         peak.sample()
         score_array = np.frombuffer(scores, dtype=np.float64)
         times_array = np.frombuffer(times, dtype=np.float64)
         fps = info.fps or _fps_from_times(times_array)
+        gaps: list[dict] = []
+        late_start = bool(fps) and first_frame_s >= 1.5 / fps  # the first frames did not decode
+        if fps and (frames_lost or late_start):
+            # frame numbers count decoded frames; times stay on the video's own timeline
+            if late_start:
+                times_array = times_array + first_frame_s
+            gaps = timeline_gaps(times_array, fps)
+            if gaps:
+                warnings.append(_gaps_warning(gaps))
         signal_arrays = {name: np.frombuffer(values, dtype=np.float64) for name, values in signals.items()}
         signal_arrays.update(motion.signals())
         camera_movement = motion.camera_movement("flow")
@@ -149,13 +160,15 @@ class Scanner:
             camera_movement=chosen_movement,
             signals=signal_arrays,
             absolute_scale=scorer.absolute_scale,
+            missing_after=frozenset(g["before_frame"] - 1 for g in gaps if g["before_frame"]),
         )
         detection = self.detector.detect(series)
         n = len(score_array)
         duration = float(times_array[-1] + 1.0 / fps) if fps else float(times_array[-1])
         video = {
-            "path": str(path),
+            "path": path_text(path),
             "name": info.name,
+            "stream": info.stream,
             "frames": n,
             "fps": round(fps, 6),
             "duration_s": round(duration, 4),
@@ -165,12 +178,16 @@ class Scanner:
             "codec": info.codec,
             "declared_frames": info.declared_frames,
             "corrupt_frames": corrupt,
+            "frame_numbering": "decoded",
+            "missing_frames": sum(g["missing_frames"] for g in gaps),
+            "gaps": gaps[:MAX_GAPS_LISTED],
         }
         memory = {"peak_rss_mb": round(peak.peak_mb, 1), **{k: round(v, 1) for k, v in scorer.peak_memory().items()}}
         timing = {
             "seconds": round(elapsed, 3),
             "frames_per_s": round(n / elapsed, 2) if elapsed > 0 else None,
         }
+        warnings.extend(_nothing_to_measure(n, motion.flat_frames, (width, height), scorer.frame_format))
         if sizer.shrinks > shrinks_before:
             warnings.append(
                 f"out of memory {sizer.shrinks - shrinks_before} time(s); batch size reduced to {sizer.size}"
@@ -197,6 +214,36 @@ class Scanner:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _gaps_warning(gaps: list[dict]) -> str:
+    first = gaps[0]
+    missing = sum(g["missing_frames"] for g in gaps)
+    return (
+        f"about {missing} frame(s) could not be decoded, in {len(gaps)} gap(s) (the first {first['start_s']:.2f}–"
+        f"{first['end_s']:.2f} s, before frame {first['before_frame']}); frame numbers count decoded frames, so "
+        "after a gap they run behind the video's own, while times stay on the video's timeline (see video.gaps)"
+    )
+
+
+#: a picture smaller than this on either side, at the scorer's working size, holds no measurable edge
+MIN_MEASURABLE_SIDE = 8
+
+
+def _nothing_to_measure(frames: int, flat_frames: int, display: tuple[int, int], frame_format) -> list[str]:
+    """Warnings for videos whose scores cannot mean anything, so 'no blur' is not read as a finding."""
+    working = frame_format.output_size(*display)
+    if min(working) < MIN_MEASURABLE_SIDE:
+        return [
+            f"frames of {display[0]}x{display[1]} pixels are {working[0]}x{working[1]} at the scorer's working size: "
+            "too small to measure, so the scores say nothing about blur"
+        ]
+    if frames and flat_frames == frames:
+        return [
+            "every frame is a single flat colour (black, blank or a test card without detail): "
+            "there was nothing to measure, so 'no blur' says nothing about this video"
+        ]
+    return []
 
 
 def _fps_from_times(times: np.ndarray) -> float:

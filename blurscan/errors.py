@@ -6,6 +6,19 @@ Every class also inherits the matching built-in (``FileNotFoundError``,
 
 from __future__ import annotations
 
+import os
+
+
+def path_text(path) -> str:
+    """A path as text any UTF-8 writer accepts: bytes of a name that are not UTF-8 (which Python
+    keeps as lone surrogates) are shown as ``\\xNN``, so JSON, CSV and standard output never fail."""
+    text = str(path)
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # surrogates that did not come from a file name
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
+
 
 class BlurscanError(Exception):
     """Base class: the message is one line a user can act on."""
@@ -20,20 +33,28 @@ class UsageError(BlurscanError, ValueError):
     exit_code = 2
 
 
+class InputError(BlurscanError, ValueError):
+    """A batch's source (a folder or a list file) is missing, unreadable or names no video."""
+
+
 class VideoError(BlurscanError):
     """Something is wrong with one video file."""
 
     def __init__(self, path, message: str):
-        self.path = str(path)
+        self.path = path_text(path)
         super().__init__(f"{self.path}: {message}")
 
 
 class VideoNotFoundError(VideoError, FileNotFoundError):
-    exit_code = 2
+    """The path does not exist (or is a link to nothing)."""
 
 
 class NotAVideoError(VideoError, ValueError):
     """The file cannot be opened as a video or has no video stream."""
+
+
+class StreamNotFoundError(VideoError, LookupError):
+    """The video has no video stream with the index asked for (``--stream``)."""
 
 
 class EmptyVideoError(VideoError, ValueError):
@@ -95,9 +116,11 @@ def as_blurscan_error(path, error: BaseException) -> BlurscanError:
     """
     if isinstance(error, BlurscanError):
         return error
+    path = path_text(path)
     if isinstance(error, MemoryError):
         return BlurscanError(f"{path}: ran out of host memory ({error}); try --workers 1 or a smaller --batch-size")
+    reason = " ".join(str(error).split())  # third-party messages (OpenCV's) span lines
     return BlurscanError(
-        f"{path}: internal error {type(error).__name__}: {error}. "
+        f"{path}: internal error {type(error).__name__}: {reason}. "
         "Set BLURSCAN_DEBUG=1 for the traceback and please report it with this file."
     )

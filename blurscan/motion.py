@@ -38,6 +38,10 @@ FLOW_SCALE = 0.02
 _MAX_SHIFT = 0.1
 #: width of the thumbnails compared for ``scene_change``
 THUMBNAIL_WIDTH = 16
+#: phase correlation needs at least this many pixels each way (a 1920x8 video is 160x1 here)
+MIN_FLOW_SIZE = 2
+#: a frame whose grey levels span no more than this is flat: one colour, nothing to measure
+FLAT_RANGE = 8.0
 
 
 class MotionTracker:
@@ -52,10 +56,14 @@ class MotionTracker:
         self.changes = array("d")
         self.scene_changes = array("d")
         self._vmbench_diffs: list[float] = []
+        #: frames with no detail at all (black, blank, one colour)
+        self.flat_frames = 0
 
     def update(self, grey: np.ndarray) -> None:
         frame = grey.astype(np.float32)
         h, w = frame.shape
+        low, high = cv2.minMaxLoc(frame)[:2]
+        self.flat_frames += high - low <= FLAT_RANGE
         thumbnail = cv2.resize(frame, (THUMBNAIL_WIDTH, max(1, round(h * THUMBNAIL_WIDTH / w))),
                                interpolation=cv2.INTER_AREA)
         previous = self._previous_thumbnail
@@ -68,10 +76,13 @@ class MotionTracker:
             self.shifts.append(0.0)
             self.changes.append(0.0)
         else:
-            if self._window is None or self._window.shape != frame.shape:
-                self._window = cv2.createHanningWindow(frame.shape[::-1], cv2.CV_32F)
-            (dx, dy), _ = cv2.phaseCorrelate(self._previous, frame, self._window)
-            shift = math.hypot(dx, dy) / frame.shape[1]
+            shift = 0.0
+            # a sliver of a picture (1920x8 and the like) has no 2-D window to correlate over
+            if min(h, w) >= MIN_FLOW_SIZE:
+                if self._window is None or self._window.shape != frame.shape:
+                    self._window = cv2.createHanningWindow(frame.shape[::-1], cv2.CV_32F)
+                (dx, dy), _ = cv2.phaseCorrelate(self._previous, frame, self._window)
+                shift = math.hypot(dx, dy) / frame.shape[1]
             change = float(cv2.mean(cv2.absdiff(self._previous, frame))[0]) / 255.0
             self.shifts.append(shift if math.isfinite(shift) else 0.0)
             self.changes.append(change)

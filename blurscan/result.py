@@ -106,9 +106,11 @@ def error_result(path, error: BaseException, settings: dict[str, Any] | None = N
     """The JSON entry for a video that could not be scanned."""
     from pathlib import Path
 
+    from blurscan.errors import path_text
+
     return {
         "schema": SCHEMA,
-        "video": {"path": str(path), "name": Path(path).name},
+        "video": {"path": path_text(path), "name": path_text(Path(path).name)},
         "settings": settings or {},
         "error": str(error),
         "error_type": type(error).__name__,

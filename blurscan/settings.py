@@ -20,7 +20,8 @@ DEFAULT_CAMERA_MOTION = "flow"
 class Settings:
     """How to scan: which scorer and detector, window and batch sizes.
 
-    ``batch_size=None`` lets the scorer choose from free memory.
+    ``batch_size=None`` lets the scorer choose from free memory. ``stream`` is the index of
+    the video stream to scan; ``None`` picks the one FFmpeg would (not cover art).
     """
 
     scorer: str = DEFAULT_SCORER
@@ -29,6 +30,7 @@ class Settings:
     batch_size: int | None = None
     compat: str | None = None
     camera_motion: str = DEFAULT_CAMERA_MOTION
+    stream: int | None = None
     scorer_options: dict[str, Any] = field(default_factory=dict)
     detector_options: dict[str, Any] = field(default_factory=dict)
 
@@ -41,6 +43,10 @@ class Settings:
             raise UsageError(f"batch size must be 'auto' or an integer from {lo} to {hi}, not {self.batch_size!r}")
         if self.compat not in COMPAT_MODES:
             raise UsageError(f"compat mode must be one of {[m for m in COMPAT_MODES if m]}, not {self.compat!r}")
+        if self.stream is not None and (
+            isinstance(self.stream, bool) or not isinstance(self.stream, int) or self.stream < 0
+        ):
+            raise UsageError(f"stream must be a stream index (0, 1, 2 ...), not {self.stream!r}")
         if self.camera_motion not in MOTION_ESTIMATORS:
             raise UsageError(f"camera-motion estimator must be one of {list(MOTION_ESTIMATORS)}")
 
@@ -55,6 +61,7 @@ class Settings:
             "batch_size": self.batch_size if self.batch_size is not None else "auto",
             "compat": self.compat,
             "camera_motion": self.camera_motion,
+            "stream": self.stream,
             "scorer_options": dict(self.scorer_options),
             "detector_options": dict(self.detector_options),
         }

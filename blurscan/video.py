@@ -8,10 +8,12 @@ the full-size picture is dropped as soon as those copies exist.
 
 from __future__ import annotations
 
+import errno
 import logging
 import math
 import os
 import queue
+import stat
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -23,8 +25,10 @@ from blurscan.errors import (
     CorruptVideoError,
     EmptyVideoError,
     NotAVideoError,
+    StreamNotFoundError,
     VideoError,
     VideoNotFoundError,
+    path_text,
 )
 
 logger = logging.getLogger("blurscan")
@@ -38,7 +42,7 @@ _INTERPOLATIONS = {"area": "AREA", "bicubic": "BICUBIC", "bilinear": "BILINEAR",
 
 
 class VideoIsDirectoryError(VideoError, IsADirectoryError):
-    exit_code = 2
+    """A directory was given where a video file was expected."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,8 @@ class VideoInfo:
 
     path: str
     name: str
+    #: index of the scanned stream among all the container's streams
+    stream: int
     width: int
     height: int
     fps: float
@@ -107,6 +113,10 @@ class DecodeStats:
     corrupt: int = 0
     rotation: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: how long after the stream's start the first decoded frame comes (frame times start at 0 there)
+    first_frame_s: float = 0.0
+    #: whether frames were lost: corrupt ones skipped, or fewer decoded than the container lists
+    frames_lost: bool = False
 
 
 class _Failure:
@@ -117,17 +127,71 @@ class _Failure:
 _END = object()
 
 
+#: what ``stat`` calls the kinds of file that are not regular files
+_FILE_KINDS = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+#: pseudo file systems whose files claim 0 bytes or never end
+_PSEUDO_FILE_SYSTEMS = ("/proc", "/sys")
+
+
 def _check_path(path: Path) -> None:
-    if not path.exists():
-        raise VideoNotFoundError(path, "no such file. Check the path and try again.")
-    if path.is_dir():
+    """Refuse, in one line, anything that is not a readable regular file: FFmpeg would block on a
+    FIFO or a device, and read ``/proc`` files as endless or empty streams."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise VideoNotFoundError(
+                path, f"is a broken symbolic link (its target {os.readlink(path)} does not exist). Fix or remove the link."
+            ) from None
+        raise VideoNotFoundError(path, "no such file. Check the path and try again.") from None
+    except OSError as ex:
+        if ex.errno == errno.ELOOP:
+            raise VideoError(path, "is a symbolic link loop (following it leads back to itself). Fix or remove the link.") from None
+        raise VideoError(path, f"cannot be read ({ex.strerror or ex}).") from None
+    if stat.S_ISDIR(info.st_mode):
         raise VideoIsDirectoryError(
             path, "is a directory, not a video file. To scan every video in a folder, use `blurscan batch`."
         )
+    if not stat.S_ISREG(info.st_mode):
+        kind = next((name for test, name in _FILE_KINDS if test(info.st_mode)), "a special file")
+        raise NotAVideoError(path, f"is not a regular file: it is {kind}. Copy the video to a file and scan that.")
+    real = os.path.realpath(path)
+    if any(real == root or real.startswith(root + os.sep) for root in _PSEUDO_FILE_SYSTEMS):
+        raise NotAVideoError(path, f"is not a regular file: it is an entry of /{real.split(os.sep)[1]}, not a video.")
     if not os.access(path, os.R_OK):
         raise VideoError(path, "permission denied. Check the file's permissions.")
-    if path.stat().st_size == 0:
+    if info.st_size == 0:
         raise EmptyVideoError(path, "is an empty file (0 bytes). Re-encode or re-download it.")
+
+
+def _open_container(path: Path) -> tuple:
+    """Open ``path`` as the literal local file it names.
+
+    FFmpeg reads ``concat:a.mp4|b.mp4``, ``pipe:`` or ``http:x`` as protocols; an absolute path
+    behind the ``file:`` protocol is always the file itself, and decodes exactly as fast (it is
+    the protocol FFmpeg uses for plain paths). A name that is not valid UTF-8 cannot pass through
+    FFmpeg's string API, so it is read through a Python file object instead.
+
+    Returns the container and the file object to close after it (or None).
+    """
+    import av
+
+    absolute = os.path.abspath(path)
+    try:
+        absolute.encode("utf-8")
+    except UnicodeEncodeError:
+        handle = open(absolute, "rb")  # noqa: SIM115 - closed by VideoSource.close()
+        try:
+            return av.open(handle, metadata_errors="ignore"), handle
+        except BaseException:
+            handle.close()
+            raise
+    return av.open("file:" + absolute, metadata_errors="ignore"), None
 
 
 class VideoSource:
@@ -136,31 +200,34 @@ class VideoSource:
     Use as a context manager; ``frames()`` may be iterated once.
     """
 
-    def __init__(self, path: str | os.PathLike, *, threads: int = 0):
+    def __init__(self, path: str | os.PathLike, *, threads: int = 0, stream: int | None = None):
         import av
 
         self.path = Path(path)
+        self._handle = None
+        self._worker: threading.Thread | None = None
         _check_path(self.path)
         try:
-            self._container = av.open(str(self.path), metadata_errors="ignore")
+            self._container, self._handle = _open_container(self.path)
         except av.error.FFmpegError as ex:
             raise NotAVideoError(
                 self.path,
                 f"cannot be read as a video ({_ffmpeg_reason(ex)}). "
                 "Check that it is a video file; if it is, re-encode or re-download it.",
             ) from ex
-        except (UnicodeDecodeError, OSError) as ex:
+        except (UnicodeError, OSError) as ex:
             raise NotAVideoError(self.path, f"cannot be opened ({ex}).") from ex
-        if not self._container.streams.video:
-            self._container.close()
-            kind = "audio only" if self._container.streams.audio else "no video stream"
-            raise NotAVideoError(self.path, f"has no video stream ({kind}). Nothing to scan.")
-        self._stream = self._container.streams.video[0]
+        try:
+            self._stream, stream_note = choose_video_stream(self.path, self._container, stream)
+        except VideoError:
+            self.close()
+            raise
         self._stream.thread_type = "AUTO"
         self._stream.codec_context.thread_count = threads
         self.stats = DecodeStats()
+        if stream_note:
+            self.stats.warnings.append(stream_note)
         self._used = False
-        self._worker: threading.Thread | None = None
         self.info = self._read_info()
 
     # -- metadata ---------------------------------------------------------
@@ -181,8 +248,9 @@ class VideoSource:
             declared = int(round(duration * fps))
         ctx = stream.codec_context
         return VideoInfo(
-            path=str(self.path),
-            name=self.path.name,
+            path=path_text(self.path),
+            name=path_text(self.path.name),
+            stream=stream.index,
             width=int(ctx.width or 0),
             height=int(ctx.height or 0),
             fps=fps,
@@ -259,6 +327,7 @@ class VideoSource:
                 else:
                     if first_time is None:
                         first_time = time
+                        self.stats.first_frame_s = self._lead_time(time)
                     time_s = time - first_time
                 images = tuple(_convert(av_frame, f, self.stats.rotation, c) for f, c in zip(formats, scalers))
                 self.stats.decoded += 1
@@ -310,6 +379,14 @@ class VideoSource:
         except av.error.FFmpegError:
             pass
 
+    def _lead_time(self, first_time: float) -> float:
+        """Seconds from the stream's declared start to its first decoded frame (0 when unknown)."""
+        stream = self._stream
+        if stream.start_time is None or not stream.time_base:
+            return 0.0
+        lead = first_time - float(stream.start_time * stream.time_base)
+        return lead if math.isfinite(lead) and lead > 0 else 0.0
+
     def _finish(self) -> None:
         stats, info = self.stats, self.info
         if stats.decoded == 0:
@@ -319,7 +396,9 @@ class VideoSource:
             )
         if stats.corrupt:
             stats.warnings.append(f"skipped {stats.corrupt} corrupt frame(s) or packet(s)")
-        if info.declared_frames and stats.decoded + stats.corrupt < 0.98 * info.declared_frames - 1:
+        short = bool(info.declared_frames) and stats.decoded + stats.corrupt < 0.98 * info.declared_frames - 1
+        stats.frames_lost = bool(stats.corrupt) or short
+        if short:
             stats.warnings.append(
                 f"decoded {stats.decoded} of the {info.declared_frames} frames the container lists; "
                 "the file may be truncated"
@@ -333,7 +412,10 @@ class VideoSource:
 
     def close(self) -> None:
         self._stop_worker()
-        self._container.close()
+        if getattr(self, "_container", None) is not None:
+            self._container.close()
+        if self._handle is not None:
+            self._handle.close()
 
     def __enter__(self) -> VideoSource:
         return self
@@ -342,9 +424,108 @@ class VideoSource:
         self.close()
 
 
+#: codecs of still pictures: a track of one such frame is cover art, not the video
+_PICTURE_CODECS = frozenset({"mjpeg", "png", "bmp", "webp", "tiff", "gif", "jpegls", "jpeg2000"})
+
+
+def _is_picture(stream) -> bool:
+    """Cover art: an attached picture, or a track holding (as far as the container says) one still."""
+    from av.stream import Disposition
+
+    if stream.disposition & Disposition.attached_pic:
+        return True
+    return stream.codec_context.name in _PICTURE_CODECS and (stream.frames or 0) <= 1
+
+
+def _describe_stream(stream) -> str:
+    ctx = stream.codec_context
+    what = "cover picture, " if _is_picture(stream) else ""
+    return f"{stream.index} ({what}{ctx.name or 'unknown codec'} {ctx.width}x{ctx.height})"
+
+
+def choose_video_stream(path, container, wanted: int | None = None) -> tuple:
+    """The video stream to scan: ``wanted`` (a stream index) or the one FFmpeg would pick.
+
+    Like ``av_find_best_stream``: cover art is never chosen on its own, a stream marked
+    default wins, then the largest picture, then the higher bit rate; the first stream wins a
+    tie. Returns the stream and, when other video streams were passed over, a warning naming
+    them (the choice is a guess the user may want to change with ``--stream``).
+    """
+    from av.stream import Disposition
+
+    videos = list(container.streams.video)
+    if wanted is not None:
+        chosen = next((s for s in videos if s.index == wanted), None)
+        if chosen is None:
+            listed = ", ".join(_describe_stream(s) for s in videos) or "none"
+            raise StreamNotFoundError(
+                path, f"has no video stream {wanted} (its video streams: {listed}). Choose one with --stream."
+            )
+        return chosen, None
+    attached = {s.index for s in videos if s.disposition & Disposition.attached_pic}
+    # a one-frame picture track is cover art, unless nothing else is there (MJPEG in Matroska
+    # does not say how many frames it has)
+    movies = [s for s in videos if not _is_picture(s)] or [s for s in videos if s.index not in attached]
+    if not movies:
+        if videos:
+            kind = "only a cover picture"
+        elif container.streams.audio:
+            kind = "audio only"
+        else:
+            kind = "other kinds of streams only" if len(container.streams) else "no streams at all"
+        raise NotAVideoError(path, f"has no video stream ({kind}). Nothing to scan.")
+
+    def rank(stream):
+        ctx = stream.codec_context
+        return (
+            bool(stream.disposition & Disposition.default),
+            (ctx.width or 0) * (ctx.height or 0),
+            stream.bit_rate or ctx.bit_rate or 0,
+            -stream.index,
+        )
+
+    chosen = max(movies, key=rank)
+    others = [s for s in movies if s is not chosen]
+    note = None
+    if others:
+        note = (
+            f"has {len(movies)} video streams; scanned stream {_describe_stream(chosen)}. "
+            f"To scan another, use --stream: {', '.join(_describe_stream(s) for s in others)}"
+        )
+    return chosen, note
+
+
 def open_video(path: str | os.PathLike, **kwargs) -> VideoSource:
     """Open ``path`` for one streaming pass. Raises a :class:`VideoError` with advice on failure."""
     return VideoSource(path, **kwargs)
+
+
+#: the most gaps a result lists one by one (all are counted)
+MAX_GAPS_LISTED = 100
+
+
+def timeline_gaps(times_s: np.ndarray, fps: float) -> list[dict]:
+    """Stretches of the video's timeline where no frame was decoded.
+
+    ``times_s`` are the decoded frames' times on the video's own timeline (0 = the stream's
+    start). A step of more than 1.5 frame durations is a gap; ``before_frame`` is the decoded
+    frame that ends it (0 when the video's first frames are missing). Only meaningful for
+    frames known to be lost: a variable-frame-rate video has long steps of its own.
+    """
+    if not fps or fps <= 0 or not len(times_s):
+        return []
+    step = 1.0 / fps
+    previous_end = np.concatenate([[0.0], np.asarray(times_s[:-1]) + step])
+    late = np.asarray(times_s) - previous_end
+    return [
+        {
+            "before_frame": int(i),
+            "start_s": round(float(previous_end[i]), 4),
+            "end_s": round(float(times_s[i]), 4),
+            "missing_frames": max(1, int(round(late[i] / step))),
+        }
+        for i in np.flatnonzero(late > 0.5 * step)
+    ]
 
 
 def _rotation_of(av_frame) -> int:

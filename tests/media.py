@@ -85,3 +85,81 @@ def write_clip_with_audio(path: Path, *, frames: int = 90, fps: int = 30, blurs=
             for packet in stream.encode():
                 container.mux(packet)
     return path
+
+
+def write_two_video_streams(path: Path, *, default: int | None = 1, cover: bool = False, frames: int = 12) -> Path:
+    """A 64x64 all-black track (or with ``cover``, one 192x192 cover picture: larger than the video)
+    as stream 0, then a detailed 160x96 video as stream 1; ``default`` is the stream flagged
+    default (None: neither). An mp4 stores the cover as an attached picture, after the video."""
+    import av
+    import numpy as np
+
+    from blurscan.synthetic import scene_frames
+
+    flags = av.stream.Disposition
+    with av.open(str(path), "w") as container:
+        if cover:
+            first = container.add_stream("mjpeg")
+            first.pix_fmt = "yuvj420p"
+        else:
+            first = container.add_stream("libx264", rate=30)
+            first.pix_fmt = "yuv420p"
+        first.width = first.height = 192 if cover else 64
+        second = container.add_stream("libx264", rate=30)
+        second.width, second.height, second.pix_fmt = 160, 96, "yuv420p"
+        for index, stream in enumerate((first, second)):
+            stream.disposition = flags.default if default == index else flags(0)
+        if cover and path.suffix == ".mp4":
+            first.disposition = flags.attached_pic
+        black = [np.zeros((192, 192, 3), np.uint8)] if cover else [np.zeros((64, 64, 3), np.uint8)] * frames
+        for stream, images in ((first, black), (second, scene_frames(frames, 160, 96, pan=1.0, seed=5))):
+            for image in images:
+                for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                    container.mux(packet)
+            for packet in stream.encode():
+                container.mux(packet)
+    return path
+
+
+def write_keyframed_clip(path: Path, frames: int = 90, width: int = 160, height: int = 96, *, gop: int = 10,
+                         codec: str = "libx264", blurs=(), seed: int = 3) -> Path:
+    """A panning clip with a keyframe every ``gop`` frames and no B-frames, so destroying a run of
+    packets loses a known stretch of frames and decoding resumes at the next keyframe."""
+    import av
+
+    from blurscan.synthetic import blurred, scene_frames
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=30)
+        stream.width, stream.height = width, height
+        stream.pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"  # JPEG's full-range YUV
+        if codec == "libx264":
+            stream.options = {"g": str(gop), "keyint_min": str(gop), "bf": "0", "crf": "18", "preset": "veryfast"}
+        else:
+            stream.gop_size = gop
+            stream.options = {"g": str(gop)}
+        for image in blurred(scene_frames(frames, width, height, pan=1.0, seed=seed), blurs):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def destroy_packets(source: Path, target: Path, first: int, last: int, seed: int = 0) -> Path:
+    """Copy ``source`` with the payload of video packets ``first..last`` (decode order) overwritten
+    by random bytes; the container's own structure (the first 4 bytes of each) is kept."""
+    import random
+
+    import av
+
+    with av.open(str(source)) as container:
+        stream = container.streams.video[0]
+        spans = [(p.pos, p.size) for p in container.demux(stream) if p.size]
+    data = bytearray(source.read_bytes())
+    rng = random.Random(seed)
+    for pos, size in spans[first : last + 1]:
+        if pos is not None and pos >= 0 and size > 4:
+            data[pos + 4 : pos + size] = rng.randbytes(size - 4)
+    target.write_bytes(bytes(data))
+    return target

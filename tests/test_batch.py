@@ -12,7 +12,7 @@ import pytest
 from blurscan import Settings
 from blurscan.batch import discover_videos, output_stems, run_batch
 from blurscan.batch.local import LocalExecutor
-from blurscan.errors import UsageError
+from blurscan.errors import InputError, UsageError
 from tests import crashing
 
 
@@ -60,7 +60,7 @@ def test_discovery_and_unique_stems(folder, tmp_path):
     assert output_stems(paths, root) == ["videos__burst", "videos__sub__edges"]
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(UsageError, match="no video files"):
+    with pytest.raises(InputError, match="no video files"):
         discover_videos(empty)
 
 

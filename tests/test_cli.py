@@ -95,17 +95,22 @@ def test_same_stem_twice_gets_two_outputs_named_after_their_paths(tmp_path, clea
 # -- bad input: one line, the right exit code --------------------------------
 
 
-def test_missing_path(tmp_path):
-    result = run("detect", tmp_path / "missing.mp4")
-    assert result.exit_code == 2
-    one_error_line(result, "missing.mp4", "no such file")
-
-
-def test_directory_named_like_a_video(tmp_path):
-    (tmp_path / "x.mp4").mkdir()
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: None, "no such file"),
+        (lambda p: p.mkdir(), "is a directory"),
+        (lambda p: p.symlink_to(p.with_name("gone.mp4")), "broken symbolic link"),
+        (lambda p: p.symlink_to(p), "symbolic link loop"),
+    ],
+    ids=["missing", "directory", "dangling-link", "link-loop"],
+)
+def test_inputs_that_are_not_files_exit_1(tmp_path, make, message):
+    """Exit code 2 is for a wrong command line; an input that cannot be scanned is 1, like a bad video."""
+    make(tmp_path / "x.mp4")
     result = run("detect", tmp_path / "x.mp4")
-    assert result.exit_code == 2
-    one_error_line(result, "is a directory", "blurscan batch")
+    assert result.exit_code == 1
+    one_error_line(result, "x.mp4", message)
 
 
 @pytest.mark.parametrize(
@@ -236,7 +241,7 @@ def test_batch_scans_a_folder_and_reports_bad_videos(tmp_path, burst_clip, clean
 
 def test_batch_missing_source(tmp_path):
     result = run("batch", tmp_path / "nowhere", "-o", tmp_path / "out")
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     one_error_line(result, "no such folder")
 
 
@@ -259,7 +264,7 @@ def test_real_subprocess(tmp_path, edges_clip):
     assert json.loads((out / "edges.json").read_text())["video"]["frames"] == edges_clip.frames
     proc = subprocess.run([sys.executable, "-m", "blurscan", "detect", str(tmp_path / "none.mp4")],
                           capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
 
 
 def test_help_lists_the_defaults():
@@ -267,3 +272,26 @@ def test_help_lists_the_defaults():
     assert result.exit_code == 0
     for fragment in ("--window-size", "--batch-size", "--scorer", "--sensitivity", "--compat"):
         assert fragment in result.stdout
+
+
+def test_stream_option_picks_the_stream_and_the_result_says_which(tmp_path):
+    from tests.media import write_two_video_streams
+
+    path = write_two_video_streams(tmp_path / "two.mp4", default=0)
+    chosen = json.loads(run("detect", path, "-q").stdout)
+    assert (chosen["video"]["stream"], chosen["video"]["width"]) == (0, 64)
+    assert any("--stream" in w for w in chosen["warnings"])
+    picked = run("detect", path, "--stream", "1", "-q")
+    assert picked.exit_code == 0, picked.stderr
+    data = json.loads(picked.stdout)
+    assert (data["video"]["stream"], data["video"]["width"], data["settings"]["stream"]) == (1, 160, 1)
+
+
+def test_a_stream_the_video_lacks_is_one_line_naming_the_streams(tmp_path):
+    from tests.media import write_two_video_streams
+
+    path = write_two_video_streams(tmp_path / "two.mp4")
+    result = run("detect", path, "--stream", "7")
+    assert result.exit_code == 1
+    one_error_line(result, "no video stream 7", "0 (h264 64x64)", "1 (h264 160x96)", "--stream")
+    assert run("detect", path, "--stream", "-1").exit_code == 2

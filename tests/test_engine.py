@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from blurscan import Scanner, Settings, scan
+from blurscan.errors import UsageError
 from blurscan.scorers.sharpness import SharpnessScorer
 from blurscan.synthetic import make_clip
 from tests.media import REAL_CLIPS, real_clip
@@ -168,3 +169,9 @@ def test_same_scene_at_two_resolutions_scores_alike(tmp_path):
                 fps=24, crf=12)
     big, small = scan(tmp_path / "big.mp4").scores, scan(tmp_path / "small.mp4").scores
     np.testing.assert_allclose(big, small, atol=0.05)
+
+
+@pytest.mark.parametrize("stream", [-1, 1.5, "0", True])
+def test_stream_must_be_an_index(stream):
+    with pytest.raises(UsageError, match="stream must be a stream index"):
+        Settings(stream=stream)

@@ -86,3 +86,97 @@ def test_damaged_copies_end_in_a_result_or_a_clear_error(tmp_path, originals):
             path.unlink()
     # the mix must exercise both outcomes, or the test proves little
     assert outcomes["result"] >= 10 and outcomes["error"] >= 10, outcomes
+
+
+def write_noise_video(path, width: int, height: int, frames: int = 4) -> str:
+    """Random pixels at any size: x264 in 4:4:4 takes odd and 1-pixel sides that 4:2:0 refuses."""
+    import av
+    import numpy as np
+
+    rng = np.random.default_rng(width * 7919 + height)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv444p"
+        for _ in range(frames):
+            image = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return str(path)
+
+
+@pytest.mark.parametrize("width, height", [(1, 1), (1, 64), (64, 1), (4000, 10), (1920, 8), (16384, 64), (97, 55), (7, 3)])
+def test_thin_and_odd_frame_sizes_scan(tmp_path, width, height):
+    """Slivers of a picture used to reach OpenCV's phase correlation and fail with its internal error.
+    Now they scan; where the picture is too small to measure, the result says so."""
+    path = write_noise_video(tmp_path / f"{width}x{height}.mp4", width, height)
+    with Scanner(Settings()) as scanner:
+        result = scanner.scan(path)
+    assert result.frames == 4 and (result.video["width"], result.video["height"]) == (width, height)
+    too_small = min(scanner.scorer.frame_format.output_size(width, height)) < 8
+    assert any("too small to measure" in w for w in result.warnings) == too_small
+
+
+@pytest.mark.parametrize("colour", [(0, 0, 0), (90, 120, 200)], ids=["black", "flat-colour"])
+def test_a_flat_video_says_there_was_nothing_to_measure(tmp_path, colour):
+    import numpy as np
+
+    from blurscan.synthetic import write_video
+
+    path = tmp_path / "flat.mp4"
+    write_video(path, [np.full((48, 64, 3), colour, np.uint8)] * 6, fps=10)
+    result = Scanner(Settings()).scan(path)
+    assert any("nothing to measure" in w for w in result.warnings), result.warnings
+
+
+def test_a_detailed_video_has_no_such_warning(carphone):
+    result = Scanner(Settings()).scan(carphone)
+    assert not any("nothing to measure" in w or "too small" in w for w in result.warnings)
+
+
+@pytest.fixture(scope="module")
+def keyframed_clip(tmp_path_factory):
+    """90 frames of 320x180 at 30 fps, a keyframe every 10; Gaussian blur sigma 3 on frames 24-29,
+    just before the stretch the damaged copies lose."""
+    from blurscan.synthetic import Blur
+    from tests.media import write_keyframed_clip
+
+    folder = tmp_path_factory.mktemp("keyframed")
+    return write_keyframed_clip(folder / "clip.mp4", width=320, height=180, blurs=[Blur(24, 29, "gaussian", 3.0)])
+
+
+@pytest.mark.parametrize(
+    "lost, first_time, gap",
+    [((30, 49), 0.0, (30, 1.0, 1.6667, 20)), ((0, 19), 0.6667, (0, 0.0, 0.6667, 20))],
+    ids=["middle", "start"],
+)
+def test_frames_and_times_agree_after_lost_frames(tmp_path, keyframed_clip, lost, first_time, gap):
+    """Frame numbers count decoded frames (the result says so); times stay on the video's own
+    timeline, the gap is listed, and no segment stretches across frames nobody saw."""
+    from tests.media import destroy_packets
+
+    path = destroy_packets(keyframed_clip, tmp_path / "damaged.mp4", *lost)
+    result = Scanner(Settings()).scan(path)
+    data = result.to_dict()
+    video = data["video"]
+    assert video["frame_numbering"] == "decoded" and len(data["scores"]) == video["frames"] == 70
+    before, start_s, end_s, missing = gap
+    assert [(g["before_frame"], g["start_s"], g["end_s"], g["missing_frames"]) for g in video["gaps"]] == [
+        (before, start_s, pytest.approx(end_s, abs=1e-3), missing)
+    ]
+    assert video["missing_frames"] == missing and any("video.gaps" in w for w in data["warnings"])
+    times = result.times_s
+    assert times[0] == pytest.approx(first_time, abs=1e-3)
+    assert times[before] == pytest.approx(end_s, abs=1e-3)  # the frame after the gap keeps its real time
+    header, rows = result.frame_rows()
+    csv_times = {int(row[0]): float(row[1]) for row in rows}
+    blurred = [s for s in data["segments"] if s["start_s"] < 1.0 and s["end_s"] > 0.8]
+    assert blurred, data["segments"]  # the burst at 0.8-1.0 s is found, by its real time
+    for segment in data["segments"]:
+        assert segment["start_s"] == pytest.approx(csv_times[segment["start_frame"]], abs=1e-4)
+        last = segment["end_frame"]
+        gap_follows = last + 1 == before or last + 1 not in csv_times
+        expected_end = csv_times[last] + 1 / 30 if gap_follows else csv_times[last + 1]
+        assert segment["end_s"] == pytest.approx(expected_end, abs=1e-3)
+        assert segment["end_s"] <= 1.0 + 1e-3 or segment["start_s"] >= end_s - 1e-3  # never across the gap

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from blurscan.errors import EmptyVideoError, NotAVideoError, VideoNotFoundError
+from blurscan.errors import EmptyVideoError, NotAVideoError, StreamNotFoundError, VideoError, VideoNotFoundError
 from blurscan.synthetic import scene_frames, write_video
-from blurscan.video import FrameFormat, VideoIsDirectoryError, open_video
-from tests.media import write_audio_only
+from blurscan.video import FrameFormat, VideoIsDirectoryError, open_video, timeline_gaps
+from tests.media import write_audio_only, write_two_video_streams
 
 GREY = FrameFormat("gray", 160)
 
@@ -176,3 +179,100 @@ def test_truncated_video_gives_the_frames_it_has_and_a_warning(tmp_path):
         frames = list(source.frames([GREY]))
     assert 10 < len(frames) < 60
     assert any("truncated" in w for w in source.stats.warnings)
+
+
+# -- a path is always a local file -------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["file:b.mp4", "concat:a.mp4|b.mp4", "pipe:", "http:x.mp4", "subfile:,,start,0,end,0,,:b.mp4"])
+def test_names_that_look_like_ffmpeg_protocols_are_plain_files(tmp_path, monkeypatch, name):
+    """FFmpeg reads these names as protocols (another file, standard input, the network); blurscan
+    opens the file of that name, here a 64 px clip next to a 160 px ``b.mp4``."""
+    write_video(tmp_path / "b.mp4", scene_frames(4, 160, 96), fps=10)
+    write_video(tmp_path / "a.mp4", scene_frames(4, 160, 96), fps=10)
+    write_video(tmp_path / "small.mp4", scene_frames(3, 64, 48), fps=10)
+    (tmp_path / "small.mp4").rename(tmp_path / name)  # FFmpeg would write to the protocol too
+    monkeypatch.chdir(tmp_path)
+    source, frames = decode_all(name, [FrameFormat("gray", None)])
+    assert (source.info.width, len(frames)) == (64, 3)
+
+
+def test_a_name_that_is_not_utf8_opens(tmp_path):
+    path = tmp_path / os.fsdecode(b"caf\xe9.mp4")
+    write_video(path, scene_frames(3, 64, 48), fps=10)
+    source, frames = decode_all(path)
+    assert len(frames) == 3 and source.info.name.endswith(".mp4")
+
+
+# -- files that are not regular files fail at once, in one line ---------------
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("kind", ["fifo", "/dev/zero", "/proc/self/status", "dangling link", "link loop"])
+def test_special_files_are_refused_without_reading(tmp_path, kind):
+    path = tmp_path / "video.mp4"
+    if kind == "fifo":
+        os.mkfifo(path)  # opening it for reading would block until a writer comes
+        expected = "is not a regular file: it is a FIFO"
+    elif kind == "dangling link":
+        path.symlink_to(tmp_path / "gone.mp4")
+        expected = "broken symbolic link"
+    elif kind == "link loop":
+        path.symlink_to(path)
+        expected = "symbolic link loop"
+    else:
+        if not os.path.exists(kind):
+            pytest.skip(f"{kind} does not exist here")
+        path = Path(kind)
+        expected = "is not a regular file"
+    with pytest.raises(VideoError, match=expected) as caught:
+        open_video(path)
+    assert "\n" not in str(caught.value)
+
+
+# -- which video stream -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, options, stream, width, warned",
+    [
+        ("default-second.mp4", dict(default=1), 1, 160, True),
+        ("default-first.mp4", dict(default=0), 0, 64, True),  # as FFmpeg: the default wins, with a warning
+        ("no-default.mkv", dict(default=None), 1, 160, True),  # then the largest picture
+        ("cover.mp4", dict(cover=True, default=None), 0, 160, False),  # an attached picture
+        ("cover.mkv", dict(cover=True, default=None), 1, 160, False),  # a one-frame JPEG track, larger
+    ],
+)
+def test_the_video_stream_ffmpeg_would_choose(tmp_path, name, options, stream, width, warned):
+    path = write_two_video_streams(tmp_path / name, **options)
+    source, frames = decode_all(path, [FrameFormat("gray", None)])
+    assert (source.info.stream, source.info.width, len(frames)) == (stream, width, 12)
+    assert any("--stream" in w for w in source.stats.warnings) == warned
+
+
+def test_a_chosen_stream_and_a_missing_one(tmp_path):
+    path = write_two_video_streams(tmp_path / "two.mp4", default=1)
+    with open_video(path, stream=0) as source:
+        assert source.info.width == 64 and not source.stats.warnings
+    with pytest.raises(StreamNotFoundError, match=r"no video stream 2 \(its video streams: 0 \(h264 64x64\), 1 "):
+        open_video(path, stream=2)
+
+
+def test_timeline_gaps_lists_the_stretches_without_frames():
+    fps = 10.0
+    times = np.array([0.3, 0.4, 0.5, 0.9, 1.0, 1.3])  # 3 missing at the start, 3 after 0.5 s, 2 after 1.0 s
+    assert timeline_gaps(times, fps) == [
+        {"before_frame": 0, "start_s": 0.0, "end_s": 0.3, "missing_frames": 3},
+        {"before_frame": 3, "start_s": 0.6, "end_s": 0.9, "missing_frames": 3},
+        {"before_frame": 5, "start_s": 1.1, "end_s": 1.3, "missing_frames": 2},
+    ]
+    assert timeline_gaps(np.arange(10) / fps, fps) == [] and timeline_gaps(times, 0.0) == []
+
+
+def test_a_motion_jpeg_video_is_not_mistaken_for_cover_art(tmp_path):
+    """Matroska does not count MJPEG frames, so a lone MJPEG track looks like a still picture."""
+    from tests.media import write_keyframed_clip
+
+    path = write_keyframed_clip(tmp_path / "camera.mkv", frames=6, codec="mjpeg")
+    source, frames = decode_all(path)
+    assert (source.info.stream, len(frames)) == (0, 6)

@@ -1,8 +1,18 @@
 """The command line: ``blurscan detect``, ``blurscan batch``, ``blurscan demo``.
 
-Exit codes: 0 done, 1 an error (a bad video, a missing model ...), 2 bad
-arguments, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). Set
-``BLURSCAN_DEBUG=1`` to get tracebacks instead of one-line errors.
+Exit codes follow one rule, so scripts can tell "fix the command" from "look at the inputs":
+
+* 0: done, every input scanned.
+* 2: the command line itself is wrong and nothing was scanned: an unknown option, a bad
+  value or combination of options, an output path that is not a folder.
+* 1: it ran, but an input could not be scanned (a missing path, a directory, a broken or
+  looping link, a file that is not a video or is damaged, an unknown ``--stream``) or
+  something else failed at run time (a model that does not load, a full disk). With
+  several videos the others are still scanned; the code is 1 at the end.
+* 130: interrupted (Ctrl-C); 143: terminated (SIGTERM), stopped like Ctrl-C.
+
+Every error is one line that says what is wrong and what to do. Set
+``BLURSCAN_DEBUG=1`` to get tracebacks instead.
 """
 
 from __future__ import annotations

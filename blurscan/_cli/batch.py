@@ -23,6 +23,7 @@ from blurscan._cli.options import (
     QuietOpt,
     ScorerOpt,
     SensitivityOpt,
+    StreamOpt,
     VerboseOpt,
     VisionAttentionOpt,
     WindowOpt,
@@ -55,6 +56,7 @@ def batch(
     camera_motion: CameraMotionOpt = DEFAULTS["camera_motion"],
     measure: MeasureOpt = None,
     working_width: WorkingWidthOpt = None,
+    stream: StreamOpt = None,
     device: DeviceOpt = DEFAULTS["device"],
     model: ModelOpt = None,
     dtype: DtypeOpt = DEFAULTS["dtype"],
@@ -78,7 +80,7 @@ def batch(
         settings = build_settings(
             scorer=scorer, detector=detector, window_size=window_size, batch_size=batch_size,
             sensitivity=sensitivity, compat=compat, camera_motion=camera_motion, measure=measure,
-            working_width=working_width, device=device, model=model, dtype=dtype, vision_attention=vision_attention,
+            working_width=working_width, stream=stream, device=device, model=model, dtype=dtype, vision_attention=vision_attention,
         )
         summary = run_batch(
             source, output, settings, workers=workers, resume=resume, engine=engine.value, plot=plot,

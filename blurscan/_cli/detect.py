@@ -25,6 +25,7 @@ from blurscan._cli.options import (
     QuietOpt,
     ScorerOpt,
     SensitivityOpt,
+    StreamOpt,
     VerboseOpt,
     VisionAttentionOpt,
     WindowOpt,
@@ -32,7 +33,7 @@ from blurscan._cli.options import (
     build_settings,
 )
 from blurscan._cli.progress import DetectProgress, stderr
-from blurscan.errors import as_blurscan_error
+from blurscan.errors import as_blurscan_error, path_text
 from blurscan.report.escape import csv_cell, terminal_markup
 
 
@@ -74,6 +75,7 @@ def detect(
     camera_motion: CameraMotionOpt = DEFAULTS["camera_motion"],
     measure: MeasureOpt = None,
     working_width: WorkingWidthOpt = None,
+    stream: StreamOpt = None,
     device: DeviceOpt = DEFAULTS["device"],
     model: ModelOpt = None,
     dtype: DtypeOpt = DEFAULTS["dtype"],
@@ -103,7 +105,7 @@ def detect(
         settings = build_settings(
             scorer=scorer, detector=detector, window_size=window_size, batch_size=batch_size,
             sensitivity=sensitivity, compat=compat, camera_motion=camera_motion, measure=measure,
-            working_width=working_width, device=device, model=model, dtype=dtype, vision_attention=vision_attention,
+            working_width=working_width, stream=stream, device=device, model=model, dtype=dtype, vision_attention=vision_attention,
         )
         if output is not None and output.exists() and not output.is_dir():
             fail(f"{output}: exists and is not a folder; choose another --output", 2)
@@ -159,7 +161,7 @@ def detect(
             elif format is Format.json:
                 emit_json(result)
             else:
-                frames_csv(result, sys.stdout, video_column=csv_cell(str(path)) if len(videos) > 1 else None, header=csv_header)
+                frames_csv(result, sys.stdout, video_column=csv_cell(path_text(path)) if len(videos) > 1 else None, header=csv_header)
                 csv_header = False
             if not quiet:
                 stderr.print(summary_line(result.to_dict(include_scores=False), written), soft_wrap=True)

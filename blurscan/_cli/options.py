@@ -57,6 +57,7 @@ CompatOpt = Annotated[Optional[Compat], typer.Option("--compat", help="Reproduce
 CameraMotionOpt = Annotated[CameraMotion, typer.Option("--camera-motion", help="Camera-movement estimate for adaptive thresholds: flow (global motion) or vmbench (original, first 10 frames).", rich_help_panel=SCORING)]
 MeasureOpt = Annotated[Optional[Measure], typer.Option("--measure", help="Sharpness measure (sharpness scorer): edge (default; absolute scale), laplacian or tenengrad.", rich_help_panel=SCORING, show_default=False)]
 WorkingWidthOpt = Annotated[Optional[int], typer.Option("--working-width", min=32, max=4096, help="Width frames are measured at (sharpness scorer; default 640, never upscaled). 1280 catches slight blur on HD video at 1.6x the CPU time.", rich_help_panel=SCORING, show_default=False)]
+StreamOpt = Annotated[Optional[int], typer.Option("--stream", min=0, metavar="N", help="Index of the video stream to scan; default: the one FFmpeg would choose (cover art is skipped).", rich_help_panel=SCORING, show_default=False)]
 DeviceOpt = Annotated[str, typer.Option("--device", help="auto, cpu or cuda:N.", rich_help_panel=GPU)]
 ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Model folder or Hugging Face id (default q-future/one-align).", rich_help_panel=GPU, show_default=False)]
 DtypeOpt = Annotated[Dtype, typer.Option("--dtype", help="Model precision.", rich_help_panel=GPU)]
@@ -88,6 +89,7 @@ def build_settings(
     camera_motion: CameraMotion,
     measure: Measure | None = None,
     working_width: int | None = None,
+    stream: int | None = None,
     device: str,
     model: str | None,
     dtype: Dtype,
@@ -133,6 +135,7 @@ def build_settings(
         batch_size=parse_batch_size(batch_size),
         compat=compat.value if compat else None,
         camera_motion=camera_motion.value,
+        stream=stream,
         scorer_options=scorer_options,
         detector_options=detector_options,
     )

@@ -17,7 +17,7 @@ from typing import Any
 from blurscan.batch.executor import BatchExecutor, BatchProgress, Job
 from blurscan.batch.lock import LOCK_NAME, OutputLock
 from blurscan.batch.manifest import MANIFEST_NAME, Manifest
-from blurscan.errors import OutputError, UsageError
+from blurscan.errors import InputError, OutputError, UsageError
 from blurscan.report.atomic import FATAL_ERRNOS, make_output_dir, remove_stale_temp_files
 from blurscan.report.files import JSON_SUFFIX, VIDEO_SUFFIXES, VideoOutputs, write_outputs
 from blurscan.report.html import write_report_html
@@ -44,14 +44,16 @@ def discover_videos(source: str | os.PathLike) -> tuple[list[Path], Path]:
     """
     source = Path(source)
     if not source.exists():
-        raise UsageError(f"{source}: no such folder or list file. Check the path.")
+        raise InputError(f"{source}: no such folder or list file. Check the path.")
     if source.is_dir():
         paths = sorted(
             p for p in source.rglob("*")
-            if p.suffix.lower() in VIDEO_EXTENSIONS and p.is_file() and not any(part.startswith(".") for part in p.relative_to(source).parts)
+            # not only regular files: a broken link or a FIFO named like a video gets its error entry
+            if p.suffix.lower() in VIDEO_EXTENSIONS and (p.is_symlink() or not p.is_dir())
+            and not any(part.startswith(".") for part in p.relative_to(source).parts)
         )
         if not paths:
-            raise UsageError(
+            raise InputError(
                 f"{source}: no video files found (looked for {', '.join(sorted(VIDEO_EXTENSIONS))}). "
                 "Point to a folder of videos or a text file listing them."
             )
@@ -59,7 +61,7 @@ def discover_videos(source: str | os.PathLike) -> tuple[list[Path], Path]:
     try:
         text = source.read_text(encoding="utf-8")
     except (UnicodeDecodeError, OSError) as ex:
-        raise UsageError(
+        raise InputError(
             f"{source}: not a folder or a readable text list of videos ({ex}). "
             "Use `blurscan detect` for a single video."
         ) from None
@@ -74,7 +76,7 @@ def discover_videos(source: str | os.PathLike) -> tuple[list[Path], Path]:
                 seen.add(key)
                 paths.append(path)
     if not paths:
-        raise UsageError(f"{source}: the list names no videos (one path per line; '#' starts a comment).")
+        raise InputError(f"{source}: the list names no videos (one path per line; '#' starts a comment).")
     return paths, source.parent
 
 

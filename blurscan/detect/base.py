@@ -25,6 +25,9 @@ class ScoreSeries:
     signals: dict[str, np.ndarray] = field(default_factory=dict)
     #: whether the scorer's values mean the same thing across videos
     absolute_scale: bool = False
+    #: decoded frames followed by frames that could not be decoded: a segment ending on one
+    #: ends when that frame would, not across the stretch nobody saw
+    missing_after: frozenset[int] = frozenset()
 
     def __len__(self) -> int:
         return len(self.scores)
@@ -104,7 +107,7 @@ def segment_times(series: ScoreSeries, start: int, end: int) -> tuple[float, flo
     """Start and end time of frames ``start..end``; the end is when the last frame stops showing."""
     times = series.times_s
     start_s = float(times[start])
-    if end + 1 < len(times):
+    if end + 1 < len(times) and end not in series.missing_after:
         end_s = float(times[end + 1])
     elif series.fps > 0:
         end_s = float(times[end]) + 1.0 / series.fps

@@ -34,8 +34,7 @@ class Case:
     ``outcome`` is ``"result"`` (a result JSON, exit 0), ``"error"`` (one error line holding
     ``message``, exit ``exit_code``) or ``"either"`` (randomly damaged bytes: whichever, but
     cleanly). ``batch`` says whether ``blurscan batch`` on the folder must list it (a regular
-    file with a video extension); ``video`` holds fields the result's ``video`` must have;
-    ``detect_xfail`` and ``batch_xfail`` name work of other branches a check still waits for.
+    file, link or FIFO with a video extension); ``video`` holds fields the result's ``video`` must have.
     """
 
     id: str
@@ -45,8 +44,6 @@ class Case:
     exit_code: int = 0
     batch: bool = True
     video: dict = field(default_factory=dict)
-    detect_xfail: str | None = None
-    batch_xfail: str | None = None
     #: writes the input: ``make(path, sources)``
     make: Callable = field(default=None, repr=False, compare=False)
 
@@ -96,12 +93,6 @@ PROTOCOL_NAMES = {
     "subfile-protocol": "subfile:,,start,0,end,0,,:b.mp4",
 }
 
-RESULTS_COLLIDE = "batch writes its combined results.json over the per-video results.json (issue 8 item 6, lead's branch)"
-NON_UTF8_MANIFEST = ("batch crashes writing manifest.jsonl for a name that is not UTF-8, stopping every other video "
-                     "(issue 8 item 9, lead's branch)")
-#: cases that stop a whole batch today: a batch over the corpus leaves them out, a test of their own waits
-BATCH_BLOCKERS = {"non-utf8-name": NON_UTF8_MANIFEST}
-ONE_LINE_NAMES = "a newline in a file name breaks the one-line error until terminal sanitising lands (issue 8 item 4, escape branch)"
 
 
 def _clip(path: Path, width: int = 96, height: int = 64, frames: int = 12, seed: int = 0, **kwargs) -> Path:
@@ -227,8 +218,7 @@ def corpus_cases() -> list[Case]:
         add(Case(key, name, "result", video={"width": 80}, batch=Path(name).suffix == ".mp4"),
             lambda p, s: shutil.copyfile(s.small(), p))
     for key, name in HOSTILE_NAMES.items():
-        batch_xfail = RESULTS_COLLIDE if name == "results.mp4" else None
-        add(Case(key, name, "result", video={"width": 96}, batch_xfail=batch_xfail),
+        add(Case(key, name, "result", video={"width": 96}),
             lambda p, s: shutil.copyfile(s.good(), p))
     add(Case("non-utf8-name", os.fsdecode(b"latin1-caf\xe9.mp4"), "result", video={"width": 96}),
         lambda p, s: shutil.copyfile(s.good(), p))
@@ -314,21 +304,21 @@ def corpus_cases() -> list[Case]:
     add(Case("zero-bytes", "zero-bytes.mp4", "error", "empty file", INPUT_ERROR), lambda p, s: p.write_bytes(b""))
     add(Case("random-bytes", "random-bytes.mp4", "error", "", INPUT_ERROR),
         lambda p, s: p.write_bytes(random.Random(7).randbytes(50_000)))
-    add(Case("text-with-newline-name", "bad\nname.mp4", "error", "cannot be read as a video", INPUT_ERROR,
-             detect_xfail=ONE_LINE_NAMES), lambda p, s: p.write_text("not a video\n" * 20))
+    add(Case("text-with-newline-name", "bad\nname.mp4", "error", "cannot be read as a video", INPUT_ERROR),
+        lambda p, s: p.write_text("not a video\n" * 20))
     add(Case("text-with-escape-name", "bad\x1b[2Jname.mp4", "error", "cannot be read as a video", INPUT_ERROR),
         lambda p, s: p.write_text("not a video\n" * 20))
 
-    # -- things that are not regular files (batch does not list them) -----------------------
+    # -- things that are not regular files (batch lists all but the folder, as errors) -------
     add(Case("directory", "x.mp4", "error", "is a directory", INPUT_ERROR, batch=False), lambda p, s: p.mkdir())
-    add(Case("dangling-link", "dangling.mp4", "error", "broken symbolic link", INPUT_ERROR, batch=False),
+    add(Case("dangling-link", "dangling.mp4", "error", "broken symbolic link", INPUT_ERROR),
         lambda p, s: p.symlink_to(s.folder / "never-there.mp4"))
-    add(Case("link-loop", "loop.mp4", "error", "symbolic link loop", INPUT_ERROR, batch=False),
+    add(Case("link-loop", "loop.mp4", "error", "symbolic link loop", INPUT_ERROR),
         lambda p, s: p.symlink_to(p))
     add(Case("link-to-good", "link-to-good.mp4", "result", video={"width": 96}),
         lambda p, s: p.symlink_to(s.folder / "plain.mp4"))
     if hasattr(os, "mkfifo"):
-        add(Case("fifo", "fifo.mp4", "error", "is not a regular file", INPUT_ERROR, batch=False),
+        add(Case("fifo", "fifo.mp4", "error", "is not a regular file", INPUT_ERROR),
             lambda p, s: os.mkfifo(p))
     return cases
 
@@ -349,4 +339,4 @@ def build_corpus(folder: str | os.PathLike, *, exclude=()) -> list[Case]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-__all__ = ["BATCH_BLOCKERS", "HOSTILE_NAMES", "PROTOCOL_NAMES", "Case", "build_corpus", "corpus_cases"]
+__all__ = ["HOSTILE_NAMES", "PROTOCOL_NAMES", "Case", "build_corpus", "corpus_cases"]

@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 
 from blurscan._cli import app
 from blurscan.errors import path_text
-from tests.hostile_media import BATCH_BLOCKERS, Case, build_corpus, corpus_cases
+from tests.hostile_media import Case, build_corpus, corpus_cases
+from tests.output_checks import check_report_html, check_statistics_md, check_summary_csv, check_terminal_text
 
 CASES = corpus_cases()
 #: no case may take longer than this (a hang on a FIFO or on standard input would)
@@ -61,11 +62,6 @@ def error_lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if line.strip()]
 
 
-def with_xfail(case: Case, reason: str | None):
-    marks = [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
-    return pytest.param(case, id=case.id, marks=marks)
-
-
 def check_result(case: Case, data: dict) -> None:
     video = data["video"]
     assert video["frames"] >= 1 and len(data["scores"]) == video["frames"], video
@@ -75,7 +71,7 @@ def check_result(case: Case, data: dict) -> None:
 
 
 @pytest.mark.timeout(CASE_SECONDS)
-@pytest.mark.parametrize("case", [with_xfail(c, c.detect_xfail) for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_detect(case: Case, corpus: Path, tmp_path: Path, monkeypatch):
     workdir = tmp_path / "cwd"
     workdir.mkdir()
@@ -124,17 +120,20 @@ def test_a_real_process_never_reads_standard_input(corpus: Path, tmp_path: Path)
     assert proc.returncode == 1 and stdout == "" and "Traceback" not in stderr
     lines = error_lines(stderr)
     assert len(lines) == 1 and "fifo.mp4: is not a regular file" in lines[0], stderr
-    assert sorted(p.name for p in out.glob("*.json")) == ["fifo.json", "pipe:.json", "plain.json"]
-    assert json.loads((out / "pipe:.json").read_text())["video"]["width"] == 80  # the file, not stdin
+    results = {Path(d["video"]["path"]).name: d for d in (json.loads(p.read_text()) for p in out.glob("*.json"))}
+    assert sorted(results) == ["fifo.mp4", "pipe:", "plain.mp4"]
+    assert results["pipe:"]["video"]["width"] == 80  # the file, not stdin
 
 
-@pytest.mark.xfail(strict=False, reason="names are sanitised for terminals on the escape branch (issue 8 item 4)")
 @pytest.mark.timeout(60)
 def test_names_cannot_drive_the_terminal(corpus: Path, tmp_path: Path):
     names = ["\x1b[31mred.mp4", "over\rwrite.mp4", "new\nline.mp4", "bad\x1b[2Jname.mp4"]
     run = runner.invoke(app, ["detect", *(str(corpus / n) for n in names), "-o", str(tmp_path / "out")])
     assert not any(c in run.stderr for c in "\x1b\r"), repr(run.stderr)
-    assert len(error_lines(run.stderr)) == len(names)  # a summary or an error line per video
+    check_terminal_text(run.stderr)
+    from blurscan.report.escape import visible
+
+    assert all(visible(n) in run.stderr for n in names)  # each name shown, as escapes
 
 
 # -- batch over the whole corpus ------------------------------------------------------------
@@ -163,9 +162,9 @@ def run_batch_in(corpus: Path, root: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def batch_corpus(tmp_path_factory) -> Path:
-    """The corpus without the cases that stop a whole batch today (each has a test of its own)."""
+    """The whole corpus, for one batch."""
     folder = tmp_path_factory.mktemp("hostile-batch") / "corpus"
-    build_corpus(folder, exclude=BATCH_BLOCKERS)
+    build_corpus(folder)
     return folder
 
 
@@ -183,27 +182,27 @@ def test_batch_finishes_and_writes_only_into_its_folder(batch_run, batch_corpus)
     assert "Traceback" not in run.output and len(error_lines(run.stderr)) == 0, run.stderr
     assert batch_run["inputs_untouched"] and batch_run["workdir_empty"]
     listed = {p.name for p in discover_videos(batch_corpus)[0]}
-    assert listed == {case.name for case in CASES if case.batch and case.id not in BATCH_BLOCKERS}
+    assert listed == {case.name for case in CASES if case.batch}
     for name in ("summary.csv", "results.json", "statistics.md", "report.html"):
         assert (batch_run["out"] / name).is_file(), name
 
 
 @pytest.mark.timeout(BATCH_SECONDS)
-@pytest.mark.parametrize("case", [with_xfail(c, c.batch_xfail) for c in CASES if c.batch and c.id not in BATCH_BLOCKERS])
-def test_batch_entry(case: Case, batch_run, batch_corpus: Path):
-    check_batch_entry(case, batch_run, batch_corpus)
+def test_batch_summaries_carry_no_injection(batch_run):
+    """report.html, summary.csv and statistics.md of the whole corpus: names are data, never markup,
+    formulas or links elsewhere; every video has its row."""
+    out = batch_run["out"]
+    names = [path_text(p.name) for p in (Path(v["video"]["path"]) for v in batch_run["results"].values())]
+    check_report_html(out)
+    check_summary_csv(out / "summary.csv", n_videos=len(batch_run["results"]))
+    check_statistics_md(out / "statistics.md", n_videos=len(batch_run["results"]))
+    assert len(names) == len({c.name for c in CASES if c.batch})
 
 
 @pytest.mark.timeout(BATCH_SECONDS)
-@pytest.mark.parametrize("case", [with_xfail(c, BATCH_BLOCKERS[c.id]) for c in CASES if c.id in BATCH_BLOCKERS])
-def test_batch_with_a_case_that_stops_batches_today(case: Case, tmp_path: Path):
-    """Once fixed, move the case back into the batch over the whole corpus (drop it from BATCH_BLOCKERS)."""
-    folder = tmp_path / "corpus"
-    chosen = build_corpus(folder, exclude={c.id for c in CASES if c.id not in (case.id, "plain")})
-    outcome = run_batch_in(folder, tmp_path)
-    assert outcome["run"].exit_code == (0 if all(c.outcome == "result" for c in chosen) else 1)
-    for each in chosen:
-        check_batch_entry(each, outcome, folder)
+@pytest.mark.parametrize("case", [c for c in CASES if c.batch], ids=[c.id for c in CASES if c.batch])
+def test_batch_entry(case: Case, batch_run, batch_corpus: Path):
+    check_batch_entry(case, batch_run, batch_corpus)
 
 
 def check_batch_entry(case: Case, batch_run: dict, corpus: Path) -> None:

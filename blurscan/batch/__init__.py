@@ -17,7 +17,7 @@ from typing import Any
 from blurscan.batch.executor import BatchExecutor, BatchProgress, Job
 from blurscan.batch.lock import LOCK_NAME, OutputLock
 from blurscan.batch.manifest import MANIFEST_NAME, Manifest
-from blurscan.errors import InputError, OutputError, UsageError
+from blurscan.errors import InputError, OutputError, UsageError, path_text
 from blurscan.report.atomic import FATAL_ERRNOS, make_output_dir, remove_stale_temp_files
 from blurscan.report.files import JSON_SUFFIX, VIDEO_SUFFIXES, VideoOutputs, write_outputs
 from blurscan.report.html import write_report_html
@@ -168,7 +168,8 @@ def run_batch(
             except OutputError as ex:
                 if ex.errno in FATAL_ERRNOS:
                     raise  # nothing more can be written: stop; --resume finishes the batch later
-                row = summary_row({"video": {"path": job.path, "name": Path(job.path).name}, "error": str(ex)}, result_file)
+                entry = {"video": {"path": path_text(job.path), "name": path_text(Path(job.path).name)}, "error": str(ex)}
+                row = summary_row(entry, result_file)
             manifest.record(job.stem, job.path, row)
             if progress:
                 progress.done(row)

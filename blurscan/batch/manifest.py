@@ -19,6 +19,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from blurscan.errors import path_text
 from blurscan.report.atomic import append_line, atomic_write, output_error
 from blurscan.result import SCHEMA
 
@@ -112,7 +113,7 @@ class Manifest:
         with atomic_write(self.path, "w", encoding="utf-8") as handle:
             handle.write(json.dumps({"schema": MANIFEST_SCHEMA, "settings": self.settings}) + "\n")
             for row in self.rows.values():
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+                handle.write(json.dumps(row) + "\n")
 
     def is_done(self, stem: str, source: str | os.PathLike) -> bool:
         """Whether the video's result can be kept (resume); a result the journal lost is recovered."""
@@ -151,7 +152,7 @@ class Manifest:
 
     def record(self, stem: str, source: str | os.PathLike, row: dict[str, Any]) -> None:
         row = {"stem": stem, **row, "source": source_identity(source), "settings_id": self.settings_id}
-        append_line(self.path, json.dumps(row, ensure_ascii=False))
+        append_line(self.path, json.dumps(row))  # ASCII: a name that is not UTF-8 stays writable
         self.rows[stem] = row
 
     def resume_message(self, done: int, total: int) -> str:
@@ -172,7 +173,7 @@ def _read_result(path: Path, source: str) -> dict[str, Any] | None:
         return None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         return None
-    if (data.get("video") or {}).get("path") != source:
+    if (data.get("video") or {}).get("path") != path_text(source):
         return None
     return data
 

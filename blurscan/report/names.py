@@ -15,8 +15,9 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-#: characters never used in an output name (separators, control and format characters are added below)
-_UNSAFE = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]')
+#: characters never used in an output name: separators, control and format characters, and the
+#: lone surrogates that stand for bytes of a name that are not UTF-8
+_UNSAFE = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]')
 #: bytes left for the stem in a 255-byte file name, after the longest suffix and a hash
 _MAX_STEM_BYTES = 180
 _HASH_CHARS = 8

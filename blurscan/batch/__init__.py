@@ -155,8 +155,8 @@ def run_batch(
         jobs = [Job(str(p), stem) for p, stem in zip(paths, output_stems(paths, root))]
         todo = [job for job in jobs if not (resume and manifest.is_done(job.stem, job.path))]
         skipped = len(jobs) - len(todo)
-        if resume:
-            logger.info("%s", manifest.resume_message(skipped, len(jobs)))
+        if resume and (manifest.recovered or manifest.redo):  # what resume rebuilt, and what it could not
+            logger.warning("%s", manifest.resume_message(skipped, len(jobs)))
         if progress:
             progress.start(len(jobs), skipped)
 

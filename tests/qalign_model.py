@@ -49,3 +49,34 @@ def write_broken_copy(model: Path, folder: str | Path, breakage: str) -> Path:
         )
     code.write_text(text)
     return folder
+
+
+def write_variant(model: Path, folder: str | Path, self_attention_bias: float) -> Path:
+    """A copy of ``model`` whose nested module (``modeling_attn_mask_utils``, two imports deep) differs.
+
+    Its ``SELF_ATTENTION_BIAS`` changes every score, so a test can tell which copy of the code ran.
+    """
+    folder = Path(folder)
+    shutil.copytree(model, folder)
+    code = folder / "modeling_attn_mask_utils.py"
+    text = code.read_text()
+    if "SELF_ATTENTION_BIAS = 0.0\n" not in text:
+        raise ValueError(f"{code} has no SELF_ATTENTION_BIAS to change")
+    code.write_text(text.replace("SELF_ATTENTION_BIAS = 0.0\n", f"SELF_ATTENTION_BIAS = {self_attention_bias!r}\n"))
+    return folder
+
+
+def write_hub_cache(model: Path, cache: str | Path, repo_id: str, revision: str = "0" * 40) -> Path:
+    """``model`` as the Hugging Face cache (``HF_HUB_CACHE``) holds a downloaded repository: refs and a snapshot."""
+    repo = Path(cache) / f"models--{repo_id.replace('/', '--')}"
+    shutil.copytree(model, repo / "snapshots" / revision)
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(revision)
+    return repo
+
+
+def window_scores(scorer, images) -> list[float]:
+    """Scores of the windows of three (edges padded with the nearest frame), frames encoded once."""
+    features = scorer.encode_frames(images)
+    last = len(images) - 1
+    return scorer.score_windows([tuple(features[j] for j in (max(i - 1, 0), i, min(i + 1, last))) for i in range(last + 1)])

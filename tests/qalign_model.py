@@ -80,3 +80,20 @@ def window_scores(scorer, images) -> list[float]:
     features = scorer.encode_frames(images)
     last = len(images) - 1
     return scorer.score_windows([tuple(features[j] for j in (max(i - 1, 0), i, min(i + 1, last))) for i in range(last + 1)])
+
+
+def write_hub_tokenizer_copy(model: Path, folder: str | Path) -> Path:
+    """A copy of ``model`` whose code, as Q-Align's published code, loads ``q-future/one-align``'s tokenizer by name."""
+    folder = Path(folder)
+    shutil.copytree(model, folder)
+    code = folder / "modeling_mplug_owl2.py"
+    code.write_text(
+        code.read_text()
+        + "\n\n_own_init = MPLUGOwl2LlamaForCausalLM.__init__\n\n\n"
+        "def _init_with_hub_tokenizer(self, config):\n"
+        "    _own_init(self, config)\n"
+        "    from transformers import AutoTokenizer\n\n"
+        '    self.tokenizer = AutoTokenizer.from_pretrained("q-future/one-align")\n\n\n'
+        "MPLUGOwl2LlamaForCausalLM.__init__ = _init_with_hub_tokenizer\n"
+    )
+    return folder

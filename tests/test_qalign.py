@@ -29,7 +29,14 @@ from blurscan.memory import BatchSizer, run_batched
 from blurscan.scorers import SCORERS, create_scorer
 from blurscan.synthetic import Blur, make_clip, scene_frames
 from blurscan.windows import sliding_windows
-from tests.qalign_model import window_scores, write_broken_copy, write_hub_cache, write_tiny_model, write_variant
+from tests.qalign_model import (
+    window_scores,
+    write_broken_copy,
+    write_hub_cache,
+    write_hub_tokenizer_copy,
+    write_tiny_model,
+    write_variant,
+)
 
 SAME = 1e-6  # float32: batching and reuse change only the last bits
 FP16 = 2e-3  # eager against SDPA vision attention, at half precision's resolution
@@ -368,6 +375,7 @@ OTHER_BIAS = 2.0
 #: a new process with empty caches, offline: score each model named on the command line
 FRESH_MACHINE = """
 import json, sys
+from blurscan.errors import BlurscanError
 from blurscan.scorers.qalign import QAlignScorer
 from blurscan.synthetic import scene_frames
 from tests.qalign_model import window_scores
@@ -375,8 +383,11 @@ from tests.qalign_model import window_scores
 images = list(scene_frames(6, 80, 45, pan=1.5, seed=7))
 results = {}
 for model in sys.argv[1:]:
-    with QAlignScorer(model, device="cpu", dtype="fp32") as scorer:
-        results[model] = {"scores": window_scores(scorer, images), "shortcuts": scorer.settings()["lm_shortcuts"]}
+    try:
+        with QAlignScorer(model, device="cpu", dtype="fp32") as scorer:
+            results[model] = {"scores": window_scores(scorer, images), "shortcuts": scorer.settings()["lm_shortcuts"]}
+    except BlurscanError as ex:
+        results[model] = {"error": str(ex)}
 print(json.dumps(results))
 """
 
@@ -416,12 +427,14 @@ def test_folders_with_the_same_name_each_run_their_own_code(scorer, tiny_model, 
 
 def test_a_fresh_machine_loads_local_folders_and_hub_ids(scorer, tiny_model, tmp_path):
     """Empty dynamic-module cache, offline, one process: two local folders named ``model`` with different
-    code, and a hub id from a Hugging Face cache; each runs its own code, and nothing goes into the cache."""
+    code, and a hub id from a Hugging Face cache; each runs its own code, and nothing goes into the cache.
+    A folder whose code loads q-future/one-align's tokenizer by name (as Q-Align's does) says what to fetch."""
     root = Path(__file__).resolve().parent.parent
     first = shutil.copytree(tiny_model, tmp_path / "a" / "model")
     second = write_variant(tiny_model, tmp_path / "b" / "model", OTHER_BIAS)
     hub_id = "blurscan-tests/tiny-qalign"
     write_hub_cache(second, tmp_path / "hf" / "hub", hub_id)
+    by_name = write_hub_tokenizer_copy(tiny_model, tmp_path / "c" / "model")
     modules = tmp_path / "modules"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGINGFACE_", "TRANSFORMERS_"))}
     env.update(
@@ -429,11 +442,13 @@ def test_a_fresh_machine_loads_local_folders_and_hub_ids(scorer, tiny_model, tmp
         HF_HUB_OFFLINE="1", PYTHONPATH=os.pathsep.join([str(root), env.get("PYTHONPATH", "")]),
     )
     out = subprocess.run(
-        [sys.executable, "-c", FRESH_MACHINE, str(first), str(second), hub_id],
+        [sys.executable, "-c", FRESH_MACHINE, str(first), str(second), hub_id, str(by_name)],
         cwd=root, env=env, capture_output=True, text=True, timeout=300,
     )
     assert out.returncode == 0, out.stderr[-4000:]
     results = json.loads(out.stdout.strip().splitlines()[-1])
+    missing = results.pop(str(by_name))
+    assert "hf download q-future/one-align --include" in missing.get("error", ""), missing
     reference = np.array(window_scores(scorer, frames(6)))
     np.testing.assert_allclose(results[str(first)]["scores"], reference, rtol=0, atol=SAME)
     assert np.abs(np.array(results[str(second)]["scores"]) - reference).max() > 1e-3
@@ -534,6 +549,17 @@ def test_known_transformers_breakages_name_a_release_that_works(tiny_model, tmp_
     assert "does not run on transformers" in message
     assert reason in message
     assert "pip install 'transformers==4.36.1'" in message
+
+
+def test_code_in_another_repository_is_refused(tiny_model, tmp_path):
+    from blurscan.scorers.qalign import QAlignScorer
+
+    folder = shutil.copytree(tiny_model, tmp_path / "elsewhere")
+    config = json.loads((folder / "config.json").read_text())
+    config["auto_map"]["AutoModelForCausalLM"] = "someone/else--modeling_mplug_owl2.MPLUGOwl2LlamaForCausalLM"
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelError, match="code outside its own folder"):
+        QAlignScorer(str(folder), device="cpu", dtype="fp32")
 
 
 def test_remote_code_needing_a_missing_package(tiny_model, tmp_path):

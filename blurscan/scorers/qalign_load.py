@@ -34,8 +34,8 @@ REMOTE_CODE_BREAKAGES = (
     "find_pruneable_heads_and_indices",  # 5.x
     "modeling_attn_mask_utils",  # 5.x
 )
-#: the files of Q-Align's that its own code reads from the hub by name while the model is built
-HUB_FILES_BY_NAME = "tokenizer.model tokenizer_config.json special_tokens_map.json preprocessor_config.json config.json"
+#: fetches the small files of Q-Align's (tokenizer, processor, configs) its own code reads by hub name
+FETCH_FILES_BY_NAME = f"hf download {DEFAULT_MODEL} --include '*.json' '*.model'"
 
 
 def import_torch():
@@ -143,14 +143,14 @@ def load(name: str, source: str, device, torch_dtype):
         pass
     with remote_code_errors(name), _hub_errors(name, local=Path(source).is_dir()):
         config_class, model_class = model_classes(source)
-        config = config_class.from_pretrained(source)
+        # Q-Align's language model only runs with eager attention: its SDPA path calls a function its
+        # code never imports. Set on the config: given with a config, transformers 4.36 passes the
+        # argument on to the model's __init__, and 4.37 drops "eager" as already set.
+        config = config_class.from_pretrained(source, attn_implementation="eager")
         try:
             model = model_class.from_pretrained(
                 source,
                 config=config,
-                # Q-Align's language model only runs with eager attention: its SDPA path calls a
-                # function its code never imports
-                attn_implementation="eager",
                 **dtype_argument(torch_dtype),
                 **placement,
             )
@@ -192,7 +192,7 @@ def _hub_errors(name: str, local: bool):
             raise ModelNotFoundError(
                 f"cannot load {name}: its code loads the {DEFAULT_MODEL} tokenizer from the Hugging Face cache "
                 f"while the model is built, and the cache has none ({reason}). Fetch those small files once with: "
-                f"hf download {DEFAULT_MODEL} {HUB_FILES_BY_NAME}"
+                f"{FETCH_FILES_BY_NAME}"
             ) from ex
         if local:
             raise ModelNotFoundError(

@@ -1,5 +1,6 @@
-"""Tiny Q-Align models on disk for the qalign tests: the working stand-in, and copies that fail the way
-Q-Align's remote code fails on transformers releases it was not written for."""
+"""Tiny Q-Align models on disk for the qalign tests: the working stand-in, copies that fail the way
+Q-Align's remote code fails on transformers releases it was not written for, a copy with other code,
+and a Hugging Face cache holding one."""
 
 from __future__ import annotations
 

@@ -186,13 +186,15 @@ def _hub_errors(name: str, local: bool):
     except OSError as ex:
         if isinstance(ex, ModelError):
             raise
+        from blurscan.scorers.remote_code import raised_in_remote_code
+
         reason = first_line(ex)
-        if DEFAULT_MODEL in str(ex) and name != DEFAULT_MODEL:
+        if raised_in_remote_code(ex):
             # Q-Align's code, as published, builds its own tokenizer from the hub by name
             raise ModelNotFoundError(
-                f"cannot load {name}: its code loads the {DEFAULT_MODEL} tokenizer from the Hugging Face cache "
-                f"while the model is built, and the cache has none ({reason}). Fetch those small files once with: "
-                f"{FETCH_FILES_BY_NAME}"
+                f"cannot load {name}: its own code loads files from the Hugging Face hub by name while the model "
+                f"is built (Q-Align's: the {DEFAULT_MODEL} tokenizer), and the cache has none ({reason}). "
+                f"Fetch those small files once with: {FETCH_FILES_BY_NAME}"
             ) from ex
         if local:
             raise ModelNotFoundError(

@@ -137,6 +137,16 @@ def auto_map_classes(fetch, kinds: tuple[str, ...]) -> list | None:
     return classes
 
 
+def raised_in_remote_code(error: BaseException) -> bool:
+    """Whether ``error`` came through a module of the model's own code (e.g. its ``__init__`` reaching for the hub)."""
+    traceback = error.__traceback__
+    while traceback is not None:
+        if traceback.tb_frame.f_globals.get("__name__", "").startswith(PACKAGE_PREFIX):
+            return True
+        traceback = traceback.tb_next
+    return False
+
+
 def _check_imports(files: dict[str, tuple[str, bytes]]) -> None:
     """Raise transformers' own ImportError (it names every missing package) before any of the code runs."""
     from transformers.dynamic_module_utils import check_imports

@@ -122,7 +122,7 @@ def write_model(code: Path, folder: Path, hub_copy: Path) -> Path:
     """A loadable tiny model folder made from the Q-Align modeling files in ``code`` (unchanged)."""
     import torch
 
-    from blurscan.scorers.qalign_load import model_classes
+    from blurscan.scorers.qalign_load import model_classes, remote_code_errors
 
     folder.mkdir(parents=True)
     for name in MODEL_FILES:
@@ -135,8 +135,9 @@ def write_model(code: Path, folder: Path, hub_copy: Path) -> Path:
     vocab = _vocab_size(folder)
     (folder / "config.json").write_text(json.dumps({**TINY, "vocab_size": vocab}, indent=1))
     torch.manual_seed(0)
-    config_class, model_class = model_classes(str(folder))
-    model = model_class._from_config(config_class.from_pretrained(folder), attn_implementation="eager")
+    with remote_code_errors(str(folder)):
+        config_class, model_class = model_classes(str(folder))
+        model = model_class._from_config(config_class.from_pretrained(folder), attn_implementation="eager")
     model.save_pretrained(folder)
     saved = json.loads((folder / "config.json").read_text())
     (folder / "config.json").write_text(json.dumps({**saved, "auto_map": AUTO_MAP}, indent=1))
@@ -220,6 +221,8 @@ def check(folder: Path) -> int:
 
 
 def main(argv=None) -> int:
+    from blurscan.errors import ModelError
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--code", type=Path, required=True, help="Q-Align's q_align/model folder")
     args = parser.parse_args(argv)
@@ -227,7 +230,11 @@ def main(argv=None) -> int:
         modules = fresh_caches(Path(tmp))
         print(f"empty caches in {tmp} (HF_HOME, HF_MODULES_CACHE), offline")
         hub_copy = write_hub_copy(Path(tmp))
-        folder = write_model(args.code.resolve(), Path(tmp) / "model", hub_copy)
+        try:
+            folder = write_model(args.code.resolve(), Path(tmp) / "model", hub_copy)
+        except ModelError as ex:
+            print(f"the tiny model cannot even be built: {ex}")
+            return 1
         print(f"0. without {HUB_ID}'s tokenizer in the cache: {without_hub_copy(folder, hub_copy)}")
         result = check(folder)
         written = sorted(str(path.relative_to(modules)) for path in modules.rglob("*") if path.is_file())

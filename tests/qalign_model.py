@@ -1,5 +1,6 @@
-"""Tiny Q-Align models on disk for the qalign tests: the working stand-in, and copies that fail the way
-Q-Align's remote code fails on transformers releases it was not written for."""
+"""Tiny Q-Align models on disk for the qalign tests: the working stand-in, copies that fail the way
+Q-Align's remote code fails on transformers releases it was not written for, a copy with other code,
+and a Hugging Face cache holding one."""
 
 from __future__ import annotations
 
@@ -48,4 +49,52 @@ def write_broken_copy(model: Path, folder: str | Path, breakage: str) -> Path:
             "MPLUGOwl2LlamaModel.forward = _broken_forward\n"
         )
     code.write_text(text)
+    return folder
+
+
+def write_variant(model: Path, folder: str | Path, self_attention_bias: float) -> Path:
+    """A copy of ``model`` whose nested module (``modeling_attn_mask_utils``, two imports deep) differs.
+
+    Its ``SELF_ATTENTION_BIAS`` changes every score, so a test can tell which copy of the code ran.
+    """
+    folder = Path(folder)
+    shutil.copytree(model, folder)
+    code = folder / "modeling_attn_mask_utils.py"
+    text = code.read_text()
+    if "SELF_ATTENTION_BIAS = 0.0\n" not in text:
+        raise ValueError(f"{code} has no SELF_ATTENTION_BIAS to change")
+    code.write_text(text.replace("SELF_ATTENTION_BIAS = 0.0\n", f"SELF_ATTENTION_BIAS = {self_attention_bias!r}\n"))
+    return folder
+
+
+def write_hub_cache(model: Path, cache: str | Path, repo_id: str, revision: str = "0" * 40) -> Path:
+    """``model`` as the Hugging Face cache (``HF_HUB_CACHE``) holds a downloaded repository: refs and a snapshot."""
+    repo = Path(cache) / f"models--{repo_id.replace('/', '--')}"
+    shutil.copytree(model, repo / "snapshots" / revision)
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(revision)
+    return repo
+
+
+def window_scores(scorer, images) -> list[float]:
+    """Scores of the windows of three (edges padded with the nearest frame), frames encoded once."""
+    features = scorer.encode_frames(images)
+    last = len(images) - 1
+    return scorer.score_windows([tuple(features[j] for j in (max(i - 1, 0), i, min(i + 1, last))) for i in range(last + 1)])
+
+
+def write_hub_tokenizer_copy(model: Path, folder: str | Path) -> Path:
+    """A copy of ``model`` whose code, as Q-Align's published code, loads ``q-future/one-align``'s tokenizer by name."""
+    folder = Path(folder)
+    shutil.copytree(model, folder)
+    code = folder / "modeling_mplug_owl2.py"
+    code.write_text(
+        code.read_text()
+        + "\n\n_own_init = MPLUGOwl2LlamaForCausalLM.__init__\n\n\n"
+        "def _init_with_hub_tokenizer(self, config):\n"
+        "    _own_init(self, config)\n"
+        "    from transformers import AutoTokenizer\n\n"
+        '    self.tokenizer = AutoTokenizer.from_pretrained("q-future/one-align")\n\n\n'
+        "MPLUGOwl2LlamaForCausalLM.__init__ = _init_with_hub_tokenizer\n"
+    )
     return folder

@@ -12,9 +12,13 @@ misplaced frame or window moves a score by about 1e-2.
 from __future__ import annotations
 
 import gc
+import json
+import os
+import shutil
 import subprocess
 import sys
 import weakref
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,7 +29,14 @@ from blurscan.memory import BatchSizer, run_batched
 from blurscan.scorers import SCORERS, create_scorer
 from blurscan.synthetic import Blur, make_clip, scene_frames
 from blurscan.windows import sliding_windows
-from tests.qalign_model import write_broken_copy, write_tiny_model
+from tests.qalign_model import (
+    window_scores,
+    write_broken_copy,
+    write_hub_cache,
+    write_hub_tokenizer_copy,
+    write_tiny_model,
+    write_variant,
+)
 
 SAME = 1e-6  # float32: batching and reuse change only the last bits
 FP16 = 2e-3  # eager against SDPA vision attention, at half precision's resolution
@@ -356,6 +367,96 @@ def test_closed_scorer_says_so(tiny_model):
         scorer.encode_frames(frames(1))
 
 
+# -- the model's own code ----------------------------------------------------
+
+#: a copy of the stand-in's code that scores differently (its nested module's knob)
+OTHER_BIAS = 2.0
+
+#: a new process with empty caches, offline: score each model named on the command line
+FRESH_MACHINE = """
+import json, sys
+from blurscan.errors import BlurscanError
+from blurscan.scorers.qalign import QAlignScorer
+from blurscan.synthetic import scene_frames
+from tests.qalign_model import window_scores
+
+images = list(scene_frames(6, 80, 45, pan=1.5, seed=7))
+results = {}
+for model in sys.argv[1:]:
+    try:
+        with QAlignScorer(model, device="cpu", dtype="fp32") as scorer:
+            results[model] = {"scores": window_scores(scorer, images), "shortcuts": scorer.settings()["lm_shortcuts"]}
+    except BlurscanError as ex:
+        results[model] = {"error": str(ex)}
+print(json.dumps(results))
+"""
+
+
+def test_the_standin_code_is_laid_out_as_qaligns(tiny_model):
+    """modeling_mplug_owl2 -> modeling_llama2 -> modeling_attn_mask_utils: the import two deep that
+    transformers 4.36-4.37 do not copy for a local folder, so the tests meet it as Q-Align's code does."""
+    from blurscan.scorers.remote_code import relative_imports
+
+    def imports(name):
+        return relative_imports((tiny_model / f"{name}.py").read_bytes())
+
+    assert "modeling_llama2" in imports("modeling_mplug_owl2")
+    assert "modeling_attn_mask_utils" not in imports("modeling_mplug_owl2")
+    assert "modeling_attn_mask_utils" in imports("modeling_llama2")
+
+
+def test_folders_with_the_same_name_each_run_their_own_code(scorer, tiny_model, tmp_path):
+    """Two folders named ``model`` whose nested module differs; the same code in two folders is one module."""
+    from blurscan.scorers.qalign import QAlignScorer
+
+    same = shutil.copytree(tiny_model, tmp_path / "a" / "model")
+    other = write_variant(tiny_model, tmp_path / "b" / "model", OTHER_BIAS)
+    images = frames(6)
+    reference = np.array(window_scores(scorer, images))
+    with QAlignScorer(str(same), device="cpu", dtype="fp32") as first, QAlignScorer(str(other), device="cpu", dtype="fp32") as second:
+        first_scores = np.array(window_scores(first, images))
+        second_scores = np.array(window_scores(second, images))
+        assert type(first.model) is type(scorer.model)
+        assert type(second.model) is not type(first.model)
+        package = type(second.model).__module__.rpartition(".")[0]
+        assert sys.modules[f"{package}.modeling_attn_mask_utils"].SELF_ATTENTION_BIAS == OTHER_BIAS
+        assert second.settings()["lm_shortcuts"] is True
+    np.testing.assert_allclose(first_scores, reference, rtol=0, atol=SAME)
+    assert np.abs(second_scores - reference).max() > 1e-3, "the second folder's code did not change its scores"
+
+
+def test_a_fresh_machine_loads_local_folders_and_hub_ids(scorer, tiny_model, tmp_path):
+    """Empty dynamic-module cache, offline, one process: two local folders named ``model`` with different
+    code, and a hub id from a Hugging Face cache; each runs its own code, and nothing goes into the cache.
+    A folder whose code loads q-future/one-align's tokenizer by name (as Q-Align's does) says what to fetch."""
+    root = Path(__file__).resolve().parent.parent
+    first = shutil.copytree(tiny_model, tmp_path / "a" / "model")
+    second = write_variant(tiny_model, tmp_path / "b" / "model", OTHER_BIAS)
+    hub_id = "blurscan-tests/tiny-qalign"
+    write_hub_cache(second, tmp_path / "hf" / "hub", hub_id)
+    by_name = write_hub_tokenizer_copy(tiny_model, tmp_path / "c" / "model")
+    modules = tmp_path / "modules"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGINGFACE_", "TRANSFORMERS_"))}
+    env.update(
+        HF_HOME=str(tmp_path / "hf"), HF_HUB_CACHE=str(tmp_path / "hf" / "hub"), HF_MODULES_CACHE=str(modules),
+        HF_HUB_OFFLINE="1", PYTHONPATH=os.pathsep.join([str(root), env.get("PYTHONPATH", "")]),
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", FRESH_MACHINE, str(first), str(second), hub_id, str(by_name)],
+        cwd=root, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-4000:]
+    results = json.loads(out.stdout.strip().splitlines()[-1])
+    missing = results.pop(str(by_name))
+    assert "hf download q-future/one-align --include" in missing.get("error", ""), missing
+    reference = np.array(window_scores(scorer, frames(6)))
+    np.testing.assert_allclose(results[str(first)]["scores"], reference, rtol=0, atol=SAME)
+    assert np.abs(np.array(results[str(second)]["scores"]) - reference).max() > 1e-3
+    np.testing.assert_allclose(results[hub_id]["scores"], results[str(second)]["scores"], rtol=0, atol=SAME)
+    assert all(result["shortcuts"] for result in results.values())
+    assert not list(modules.rglob("*.py")), "the model's code went into the dynamic-module cache"
+
+
 # -- errors ------------------------------------------------------------------
 
 
@@ -448,6 +549,17 @@ def test_known_transformers_breakages_name_a_release_that_works(tiny_model, tmp_
     assert "does not run on transformers" in message
     assert reason in message
     assert "pip install 'transformers==4.36.1'" in message
+
+
+def test_code_in_another_repository_is_refused(tiny_model, tmp_path):
+    from blurscan.scorers.qalign import QAlignScorer
+
+    folder = shutil.copytree(tiny_model, tmp_path / "elsewhere")
+    config = json.loads((folder / "config.json").read_text())
+    config["auto_map"]["AutoModelForCausalLM"] = "someone/else--modeling_mplug_owl2.MPLUGOwl2LlamaForCausalLM"
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelError, match="code outside its own folder"):
+        QAlignScorer(str(folder), device="cpu", dtype="fp32")
 
 
 def test_remote_code_needing_a_missing_package(tiny_model, tmp_path):

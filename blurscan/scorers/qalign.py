@@ -17,7 +17,9 @@ Batch sizes come from free GPU memory and a per-frame and per-window cost
 measured once at load; the activations stay within a fixed workspace on top
 of the weights, so peak memory does not depend on the video's length.
 
-torch and transformers are imported only when the scorer is built.
+Loading (the model's own code, device, errors) is in ``qalign_load``, the
+vision tower's attention switch in ``qalign_attention``. torch and
+transformers are imported only when the scorer is built.
 """
 
 from __future__ import annotations
@@ -25,22 +27,31 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from blurscan.errors import DeviceError, MissingDependencyError, ModelError, ModelNotFoundError, OutOfMemoryError, UsageError
+from blurscan.errors import ModelError, UsageError
 from blurscan.scorers import SCORERS
 from blurscan.scorers.base import Scorer
+from blurscan.scorers.qalign_attention import VISION_ATTENTION, set_vision_attention
 from blurscan.scorers.qalign_lm import AGREEMENT, LanguageModelPass
+from blurscan.scorers.qalign_load import (
+    DEFAULT_MODEL,
+    TRANSFORMERS_PIN,
+    TRANSFORMERS_THAT_WORK,
+    first_line,
+    import_torch,
+    load,
+    locate,
+    remote_code_errors,
+    resolve_device,
+)
 from blurscan.video import FrameFormat
 
 logger = logging.getLogger("blurscan")
 
-DEFAULT_MODEL = "q-future/one-align"
 IMAGE_TOKEN = "<|image|>"
 #: the id mPLUG-Owl2's code replaces by a sample's image tokens
 IMAGE_TOKEN_INDEX = -200
@@ -49,7 +60,6 @@ LEVELS = ("excellent", "good", "fair", "poor", "bad")
 LEVEL_WEIGHTS = (1.0, 0.75, 0.5, 0.25, 0.0)
 
 DTYPES = {"fp16": "float16", "bf16": "bfloat16", "fp32": "float32"}
-VISION_ATTENTION = ("eager", "sdpa")
 
 #: GPU memory for activations on top of the weights (keeps the peak within weights + 3 GiB)
 WORKSPACE_GIB = 2.5
@@ -61,30 +71,6 @@ MAX_AUTO_BATCH = 64
 CPU_BATCH = 4
 #: window size the per-window cost is measured with (the default window)
 PROBE_WINDOW = 3
-
-#: the transformers release Q-Align pins, and the releases its remote code was seen to run on
-TRANSFORMERS_PIN = "4.36.1"
-TRANSFORMERS_THAT_WORK = "4.36.x and 4.37.x"
-#: what Q-Align's remote code raises on transformers releases it was not written for
-REMOTE_CODE_BREAKAGES = (
-    "layer_idx",  # before 4.36
-    "_prepare_4d_causal_attention_mask",  # 4.36+ when its SDPA path is taken
-    "_use_flash_attention_2",  # 4.38 to 4.40
-    "mlp_bias",  # 4.41 to 4.48
-    "name 'Cache' is not defined",  # 4.49 and later
-    "find_pruneable_heads_and_indices",  # 5.x
-    "modeling_attn_mask_utils",  # 5.x
-)
-
-
-def _import_torch():
-    try:
-        import torch
-        import transformers  # noqa: F401
-    except ImportError as ex:
-        raise MissingDependencyError("the qalign scorer", "qalign", "torch and transformers") from ex
-    return torch
-
 
 @SCORERS.register
 class QAlignScorer(Scorer):
@@ -121,11 +107,11 @@ class QAlignScorer(Scorer):
             raise UsageError(f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
         if vision_attention not in VISION_ATTENTION:
             raise UsageError(f"vision attention must be one of {', '.join(VISION_ATTENTION)}, not {vision_attention!r}")
-        torch = _import_torch()
+        torch = import_torch()
         name = model or DEFAULT_MODEL
-        source = _locate(name)
-        target = _resolve_device(torch, device)
-        loaded = _load(name, source, target, getattr(torch, DTYPES[dtype]))
+        source = locate(name)
+        target = resolve_device(torch, device)
+        loaded = load(name, source, target, getattr(torch, DTYPES[dtype]))
         self._setup(*loaded, name=name, vision_attention=vision_attention, lm_shortcuts=lm_shortcuts)
 
     @classmethod
@@ -142,7 +128,7 @@ class QAlignScorer(Scorer):
         """A scorer around an already built model, tokenizer and image processor (used by the benchmark)."""
         if vision_attention not in VISION_ATTENTION:
             raise UsageError(f"vision attention must be one of {', '.join(VISION_ATTENTION)}, not {vision_attention!r}")
-        _import_torch()
+        import_torch()
         scorer = cls.__new__(cls)
         scorer._setup(
             model, tokenizer, image_processor, name=name, vision_attention=vision_attention, lm_shortcuts=lm_shortcuts
@@ -187,7 +173,7 @@ class QAlignScorer(Scorer):
         self._frames_per_forward = MAX_AUTO_BATCH
         self._auto_batch = CPU_BATCH
         self.costs: dict[str, float] = {}
-        with _remote_code_errors(name):
+        with remote_code_errors(name):
             self._check_shortcuts()
             self._measure_costs()
 
@@ -207,7 +193,7 @@ class QAlignScorer(Scorer):
         except Exception as ex:  # noqa: BLE001 - any failure of the shortcuts falls back to the model's pass
             if self.is_out_of_memory(ex):
                 raise
-            self._language_model.turn_off(f"the model's code does not take them ({_first_line(ex)})")
+            self._language_model.turn_off(f"the model's code does not take them ({first_line(ex)})")
             return
         difference = max(abs(a - b) for a, b in zip(got, expected, strict=True))
         tolerance = AGREEMENT[str(self.dtype).removeprefix("torch.")]
@@ -429,54 +415,6 @@ def level_token_ids(tokenizer, levels: Sequence[str] = LEVELS) -> list[int]:
     return ids
 
 
-# -- vision attention --------------------------------------------------------
-
-
-def _vision_attention_modules(model) -> list:
-    """The vision tower's self-attention modules (fused ``query_key_value``, then ``dense``)."""
-    tower = getattr(model.get_model(), "vision_model", None)
-    if tower is None:
-        return []
-    return [
-        module
-        for module in tower.modules()
-        if hasattr(module, "query_key_value") and hasattr(module, "dense") and hasattr(module, "num_heads")
-    ]
-
-
-def set_vision_attention(model, mode: str) -> str:
-    """Run the vision tower's attention eagerly (as written) or through ``scaled_dot_product_attention``.
-
-    Eager attention materialises a 1025 x 1025 map per head and image (about
-    150 MB per 448 px frame in fp16); the fused kernel does not. Only the
-    attention product changes: the projections and their weights are the model's.
-    """
-    modules = _vision_attention_modules(model)
-    if mode == "sdpa" and not modules:
-        raise ModelError(
-            "vision_attention='sdpa' does not recognise this model's vision attention; use vision_attention='eager'."
-        )
-    for module in modules:
-        module.__dict__.pop("forward", None)  # back to the class's own (eager) forward
-        if mode == "sdpa":
-            module.forward = _sdpa_forward.__get__(module)
-    return mode
-
-
-def _sdpa_forward(self, hidden_states, head_mask=None, output_attentions=False):
-    """mPLUG-Owl2's vision self-attention, with the attention product fused."""
-    if head_mask is not None or output_attentions:
-        return type(self).forward(self, hidden_states, head_mask=head_mask, output_attentions=output_attentions)
-    import torch.nn.functional as F
-
-    batch, tokens, width = hidden_states.shape
-    qkv = self.query_key_value(hidden_states)
-    qkv = qkv.reshape(batch, tokens, self.num_heads, 3, width // self.num_heads).permute(3, 0, 2, 1, 4)
-    context = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], scale=getattr(self, "scale", None))
-    context = context.transpose(1, 2).reshape(batch, tokens, width)
-    return self.dense(context), None
-
-
 @contextlib.contextmanager
 def _cached_image_tokens(model):
     """Let the model's ``prepare_inputs_labels_for_multimodal`` take already encoded frames.
@@ -500,7 +438,7 @@ def _identity(tokens):
     return tokens
 
 
-# -- loading -----------------------------------------------------------------
+# -- batch sizes and the processor -------------------------------------------
 
 
 def _clamp(value: float) -> int:
@@ -525,158 +463,12 @@ def _processor_size(processor) -> int:
     return int(side)
 
 
-def _resolve_device(torch, device: str):
-    text = str(device).strip().lower()
-    slow = "the qalign scorer on the CPU is very slow (minutes per second of video)"
-    if text == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda:0")
-        logger.warning("no CUDA GPU found: %s. Use --device cuda:0 on a machine with an NVIDIA GPU.", slow)
-        return torch.device("cpu")
-    if text == "cpu":
-        logger.warning("%s; a CUDA GPU is strongly recommended.", slow)
-        return torch.device("cpu")
-    match = re.fullmatch(r"cuda(?::(\d+))?", text)
-    if not match:
-        raise UsageError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', not {device!r}")
-    index = int(match.group(1) or 0)
-    if not torch.cuda.is_available():
-        build = "torch is a CPU-only build" if torch.version.cuda is None else f"torch {torch.__version__} sees no GPU"
-        raise DeviceError(
-            f"--device {device} asks for a CUDA GPU, but none is available ({build}). "
-            "Run on a machine with an NVIDIA GPU and a CUDA build of torch, or pass --device cpu (very slow)."
-        )
-    count = torch.cuda.device_count()
-    if index >= count:
-        raise DeviceError(f"--device {device} does not exist: this machine has {count} CUDA GPU(s), cuda:0 to cuda:{count - 1}.")
-    return torch.device(f"cuda:{index}")
-
-
-_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?")
-
-
-def _locate(name: str) -> str:
-    """A local model folder, checked; or a Hugging Face id, passed on."""
-    path = Path(name).expanduser()
-    fetch = f"fetch the weights once with: hf download {DEFAULT_MODEL} --local-dir {name}"
-    if path.is_dir():
-        if not (path / "config.json").is_file():
-            raise ModelNotFoundError(
-                f"{name} has no config.json, so it is not a model folder. Point --model at the folder with "
-                f"Q-Align's files (config.json, weights, tokenizer.model), or {fetch}"
-            )
-        return str(path)
-    if path.exists():
-        raise ModelNotFoundError(f"{name} is a file; --model wants a model folder or a Hugging Face id such as {DEFAULT_MODEL}.")
-    if not _HUB_ID.fullmatch(name) or name.startswith((".", "~")):
-        raise ModelNotFoundError(f"model folder {name} does not exist. Check the path, or {fetch}")
-    return name
-
-
-def _dtype_argument(torch_dtype) -> dict:
-    import transformers
-    from packaging.version import Version
-
-    key = "dtype" if Version(transformers.__version__) >= Version("4.56") else "torch_dtype"
-    return {key: torch_dtype}
-
-
-def _load(name: str, source: str, device, torch_dtype):
-    """Model, tokenizer and image processor of ``name`` (found at ``source``), with the model on ``device``."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer, CLIPImageProcessor
-
-    placement = {}
-    try:
-        import accelerate  # noqa: F401
-
-        placement = {"device_map": {"": str(device)}}
-    except ImportError:
-        pass
-    with _remote_code_errors(name), _hub_errors(name, local=Path(source).is_dir()):
-        try:
-            model = AutoModelForCausalLM.from_pretrained(
-                source,
-                trust_remote_code=True,
-                # Q-Align's language model only runs with eager attention: its SDPA path calls a
-                # function its code never imports
-                attn_implementation="eager",
-                **_dtype_argument(torch_dtype),
-                **placement,
-            )
-            if not placement:
-                model.to(device)
-        except Exception as ex:
-            if device.type == "cuda" and _is_cuda_oom(ex):
-                raise _weights_do_not_fit(device) from ex
-            raise
-        tokenizer = AutoTokenizer.from_pretrained(source, use_fast=False, trust_remote_code=True)
-        processor = CLIPImageProcessor.from_pretrained(source)
-    return model, tokenizer, processor
-
-
-def _is_cuda_oom(error: BaseException) -> bool:
-    return "out of memory" in str(error).lower()
-
-
-def _weights_do_not_fit(device) -> OutOfMemoryError:
-    import torch
-
-    free, total = torch.cuda.mem_get_info(device)
-    return OutOfMemoryError(
-        f"the Q-Align model does not fit on {device} ({free / 2**30:.1f} of {total / 2**30:.1f} GiB free; "
-        "its weights need about 16.5 GiB in fp16). Free the GPU, or use one with at least 24 GB."
-    )
-
-
-@contextlib.contextmanager
-def _hub_errors(name: str, local: bool):
-    try:
-        yield
-    except OSError as ex:
-        if isinstance(ex, ModelError):
-            raise
-        reason = _first_line(ex)
-        if local:
-            raise ModelNotFoundError(
-                f"cannot load the model folder {name} ({reason}). It needs Q-Align's complete files (config.json "
-                f"and its code, the weights, tokenizer.model, preprocessor_config.json); fetch them again with: "
-                f"hf download {DEFAULT_MODEL} --local-dir {name}"
-            ) from ex
-        raise ModelNotFoundError(
-            f"cannot load {name}: it is not a local folder and the Hugging Face cache has no usable copy ({reason}). "
-            f"Fetch the weights once (Q-Align's are about 16 GB) with: hf download {name}; then runs work offline with "
-            "HF_HUB_OFFLINE=1. Or pass --model with a folder that holds them."
-        ) from ex
-
-
-@contextlib.contextmanager
-def _remote_code_errors(name: str):
-    """Turn the known failures of Q-Align's own code on unsupported transformers releases into one line."""
-    try:
-        yield
-    except (ImportError, AttributeError, NameError, TypeError) as ex:
-        import transformers
-
-        text = str(ex)
-        missing = re.search(r"requires the following packages that were not found in your environment: ([^.]+)\.", text)
-        if missing or (isinstance(ex, ModuleNotFoundError) and ex.name and "." not in ex.name):
-            packages = missing.group(1).replace(",", " ").split() if missing else [ex.name]
-            raise ModelError(
-                f"{name}'s own code needs packages that are not installed: {', '.join(packages)}. "
-                f"Install them with: pip install {' '.join(packages)}"
-            ) from ex
-        if not any(signature in text for signature in REMOTE_CODE_BREAKAGES):
-            raise
-        raise ModelError(
-            f"{name}'s own code does not run on transformers {transformers.__version__} ({_first_line(ex)}). "
-            f"Install the release it was written for: pip install 'transformers=={TRANSFORMERS_PIN}' "
-            f"({TRANSFORMERS_THAT_WORK} work)."
-        ) from ex
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(":. ")
-
-
-__all__ = ["QAlignScorer", "level_token_ids", "prompt_input_ids", "set_vision_attention"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "TRANSFORMERS_PIN",
+    "TRANSFORMERS_THAT_WORK",
+    "QAlignScorer",
+    "level_token_ids",
+    "prompt_input_ids",
+    "set_vision_attention",
+]

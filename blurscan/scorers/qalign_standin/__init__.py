@@ -2,10 +2,11 @@
 
 The qalign scorer's tests and its GPU benchmark need a model that loads and
 runs through the same code path as ``q-future/one-align`` (a folder with a
-config whose ``auto_map`` points at modeling code, loaded with
-``trust_remote_code``; a slow LLaMA tokenizer; a CLIP image-processor
-config), without the 16 GB of weights. :func:`write_standin` writes such a
-folder: ``size="tiny"`` is a few kB and runs on a CPU in milliseconds;
+config whose ``auto_map`` points at modeling code laid out as Q-Align's, a
+modeling file importing a module that imports another; a slow LLaMA
+tokenizer; a CLIP image-processor config), without the 16 GB of weights.
+:func:`write_standin` writes such a folder: ``size="tiny"`` is a few kB and
+runs on a CPU in milliseconds;
 ``size="full"`` has one-align's shapes (ViT-L/14 at 448 px, 65 tokens per
 frame, a 7 B LLaMA-2 language model), whose compute and memory do not depend
 on the weights' values. The model files live in this package so that the
@@ -21,7 +22,14 @@ import shutil
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-MODEL_FILES = ("configuration_mplug_owl2.py", "modeling_mplug_owl2.py")
+#: Q-Align's layout: modeling_mplug_owl2 imports modeling_llama2, which imports modeling_attn_mask_utils
+MODEL_FILES = (
+    "configuration_mplug_owl2.py",
+    "modeling_mplug_owl2.py",
+    "visual_encoder.py",
+    "modeling_llama2.py",
+    "modeling_attn_mask_utils.py",
+)
 
 #: the video prompt and level words of DESIGN.md; the tokenizer is trained to know them
 PROMPT_TEXT = (
@@ -218,22 +226,15 @@ def write_standin(folder: str | Path, size: str = "tiny", *, weights: bool = Tru
 
 
 def build_standin(folder: str | Path, device="cpu", dtype=None):
-    """Make the model of ``folder`` with random weights directly on ``device`` (no weight files)."""
+    """Make the model of ``folder`` with random weights directly on ``device`` (no weight files).
+
+    Its code is imported as the scorer imports it (:func:`~blurscan.scorers.qalign_load.model_classes`).
+    """
     import torch
-    from transformers import AutoConfig, AutoModelForCausalLM
 
-    config = AutoConfig.from_pretrained(str(folder), trust_remote_code=True)
+    from blurscan.scorers.qalign_load import dtype_argument, model_classes
+
+    config_class, model_class = model_classes(str(folder))
     with torch.device(device):
-        model = AutoModelForCausalLM.from_config(config, trust_remote_code=True, **_dtype_argument(dtype))
+        model = model_class._from_config(config_class.from_pretrained(str(folder)), **dtype_argument(dtype))
     return model.eval()
-
-
-def _dtype_argument(dtype) -> dict:
-    """``dtype=`` on transformers >= 4.56, ``torch_dtype=`` before (the old name warns on new releases)."""
-    if dtype is None:
-        return {}
-    import transformers
-    from packaging.version import Version
-
-    name = "dtype" if Version(transformers.__version__) >= Version("4.56") else "torch_dtype"
-    return {name: dtype}

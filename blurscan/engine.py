@@ -79,6 +79,7 @@ class Scanner:
             "detector": self.detector.name,
             "scorer_options": self.scorer.settings(),
             "detector_options": self.detector.settings(),
+            "lang": self.settings.lang,
         }
 
     def scan(self, path: str | os.PathLike, progress: Progress | None = None) -> VideoResult:

@@ -79,6 +79,9 @@ class VideoResult:
         out["timing"] = self.timing
         out["memory"] = self.memory
         out["warnings"] = list(self.warnings)
+        from blurscan.report.labels import result_labels
+
+        out["labels"] = result_labels(out, self.settings.get("lang", "en"))
         if not include_scores:
             del out["scores"]
         return out

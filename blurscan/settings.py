@@ -20,7 +20,8 @@ DEFAULT_CAMERA_MOTION = "flow"
 class Settings:
     """How to scan: which scorer and detector, window and batch sizes.
 
-    ``batch_size=None`` lets the scorer choose from free memory. ``stream`` is the index of
+    Checked when made: an unknown scorer or detector, or a value out of range, fails
+    at once. ``batch_size=None`` lets the scorer choose from free memory. ``stream`` is the index of
     the video stream to scan; ``None`` picks the one FFmpeg would (not cover art).
     """
 
@@ -33,8 +34,19 @@ class Settings:
     stream: int | None = None
     scorer_options: dict[str, Any] = field(default_factory=dict)
     detector_options: dict[str, Any] = field(default_factory=dict)
+    #: language of the words in summaries and reports (``en`` or ``zh``); never changes the findings
+    lang: str = "en"
 
     def __post_init__(self):
+        from blurscan.detect import DETECTORS
+        from blurscan.report.labels import LANGS
+        from blurscan.scorers import SCORERS
+
+        SCORERS.get(self.scorer)  # an unknown name fails here, with "did you mean", not at the first scan
+        if self.detector is not None:
+            DETECTORS.get(self.detector)
+        if self.lang not in LANGS:
+            raise UsageError(f"language must be one of {', '.join(LANGS)}, not {self.lang!r}")
         lo, hi = WINDOW_SIZE_RANGE
         if not isinstance(self.window_size, int) or not lo <= self.window_size <= hi:
             raise UsageError(f"window size must be an integer from {lo} to {hi}, not {self.window_size!r}")

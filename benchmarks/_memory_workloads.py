@@ -141,23 +141,33 @@ def original(path: str, window: int, cap_mib: float, max_frames: int | None) -> 
 # -- blurscan ------------------------------------------------------------------
 
 
-def blurscan_scan(path: str, scorer_options: dict | None = None) -> dict:
-    """blurscan end to end: ``Scanner().scan`` with the default scorer and detector.
+def blurscan_scan(path: str, scorer_options: dict | None = None, thumbnails: bool = False) -> dict:
+    """blurscan end to end: ``Scanner().scan`` with the default scorer and detector; with
+    ``thumbnails``, also the segment thumbnails taken during the pass, written with the outputs.
 
     ``scorer_options`` (e.g. another sharpness measure) is for profiling only;
     the benchmark itself always runs the defaults.
     """
+    import tempfile
+
     import blurscan
+    from blurscan.report.files import render_outputs, write_outputs
 
     baseline = rss_mib()
     started, cpu_started = time.perf_counter(), cpu_s()
     settings = blurscan.Settings(scorer_options=scorer_options) if scorer_options else None
     with blurscan.Scanner(settings) as scanner:
-        result = scanner.scan(path)
+        result = scanner.scan(path, thumbnails=thumbnails)
+    thumbs = 0
+    if thumbnails:
+        with tempfile.TemporaryDirectory() as out:
+            thumbs = len(result.thumbnail_files("clip"))
+            write_outputs(out, "clip", render_outputs(result))
     elapsed, cpu = time.perf_counter() - started, cpu_s() - cpu_started
     data = result.to_dict()
     return {
-        "workload": "blurscan",
+        "workload": "thumbnails" if thumbnails else "blurscan",
+        "thumbnail_files": thumbs,
         "frames_done": data["video"]["frames"],
         "seconds": elapsed,
         "frames_per_s": data["video"]["frames"] / elapsed,
@@ -249,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("path")
     p.add_argument("--scorer-option", action="append", default=[], metavar="KEY=VALUE",
                    help="profiling only: a scorer option, e.g. measure=laplacian")
+    p = sub.add_parser("thumbnails")
+    p.add_argument("path")
     p = sub.add_parser("pyav")
     p.add_argument("path")
     p = sub.add_parser("make_clip")
@@ -263,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
         out = original(args.path, args.window, args.cap_mib, args.max_frames)
     elif args.workload == "blurscan":
         out = blurscan_scan(args.path, dict(option.split("=", 1) for option in args.scorer_option))
+    elif args.workload == "thumbnails":
+        out = blurscan_scan(args.path, thumbnails=True)
     elif args.workload == "pyav":
         out = pyav_rgb(args.path)
     else:

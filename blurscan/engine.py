@@ -15,17 +15,20 @@ import os
 import time
 from array import array
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
 from blurscan.detect import DEFAULT_DETECTOR, Detector, ScoreSeries, create_detector
+from blurscan.detect.shots import shot_ranges
 from blurscan.errors import path_text
 from blurscan.memory import BatchSizer, PeakRSS, run_batched
 from blurscan.motion import MOTION_FORMAT, MotionTracker
 from blurscan.result import VideoResult
 from blurscan.scorers import Scorer, create_scorer
 from blurscan.settings import Settings
+from blurscan.thumbnails import CHROMA_FORMAT, ThumbnailCollector
 from blurscan.video import MAX_GAPS_LISTED, Frame, open_video, timeline_gaps
 from blurscan.windows import sliding_windows
 
@@ -60,6 +63,26 @@ def _chunks(items: Iterable, sizer: BatchSizer) -> Iterator[list]:
         yield chunk
 
 
+@dataclass
+class _Gathered:
+    """What one pass over a video collects: a few numbers a frame, the decoder's facts, the thumbnail candidates."""
+
+    info: Any
+    motion: MotionTracker
+    peak: PeakRSS
+    thumbnails: ThumbnailCollector | None = None
+    times: array = field(default_factory=lambda: array("d"))
+    scores: array = field(default_factory=lambda: array("d"))
+    signals: dict[str, array] = field(default_factory=dict)
+    rotation: int = 0
+    width: int = 0
+    height: int = 0
+    warnings: list[str] = field(default_factory=list)
+    corrupt: int = 0
+    frames_lost: int = 0
+    first_frame_s: float = 0.0
+
+
 class Scanner:
     """Scans videos one after another with one scorer and one detector (models load once)."""
 
@@ -82,31 +105,42 @@ class Scanner:
             "lang": self.settings.lang,
         }
 
-    def scan(self, path: str | os.PathLike, progress: Progress | None = None) -> VideoResult:
-        """Decode ``path`` once and return its scores and findings."""
-        progress = progress or _NoProgress()
-        scorer, sizer = self.scorer, self.sizer
+    def scan(self, path: str | os.PathLike, progress: Progress | None = None, *, thumbnails: bool = False) -> VideoResult:
+        """Decode ``path`` once and return its scores and findings (with ``thumbnails``, small JPEGs
+        of each blurry segment's worst frame and of a sharp frame of its shot)."""
         started = time.perf_counter()
-        shrinks_before = sizer.shrinks
-        peak = PeakRSS()
-        scorer.reset_peak_memory()
+        shrinks_before = self.sizer.shrinks
+        self.scorer.reset_peak_memory()
+        gathered = self._stream(path, progress or _NoProgress(), thumbnails)
+        return self._assemble(path, gathered, time.perf_counter() - started, shrinks_before)
 
+    def _stream(self, path, progress: Progress, thumbnails: bool) -> _Gathered:
+        """The one pass over the video: a few numbers per frame, and the thumbnail candidates."""
+        scorer, sizer = self.scorer, self.sizer
+        peak = PeakRSS()
         with open_video(path, stream=self.settings.stream) as source:
             info = source.info
             formats = [scorer.frame_format]
-            motion_slot = 0 if MOTION_FORMAT == scorer.frame_format else 1
+            motion_slot = 0 if MOTION_FORMAT == scorer.frame_format else len(formats)
             if motion_slot:
                 formats.append(MOTION_FORMAT)
-            motion = MotionTracker()
-            times = array("d")
-            scores = array("d")
-            signals: dict[str, array] = {}
+            collector = ThumbnailCollector(expected_frames=info.declared_frames) if thumbnails else None
+            chroma_slot = None
+            if collector is not None and scorer.frame_format.pixel_format == "gray":
+                chroma_slot = len(formats)
+                formats.append(CHROMA_FORMAT)
+            gathered = _Gathered(info=info, motion=MotionTracker(), peak=peak, thumbnails=collector)
+            times, scores, signals = gathered.times, gathered.scores, gathered.signals
+            waiting: dict[int, tuple] = {}  # the pictures of frames not yet scored, for the thumbnails
 
             def features(frames: Iterable[Frame]) -> Iterator[Any]:
                 for chunk in _chunks(frames, sizer):
                     for frame in chunk:
-                        motion.update(frame.images[motion_slot])
+                        gathered.motion.update(frame.images[motion_slot])
                         times.append(frame.time_s)
+                        if collector is not None:
+                            chroma = frame.images[chroma_slot] if chroma_slot is not None else None
+                            waiting[frame.index] = (frame.images[0], chroma)
                     encoded = run_batched(
                         scorer.encode_frames, [f.images[0] for f in chunk], sizer, scorer.is_out_of_memory,
                         scorer.on_out_of_memory,
@@ -126,30 +160,40 @@ class Scanner:
                     if not (math.isfinite(score) and -1e-6 <= score <= 1 + 1e-6):
                         raise ValueError(f"scorer {scorer.name!r} returned {score} for frame {window.index}, outside [0, 1]")
                     scores.append(min(1.0, max(0.0, score)))
+                    if collector is not None:
+                        own = signals.get("quality")  # a frame's own quality places the worst frame exactly
+                        value = own[window.index] if own is not None and len(own) > window.index else score
+                        collector.offer(window.index, value, *waiting.pop(window.index))
                 status = {"rss_mb": peak.sample(), "batch_size": sizer.size, **scorer.memory_status()}
                 progress.update(len(scores), status)
             progress.finish()
-            rotation = source.stats.rotation
-            width, height = source.display_size
-            warnings = list(source.stats.warnings)
-            corrupt = source.stats.corrupt
-            frames_lost, first_frame_s = source.stats.frames_lost, source.stats.first_frame_s
+            stats = source.stats
+            gathered.rotation = stats.rotation
+            gathered.width, gathered.height = source.display_size
+            gathered.warnings = list(stats.warnings)
+            gathered.corrupt = stats.corrupt
+            gathered.frames_lost, gathered.first_frame_s = stats.frames_lost, stats.first_frame_s
+        return gathered
 
-        elapsed = time.perf_counter() - started
-        peak.sample()
-        score_array = np.frombuffer(scores, dtype=np.float64)
-        times_array = np.frombuffer(times, dtype=np.float64)
+    def _assemble(self, path, gathered: _Gathered, elapsed: float, shrinks_before: int) -> VideoResult:
+        """From the pass's numbers to the result: time line, detection, verdict and bookkeeping."""
+        scorer, sizer, info = self.scorer, self.sizer, gathered.info
+        gathered.peak.sample()
+        warnings = gathered.warnings
+        score_array = np.frombuffer(gathered.scores, dtype=np.float64)
+        times_array = np.frombuffer(gathered.times, dtype=np.float64)
         fps = info.fps or _fps_from_times(times_array)
         gaps: list[dict] = []
-        late_start = bool(fps) and first_frame_s >= 1.5 / fps  # the first frames did not decode
-        if fps and (frames_lost or late_start):
+        late_start = bool(fps) and gathered.first_frame_s >= 1.5 / fps  # the first frames did not decode
+        if fps and (gathered.frames_lost or late_start):
             # frame numbers count decoded frames; times stay on the video's own timeline
             if late_start:
-                times_array = times_array + first_frame_s
+                times_array = times_array + gathered.first_frame_s
             gaps = timeline_gaps(times_array, fps)
             if gaps:
                 warnings.append(_gaps_warning(gaps))
-        signal_arrays = {name: np.frombuffer(values, dtype=np.float64) for name, values in signals.items()}
+        motion = gathered.motion
+        signal_arrays = {name: np.frombuffer(values, dtype=np.float64) for name, values in gathered.signals.items()}
         signal_arrays.update(motion.signals())
         camera_movement = motion.camera_movement("flow")
         camera_movement_vmbench = motion.camera_movement("vmbench")
@@ -165,7 +209,12 @@ class Scanner:
         )
         detection = self.detector.detect(series)
         n = len(score_array)
+        thumbnails = None
+        if gathered.thumbnails is not None:
+            shots = shot_ranges(signal_arrays.get("scene_change"), n)
+            thumbnails = gathered.thumbnails.pick(detection.segments, shots)
         duration = float(times_array[-1] + 1.0 / fps) if fps else float(times_array[-1])
+        width, height = gathered.width, gathered.height
         video = {
             "path": path_text(path),
             "name": info.name,
@@ -175,14 +224,15 @@ class Scanner:
             "duration_s": round(duration, 4),
             "width": width,
             "height": height,
-            "rotation": rotation,
+            "rotation": gathered.rotation,
             "codec": info.codec,
             "declared_frames": info.declared_frames,
-            "corrupt_frames": corrupt,
+            "corrupt_frames": gathered.corrupt,
             "frame_numbering": "decoded",
             "missing_frames": sum(g["missing_frames"] for g in gaps),
             "gaps": gaps[:MAX_GAPS_LISTED],
         }
+        peak = gathered.peak
         memory = {"peak_rss_mb": round(peak.peak_mb, 1), **{k: round(v, 1) for k, v in scorer.peak_memory().items()}}
         timing = {
             "seconds": round(elapsed, 3),
@@ -205,6 +255,7 @@ class Scanner:
             timing=timing,
             memory=memory,
             warnings=warnings,
+            thumbnails=thumbnails,
         )
 
     def close(self) -> None:

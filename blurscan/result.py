@@ -33,6 +33,8 @@ class VideoResult:
     timing: dict[str, float] = field(default_factory=dict)
     memory: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: per segment, its worst frame and a sharp frame of its shot as small JPEGs (``None`` where none was kept)
+    thumbnails: list[dict[str, Any] | None] | None = None
 
     @property
     def frames(self) -> int:
@@ -46,9 +48,30 @@ class VideoResult:
         """Scores as the JSON holds them (6 digits; ``None`` where not finite)."""
         return [_round(s) for s in self.scores[start:stop].tolist()]
 
-    def to_dict(self, *, include_scores: bool = True, scores_placeholder: Any = None) -> dict[str, Any]:
+    def thumbnail_files(self, stem: str) -> dict[str, bytes]:
+        """The thumbnails' file names (``<stem>.seg001.worst.jpg`` ...) and their JPEG bytes."""
+        files = {}
+        for number, picks in enumerate(self.thumbnails or [], start=1):
+            for role, thumb in (picks or {}).items():
+                files[f"{stem}.seg{number:03d}.{role}.jpg"] = thumb.jpeg
+        return files
+
+    def _segment_dicts(self, stem: str | None) -> list[dict[str, Any]]:
+        segments = [s.to_dict() for s in self.detection.segments]
+        for number, (segment, picks) in enumerate(zip(segments, self.thumbnails or []), start=1):
+            if picks:
+                segment["thumbnails"] = {
+                    role: {"frame": t.frame, "time_s": round(float(self.times_s[t.frame]), 4),
+                           **({"file": f"{stem}.seg{number:03d}.{role}.jpg"} if stem else {})}
+                    for role, t in picks.items()
+                }
+        return segments
+
+    def to_dict(self, *, include_scores: bool = True, scores_placeholder: Any = None,
+                thumbnail_stem: str | None = None) -> dict[str, Any]:
         """The JSON form. Without ``include_scores`` the per-frame list is left out (summaries);
-        with ``scores_placeholder`` it stands in for the list (the writer streams the list in its place)."""
+        with ``scores_placeholder`` it stands in for the list (the writer streams the list in its place).
+        ``thumbnail_stem`` names the thumbnail files the segments point to."""
         d = self.detection
         scores = self.scores
         drops = np.abs(np.diff(scores))
@@ -60,7 +83,7 @@ class VideoResult:
                 scores_placeholder if scores_placeholder is not None else self.rounded_scores() if include_scores else None
             ),
             "blur_frames": [int(i) for i in d.blur_frames],
-            "segments": [s.to_dict() for s in d.segments],
+            "segments": self._segment_dicts(thumbnail_stem),
             "blur_detected": bool(d.blur_detected),
             "blur_ratio": _round(self.blur_ratio),
             "mss": _round(1.0 - self.blur_ratio),

@@ -11,9 +11,9 @@ def install(settings) -> None:
     local._init_worker(settings, None, None, os.getppid())
     real_work = local._work
 
-    def work(path, plot):
+    def work(path, *args):
         if "crash" in os.path.basename(path):
             os._exit(3)  # like a segfault in a decoder: no exception, the process is gone
-        return real_work(path, plot)
+        return real_work(path, *args)
 
     local._work = work

@@ -20,6 +20,7 @@ from blurscan._cli.options import (
     MeasureOpt,
     ModelOpt,
     PlotOpt,
+    ThumbnailsOpt,
     QuietOpt,
     ScorerOpt,
     SensitivityOpt,
@@ -62,6 +63,7 @@ def batch(
     dtype: DtypeOpt = DEFAULTS["dtype"],
     vision_attention: VisionAttentionOpt = DEFAULTS["vision_attention"],
     plot: PlotOpt = False,
+    thumbnails: ThumbnailsOpt = True,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -84,6 +86,7 @@ def batch(
         )
         summary = run_batch(
             source, output, settings, workers=workers, resume=resume, engine=engine.value, plot=plot,
+            thumbnails=thumbnails,
             progress=BatchBars(enabled=not quiet), ray_address=ray_address,
         )
     if not quiet:

@@ -22,6 +22,7 @@ from blurscan._cli.options import (
     ModelOpt,
     OutDirOpt,
     PlotOpt,
+    ThumbnailsOpt,
     QuietOpt,
     ScorerOpt,
     SensitivityOpt,
@@ -81,6 +82,7 @@ def detect(
     dtype: DtypeOpt = DEFAULTS["dtype"],
     vision_attention: VisionAttentionOpt = DEFAULTS["vision_attention"],
     plot: PlotOpt = False,
+    thumbnails: ThumbnailsOpt = True,
     format: Annotated[Format, typer.Option("--format", "-f", help="What to print when no --output is given: the result JSON or the per-frame CSV.", rich_help_panel="Output")] = Format.json,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
@@ -141,7 +143,7 @@ def detect(
     with friendly_errors(), scanner, DetectProgress(enabled=not quiet) as bars:
         for path, stem in zip(videos, stems):
             try:
-                result = scanner.scan(path, bars.video())
+                result = scanner.scan(path, bars.video(), thumbnails=thumbnails and output is not None)
             except Exception as ex:  # noqa: BLE001 - report it and go on with the next video
                 if debug_mode():
                     raise

@@ -62,6 +62,7 @@ DeviceOpt = Annotated[str, typer.Option("--device", help="auto, cpu or cuda:N.",
 ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Model folder or Hugging Face id (default q-future/one-align).", rich_help_panel=GPU, show_default=False)]
 DtypeOpt = Annotated[Dtype, typer.Option("--dtype", help="Model precision.", rich_help_panel=GPU)]
 VisionAttentionOpt = Annotated[VisionAttention, typer.Option("--vision-attention", help="Vision-tower attention: eager (as the model ships) or sdpa (faster, less memory).", rich_help_panel=GPU)]
+ThumbnailsOpt = Annotated[bool, typer.Option("--thumbnails/--no-thumbnails", help="Write a small JPEG of each blurry segment's worst frame and of a sharp frame of its shot (taken during the scan; needs --output).", rich_help_panel=OUTPUT)]
 PlotOpt = Annotated[bool, typer.Option("--plot", help="Also write a PNG plot of the scores per video.", rich_help_panel=OUTPUT)]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summaries; errors only.", rich_help_panel=OUTPUT)]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log details (batch sizes, retries).", rich_help_panel=OUTPUT)]

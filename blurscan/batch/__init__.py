@@ -130,6 +130,7 @@ def run_batch(
     resume: bool = False,
     engine: str = "local",
     plot: bool = False,
+    thumbnails: bool = True,
     progress: BatchProgress | None = None,
     executor: BatchExecutor | None = None,
     ray_address: str | None = None,
@@ -174,7 +175,8 @@ def run_batch(
             if progress:
                 progress.done(row)
 
-        executor = executor or make_executor(engine, settings, workers=workers, plot=plot, address=ray_address)
+        executor = executor or make_executor(engine, settings, workers=workers, plot=plot, thumbnails=thumbnails,
+                                             address=ray_address)
         try:
             executor.run(todo, on_done, progress)
         finally:
@@ -211,16 +213,17 @@ def _write_summaries(out_dir: Path, rows: list[dict[str, Any]], settings: dict[s
 ENGINES = ("local", "ray")
 
 
-def make_executor(engine: str, settings: Settings, *, workers: int = 1, plot: bool = False,
+def make_executor(engine: str, settings: Settings, *, workers: int = 1, plot: bool = False, thumbnails: bool = False,
                   address: str | None = None) -> BatchExecutor:
     if engine == "local":
         from blurscan.batch.local import LocalExecutor
 
-        return LocalExecutor(settings, workers, plot=plot, devices=_worker_devices(settings, workers))
+        return LocalExecutor(settings, workers, plot=plot, thumbnails=thumbnails,
+                             devices=_worker_devices(settings, workers))
     if engine == "ray":
         from blurscan.batch.ray import RayExecutor
 
-        return RayExecutor(settings, workers, plot=plot, address=address)
+        return RayExecutor(settings, workers, plot=plot, thumbnails=thumbnails, address=address)
     raise UsageError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
 
 

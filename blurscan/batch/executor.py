@@ -39,10 +39,11 @@ class BatchProgress(Protocol):
     def finish(self) -> None: ...
 
 
-def scan_to_outputs(scanner: Scanner, path: str, *, plot: bool = False, progress: Progress | None = None) -> VideoOutputs:
+def scan_to_outputs(scanner: Scanner, path: str, *, plot: bool = False, thumbnails: bool = False,
+                    progress: Progress | None = None) -> VideoOutputs:
     """Scan one video and render its output files; a failure becomes an error entry, never an exception."""
     try:
-        return render_outputs(scanner.scan(path, progress), plot=plot)
+        return render_outputs(scanner.scan(path, progress, thumbnails=thumbnails), plot=plot)
     except Exception as ex:  # noqa: BLE001 - one bad video must not stop a batch
         if not isinstance(ex, BlurscanError):
             logger.debug("unexpected error scanning %s", path, exc_info=True)

@@ -88,10 +88,10 @@ def _init_worker(settings: Settings, devices: list[str] | None, counter, parent_
             _worker_failure = (f"the scanner could not start in a worker process ({type(ex).__name__}: {ex})", 1)
 
 
-def _work(path: str, plot: bool):
+def _work(path: str, plot: bool, thumbnails: bool = False):
     if _worker_scanner is None:
         raise BlurscanError(_worker_failure[0] if _worker_failure else "the worker has no scanner")
-    return scan_to_outputs(_worker_scanner, path, plot=plot)
+    return scan_to_outputs(_worker_scanner, path, plot=plot, thumbnails=thumbnails)
 
 
 def _ping() -> tuple[str, int] | None:
@@ -120,11 +120,12 @@ class LocalExecutor(BatchExecutor):
 
     name = "local"
 
-    def __init__(self, settings: Settings, workers: int = 1, *, plot: bool = False, devices: list[str] | None = None,
-                 scanner: Scanner | None = None):
+    def __init__(self, settings: Settings, workers: int = 1, *, plot: bool = False, thumbnails: bool = False,
+                 devices: list[str] | None = None, scanner: Scanner | None = None):
         self.settings = settings
         self.workers = workers
         self.plot = plot
+        self.thumbnails = thumbnails
         self.devices = devices
         self._scanner = scanner
 
@@ -139,7 +140,7 @@ class LocalExecutor(BatchExecutor):
         try:
             for job in jobs:
                 bar = progress.video(job_name(job)) if progress else None
-                on_done(job, scan_to_outputs(scanner, job.path, plot=self.plot, progress=bar))
+                on_done(job, scan_to_outputs(scanner, job.path, plot=self.plot, thumbnails=self.thumbnails, progress=bar))
         finally:
             if self._scanner is None:
                 scanner.close()
@@ -165,7 +166,7 @@ class LocalExecutor(BatchExecutor):
                 try:
                     while pending or running:
                         while pending and len(running) < 2 * self.workers:
-                            future = pool.submit(_work, pending[-1].path, self.plot)
+                            future = pool.submit(_work, pending[-1].path, self.plot, self.thumbnails)
                             running[future] = pending.pop()
                         finished, _ = wait(running, return_when=FIRST_COMPLETED)
                         for future in finished:
@@ -182,7 +183,7 @@ class LocalExecutor(BatchExecutor):
     def _isolated(self, job: Job):
         with _owned(self._pool(1)) as pool:
             try:
-                return pool.submit(_work, job.path, self.plot).result()
+                return pool.submit(_work, job.path, self.plot, self.thumbnails).result()
             except BrokenProcessPool:
                 return crashed_entry(job, self.settings.describe(), "the worker process crashed while decoding this video")
 

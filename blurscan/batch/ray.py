@@ -22,8 +22,8 @@ class _ScanActor:
 
         self.scanner = Scanner(settings)
 
-    def scan(self, path: str, plot: bool):
-        return scan_to_outputs(self.scanner, path, plot=plot)
+    def scan(self, path: str, plot: bool, thumbnails: bool = False):
+        return scan_to_outputs(self.scanner, path, plot=plot, thumbnails=thumbnails)
 
 
 class RayExecutor(BatchExecutor):
@@ -35,10 +35,12 @@ class RayExecutor(BatchExecutor):
 
     name = "ray"
 
-    def __init__(self, settings: Settings, workers: int = 1, *, plot: bool = False, address: str | None = None):
+    def __init__(self, settings: Settings, workers: int = 1, *, plot: bool = False, thumbnails: bool = False,
+                 address: str | None = None):
         self.settings = settings
         self.workers = workers
         self.plot = plot
+        self.thumbnails = thumbnails
         self.address = address
 
     def run(self, jobs: Sequence[Job], on_done: OnDone, progress: BatchProgress | None) -> None:
@@ -62,7 +64,7 @@ class RayExecutor(BatchExecutor):
             while queue or running:
                 while queue and idle:
                     actor, job = idle.pop(), queue.pop()
-                    running[actor.scan.remote(job.path, self.plot)] = (job, actor)
+                    running[actor.scan.remote(job.path, self.plot, self.thumbnails)] = (job, actor)
                 ready, _ = ray.wait(list(running), num_returns=1)
                 for ref in ready:
                     job, actor = running.pop(ref)

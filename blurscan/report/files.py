@@ -25,6 +25,8 @@ from blurscan.result import VideoResult
 JSON_SUFFIX = ".json"
 FRAMES_SUFFIX = ".frames.csv"
 PLOT_SUFFIX = ".png"
+#: thumbnails are ``<stem>.segNNN.worst.jpg`` and ``<stem>.segNNN.sharp.jpg``
+THUMBNAIL_SUFFIX = ".jpg"
 VIDEO_SUFFIXES = (JSON_SUFFIX, FRAMES_SUFFIX, PLOT_SUFFIX)
 
 #: scores written per chunk when streaming a result's JSON
@@ -66,13 +68,14 @@ def write_json(path: str | os.PathLike, data: Any) -> None:
         handle.write(json_text(data))
 
 
-def dump_result_json(result: VideoResult | dict[str, Any], handle: IO[str]) -> None:
-    """Write a result's JSON to ``handle``, the score list streamed in chunks."""
+def dump_result_json(result: VideoResult | dict[str, Any], handle: IO[str], stem: str | None = None) -> None:
+    """Write a result's JSON to ``handle``, the score list streamed in chunks (``stem``: of its thumbnail files)."""
     if not isinstance(result, VideoResult):
         handle.write(json_text(result))
         return
     marker = f"@scores-{uuid.uuid4().hex}@"
-    head, tail = json_text(result.to_dict(scores_placeholder=marker)).split(json.dumps(marker), 1)
+    data = result.to_dict(scores_placeholder=marker, thumbnail_stem=stem)
+    head, tail = json_text(data).split(json.dumps(marker), 1)
     handle.write(head)
     handle.write("[")
     scores = result.scores
@@ -109,9 +112,15 @@ def write_outputs(out_dir: str | os.PathLike, stem: str, outputs: VideoOutputs) 
         with atomic_write(path, "wb") as handle:
             handle.write(outputs.plot)
         written[PLOT_SUFFIX] = str(path)
+    thumbnails = outputs.result.thumbnail_files(stem) if outputs.ok else {}
+    for name, jpeg in thumbnails.items():
+        with atomic_write(out_dir / name, "wb") as handle:
+            handle.write(jpeg)
+    if thumbnails:
+        written[THUMBNAIL_SUFFIX] = ", ".join(str(out_dir / name) for name in thumbnails)
     path = out_dir / f"{stem}{JSON_SUFFIX}"
     with atomic_write(path, "w", encoding="utf-8") as handle:
-        dump_result_json(outputs.result, handle)
+        dump_result_json(outputs.result, handle, stem if thumbnails else None)
     written[JSON_SUFFIX] = str(path)
     return written
 

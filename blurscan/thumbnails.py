@@ -1,0 +1,176 @@
+"""Thumbnails of the blur, taken during the one pass over the video.
+
+Which frames a report will want (the worst frame of each blurry segment, and a
+sharp frame of the same shot to compare it with) is known only after the
+detector has seen the whole video, and a second decode is what blurscan never
+does. So while the video streams, two small reservoirs keep candidates: for
+each block of consecutive frames, the lowest-quality frame and the
+highest-quality frame, as small JPEGs. When a reservoir fills, its blocks
+double in length and neighbouring blocks merge, keeping the better candidate:
+memory stays within ``capacity`` JPEGs (a few MiB) for a video of any length,
+and on a video of up to ``capacity`` blocks every blurry stretch keeps its
+worst frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from blurscan.video import FrameFormat
+
+#: thumbnails are this many pixels on their longest side
+THUMBNAIL_SIZE = 192
+#: the colour a grey-working scorer's frames lack, at low resolution (colour needs little detail):
+#: the thumbnail's detail comes from the scorer's own grey picture, so no full-size
+#: colour picture is made for every frame (that would cost a fifth of the scan on 1080p)
+CHROMA_FORMAT = FrameFormat("rgb24", 48, fit="longest", interpolation="fast")
+#: candidates kept per reservoir
+CAPACITY = 256
+JPEG_QUALITY = 85
+
+
+def compose(picture: np.ndarray, chroma: np.ndarray | None) -> np.ndarray:
+    """An RGB thumbnail from the scorer's picture (grey or RGB) and, for grey, the low-resolution colour."""
+    import cv2
+
+    h, w = picture.shape[:2]
+    scale = THUMBNAIL_SIZE / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale))) if scale < 1 else (w, h)
+    small = cv2.resize(picture, size, interpolation=cv2.INTER_AREA) if size != (w, h) else picture
+    if picture.ndim == 3:
+        return np.ascontiguousarray(small)
+    if chroma is None:
+        return cv2.cvtColor(small, cv2.COLOR_GRAY2RGB)
+    ycc = cv2.resize(cv2.cvtColor(chroma, cv2.COLOR_RGB2YCrCb), size, interpolation=cv2.INTER_LINEAR)
+    ycc[..., 0] = small
+    return cv2.cvtColor(ycc, cv2.COLOR_YCrCb2RGB)
+
+
+def encode_jpeg(image: np.ndarray) -> bytes:
+    import cv2
+
+    ok, data = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    if not ok:  # pragma: no cover - OpenCV encodes any 8-bit RGB picture
+        raise ValueError("JPEG encoding failed")
+    return data.tobytes()
+
+
+@dataclass(frozen=True)
+class Thumbnail:
+    frame: int
+    value: float
+    jpeg: bytes = field(repr=False)
+
+
+class Reservoir:
+    """Per block of consecutive frames, the frame with the lowest (or highest) value, as a JPEG.
+
+    Frames must be offered in order. The candidate of the block being filled
+    is held as a small array and encoded once its block is complete, so a
+    JPEG is made per block, not per frame.
+    """
+
+    def __init__(self, *, lowest: bool, capacity: int = CAPACITY, block: int = 1, encoder=None):
+        self.lowest = lowest
+        self.capacity = capacity
+        self.block = max(1, block)
+        self.encoder = encoder or (lambda frame, image: encode_jpeg(compose(*image)))
+        self.kept: dict[int, Thumbnail] = {}  # block number -> candidate
+        self._open: tuple[int, int, float, tuple] | None = None  # block, frame, value, (picture, chroma)
+
+    def _better(self, a: float, b: float) -> bool:
+        return a < b if self.lowest else a > b
+
+    def offer(self, frame: int, value: float, image: tuple) -> None:
+        if not np.isfinite(value):
+            return
+        block = frame // self.block
+        if self._open is not None and self._open[0] != block:
+            self._close()
+        if self._open is None or self._better(value, self._open[2]):
+            self._open = (block, frame, value, image)
+
+    def _close(self) -> None:
+        _, frame, value, image = self._open
+        self._open = None
+        self._keep(frame // self.block, Thumbnail(frame, value, self.encoder(frame, image)))
+        while len(self.kept) > self.capacity:
+            self.block *= 2
+            merged: dict[int, Thumbnail] = {}
+            for old in self.kept.values():
+                self._merge_into(merged, old.frame // self.block, old)
+            self.kept = merged
+
+    def _keep(self, block: int, candidate: Thumbnail) -> None:
+        self._merge_into(self.kept, block, candidate)
+
+    def _merge_into(self, kept: dict[int, Thumbnail], block: int, candidate: Thumbnail) -> None:
+        current = kept.get(block)
+        if current is None or self._better(candidate.value, current.value):
+            kept[block] = candidate
+
+    def finish(self) -> list[Thumbnail]:
+        """Every candidate kept, in frame order (the last open block included)."""
+        if self._open is not None:
+            self._close()
+        return sorted(self.kept.values(), key=lambda t: t.frame)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(len(t.jpeg) for t in self.kept.values())
+
+
+class ThumbnailCollector:
+    """The two reservoirs of a scan: offered each frame's picture and quality, in frame order.
+
+    ``expected_frames`` (what the container declares) sets the first block
+    length, so a long video does not start by encoding every frame.
+    """
+
+    def __init__(self, capacity: int = CAPACITY, expected_frames: int = 0):
+        block = max(1, expected_frames // capacity)
+        self._last: tuple[int, bytes] | None = None  # a frame kept by both reservoirs is encoded once
+        self.low = Reservoir(lowest=True, capacity=capacity, block=block, encoder=self._encode)
+        self.high = Reservoir(lowest=False, capacity=capacity, block=block, encoder=self._encode)
+
+    def _encode(self, frame: int, image: tuple) -> bytes:
+        if self._last is None or self._last[0] != frame:
+            self._last = (frame, encode_jpeg(compose(*image)))
+        return self._last[1]
+
+    def offer(self, frame: int, quality: float, picture: np.ndarray, chroma: np.ndarray | None = None) -> None:
+        """``picture``: the scorer's picture of the frame (grey or RGB); ``chroma``: its colour, small."""
+        self.low.offer(frame, quality, (picture, chroma))
+        self.high.offer(frame, quality, (picture, chroma))
+
+    def pick(self, segments: Sequence, shots: Sequence[tuple[int, int]]) -> list[dict[str, Thumbnail] | None]:
+        """For each segment, its worst frame kept and a sharp frame of its shot (outside any segment)."""
+        worst = self.low.finish()
+        sharp = self.high.finish()
+        blurred = [(s.start_frame, s.end_frame) for s in segments]
+
+        def in_blur(frame: int) -> bool:
+            return any(a <= frame <= b for a, b in blurred)
+
+        picks: list[dict[str, Thumbnail] | None] = []
+        for seg in segments:
+            inside = [t for t in worst if seg.start_frame <= t.frame <= seg.end_frame]
+            if not inside:
+                picks.append(None)
+                continue
+            chosen = {"worst": min(inside, key=lambda t: t.value)}
+            shot = next(((a, b) for a, b in shots if a <= seg.start_frame < b), (0, 1 << 62))
+            clean = [t for t in sharp if not in_blur(t.frame) and t.value > chosen["worst"].value]
+            same_shot = [t for t in clean if shot[0] <= t.frame < shot[1]]
+            pool = same_shot or clean
+            if pool:
+                middle = (seg.start_frame + seg.end_frame) / 2
+                best = max(t.value for t in pool)
+                # among the sharpest (within 5 % of the best), the one nearest the segment
+                near = [t for t in pool if t.value >= best - 0.05 * abs(best)]
+                chosen["sharp"] = min(near, key=lambda t: abs(t.frame - middle))
+            picks.append(chosen)
+        return picks

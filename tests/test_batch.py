@@ -35,10 +35,10 @@ class StopAfter:
         self.n = n
         self.seen = 0
 
-    def start(self, total, skipped):
+    def start(self, total, skipped, **sizes):
         pass
 
-    def video(self, name):
+    def video(self, name, path=None):
         return None
 
     def done(self, row):

@@ -37,6 +37,27 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        import platform
+
+        import av
+
+        from blurscan import __version__
+
+        typer.echo(f"blurscan {__version__} (Python {platform.python_version()}, PyAV {av.__version__}, "
+                   f"FFmpeg {'.'.join(map(str, av.library_versions.get('libavcodec', ())))} libavcodec)")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", "-V", is_eager=True, callback=_print_version,
+                                 help="Show blurscan's version (and PyAV's, FFmpeg's) and exit."),
+) -> None:
+    """Find blurry frames and blurry segments in videos of any length, in bounded memory."""
+
+
 def debug_mode() -> bool:
     return os.environ.get("BLURSCAN_DEBUG", "") not in ("", "0")
 
@@ -102,7 +123,7 @@ def setup_logging(verbose: bool, quiet: bool) -> None:
     logger.propagate = False
 
 
-from blurscan._cli import batch, demo, detect, split  # noqa: E402,F401  (commands register on import)
+from blurscan._cli import batch, demo, detect, listing, split  # noqa: E402,F401  (commands register on import)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,6 +17,7 @@ from blurscan._cli.options import (
     DetectorOpt,
     DeviceOpt,
     DtypeOpt,
+    LangOpt,
     MeasureOpt,
     ModelOpt,
     PlotOpt,
@@ -42,7 +43,7 @@ class Engine(str, Enum):
 
 @app.command()
 def batch(
-    source: Annotated[Path, typer.Argument(help="A folder (searched recursively for videos) or a text file listing one video path per line.", show_default=False)],
+    source: Annotated[Path, typer.Argument(help="A folder (searched recursively for videos) or a text file listing one video path per line.", show_default=False, metavar="DIR_OR_LIST")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the per-video results and the summaries.", rich_help_panel="Output", show_default=False)],
     workers: Annotated[int, typer.Option("--workers", "-j", min=1, max=256, help="Videos scanned in parallel (processes locally, actors on Ray; one GPU each for GPU scorers).")] = 1,
     resume: Annotated[bool, typer.Option("--resume", help="Skip videos already done in OUTDIR by an earlier, interrupted run with the same settings.")] = False,
@@ -64,6 +65,7 @@ def batch(
     vision_attention: VisionAttentionOpt = DEFAULTS["vision_attention"],
     plot: PlotOpt = False,
     thumbnails: ThumbnailsOpt = True,
+    lang: LangOpt = DEFAULTS["lang"],
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -83,6 +85,7 @@ def batch(
             scorer=scorer, detector=detector, window_size=window_size, batch_size=batch_size,
             sensitivity=sensitivity, compat=compat, camera_motion=camera_motion, measure=measure,
             working_width=working_width, stream=stream, device=device, model=model, dtype=dtype, vision_attention=vision_attention,
+            lang=lang,
         )
         summary = run_batch(
             source, output, settings, workers=workers, resume=resume, engine=engine.value, plot=plot,

@@ -18,6 +18,7 @@ from blurscan._cli.options import (
     DetectorOpt,
     DeviceOpt,
     DtypeOpt,
+    LangOpt,
     MeasureOpt,
     ModelOpt,
     OutDirOpt,
@@ -43,29 +44,37 @@ class Format(str, Enum):
     csv = "csv"
 
 
-def summary_line(data: dict, written: dict | None = None) -> str:
-    """One line of rich markup about a finished video (names and paths escaped)."""
+def summary_line(data: dict, written: dict | None = None, lang: str = "en") -> str:
+    """One line of rich markup about a finished video: the verdict and where the blur is, as timecodes
+    (names and paths escaped; words in ``lang``)."""
+    from blurscan.report.labels import severity_label, text
+
     video = {**data["video"], "name": terminal_markup(data["video"]["name"])}
     where = f" → {terminal_markup(written['.json'])}" if written else ""
+    frames = text("frames", lang)
     if not data["blur_detected"]:
-        return f"[green]{video['name']}[/green]: no blur found in {video['frames']} frames{where}"
+        return f"[green]{video['name']}[/green]: {text('no blur found', lang)} ({video['frames']} {frames}){where}"
+    severity = severity_label(data["severity"], lang)
     if data.get("blurry_throughout"):
         return (
-            f"[yellow]{video['name']}[/yellow]: blurry throughout ({data['severity']}), "
-            f"{len(data['blur_frames'])}/{video['frames']} frames flagged{where}"
+            f"[yellow]{video['name']}[/yellow]: {text('blurry throughout', lang)} ({severity}), "
+            f"{len(data['blur_frames'])}/{video['frames']} {frames}{where}"
         )
     segments = data["segments"]
-    first = ", ".join(f"{s['start_frame']}–{s['end_frame']}" for s in segments[:4])
-    more = f" (+{len(segments) - 4} more)" if len(segments) > 4 else ""
+    first = ", ".join(
+        f"{s.get('start_tc', s['start_s'])}–{s.get('end_tc', s['end_s'])} ({frames} {s['start_frame']}–{s['end_frame']})"
+        for s in segments[:4]
+    )
+    more = f" (+{len(segments) - 4})" if len(segments) > 4 else ""
     return (
-        f"[yellow]{video['name']}[/yellow]: {data['severity']} blur, {len(data['blur_frames'])}/{video['frames']} "
-        f"frames ({data['blur_ratio']:.1%}) in {len(segments)} segment(s): frames {first}{more}{where}"
+        f"[yellow]{video['name']}[/yellow]: {severity}, {len(data['blur_frames'])}/{video['frames']} {frames} "
+        f"({data['blur_ratio']:.1%}), {len(segments)} {text('segments', lang)}: {first}{more}{where}"
     )
 
 
 @app.command()
 def detect(
-    videos: Annotated[list[Path], typer.Argument(help="Video files to scan.", show_default=False)],
+    videos: Annotated[list[Path], typer.Argument(help="Video files to scan.", show_default=False, metavar="VIDEO")],
     output: OutDirOpt = None,
     scorer: ScorerOpt = DEFAULTS["scorer"],
     detector: DetectorOpt = None,
@@ -83,6 +92,7 @@ def detect(
     vision_attention: VisionAttentionOpt = DEFAULTS["vision_attention"],
     plot: PlotOpt = False,
     thumbnails: ThumbnailsOpt = True,
+    lang: LangOpt = DEFAULTS["lang"],
     format: Annotated[Format, typer.Option("--format", "-f", help="What to print when no --output is given: the result JSON or the per-frame CSV.", rich_help_panel="Output")] = Format.json,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
@@ -108,6 +118,7 @@ def detect(
             scorer=scorer, detector=detector, window_size=window_size, batch_size=batch_size,
             sensitivity=sensitivity, compat=compat, camera_motion=camera_motion, measure=measure,
             working_width=working_width, stream=stream, device=device, model=model, dtype=dtype, vision_attention=vision_attention,
+            lang=lang,
         )
         if output is not None and output.exists() and not output.is_dir():
             fail(f"{output}: exists and is not a folder; choose another --output", 2)
@@ -166,7 +177,7 @@ def detect(
                 frames_csv(result, sys.stdout, video_column=csv_cell(path_text(path)) if len(videos) > 1 else None, header=csv_header)
                 csv_header = False
             if not quiet:
-                stderr.print(summary_line(result.to_dict(include_scores=False), written), soft_wrap=True)
+                stderr.print(summary_line(result.to_dict(include_scores=False), written, settings.lang), soft_wrap=True)
     if as_list and emitted:
         sys.stdout.write("]\n")
     raise typer.Exit(exit_code)

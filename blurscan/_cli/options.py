@@ -48,8 +48,18 @@ class Compat(str, Enum):
     vmbench = "vmbench"
 
 
-ScorerOpt = Annotated[str, typer.Option("--scorer", "-s", help="Scorer: sharpness (CPU, no weights) or qalign (GPU, Q-Align weights).", rich_help_panel=SCORING)]
-DetectorOpt = Annotated[Optional[str], typer.Option("--detector", "-d", help="Detector; default: the recommended one (see README). 'mss' is VMBench's rule.", rich_help_panel=SCORING, show_default=False)]
+def _choices(kind: str) -> str:
+    """The registered plug-ins, for --help (``blurscan list`` says what each needs)."""
+    from blurscan.detect import DEFAULT_DETECTOR, DETECTORS
+    from blurscan.scorers import SCORERS
+
+    registry, default = (SCORERS, DEFAULT_SCORER) if kind == "scorer" else (DETECTORS, DEFAULT_DETECTOR)
+    return ", ".join(f"{name} (default)" if name == default else name for name in registry.names())
+
+
+ScorerOpt = Annotated[str, typer.Option("--scorer", "-s", metavar="NAME", help=f"Scorer: {_choices('scorer')}. sharpness runs on the CPU with no weights; qalign needs a GPU and the Q-Align weights. `blurscan list` shows all.", rich_help_panel=SCORING)]
+DetectorOpt = Annotated[Optional[str], typer.Option("--detector", "-d", metavar="NAME", help=f"Detector: {_choices('detector')}. drop finds whole blurry segments; mss is VMBench's rule.", rich_help_panel=SCORING, show_default=False)]
+LangOpt = Annotated[str, typer.Option("--lang", metavar="en|zh", help="Language of the summaries and reports (English or Chinese); JSON keys and codes stay the same.", rich_help_panel=OUTPUT)]
 WindowOpt = Annotated[int, typer.Option("--window-size", "-w", min=WINDOW_SIZE_RANGE[0], max=WINDOW_SIZE_RANGE[1], help="Frames per sliding window (centred; edges repeat the nearest frame).", rich_help_panel=SCORING)]
 BatchOpt = Annotated[str, typer.Option("--batch-size", "-b", metavar="auto|N", help=f"Windows per batch: 'auto' chooses from free memory, or {BATCH_SIZE_RANGE[0]}-{BATCH_SIZE_RANGE[1]}.", rich_help_panel=SCORING)]
 SensitivityOpt = Annotated[Optional[float], typer.Option("--sensitivity", min=0.0, max=1.0, help="Detector sensitivity from 0 (only clear blur) to 1 (flag slight softness); default: the detector's.", rich_help_panel=SCORING, show_default=False)]
@@ -73,6 +83,7 @@ DEFAULTS = dict(
     window_size=DEFAULT_WINDOW_SIZE,
     batch_size="auto",
     device="auto",
+    lang="en",
     dtype=Dtype.fp16,
     vision_attention=VisionAttention.eager,
     camera_motion=CameraMotion.flow,
@@ -95,6 +106,7 @@ def build_settings(
     model: str | None,
     dtype: Dtype,
     vision_attention: VisionAttention,
+    lang: str = "en",
 ) -> Settings:
     """Check the options against the chosen plug-ins and build :class:`Settings`."""
     from blurscan.detect import DETECTORS
@@ -139,4 +151,5 @@ def build_settings(
         stream=stream,
         scorer_options=scorer_options,
         detector_options=detector_options,
+        lang=lang,
     )

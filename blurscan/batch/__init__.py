@@ -159,7 +159,9 @@ def run_batch(
         if resume and (manifest.recovered or manifest.redo):  # what resume rebuilt, and what it could not
             logger.warning("%s", manifest.resume_message(skipped, len(jobs)))
         if progress:
-            progress.start(len(jobs), skipped)
+            sizes = {path_text(job.path): _size(job.path) for job in jobs}
+            done_paths = {path_text(job.path) for job in jobs} - {path_text(job.path) for job in todo}
+            progress.start(len(jobs), skipped, sizes=sizes, skipped_bytes=sum(sizes[p] for p in done_paths))
 
         def on_done(job: Job, outputs: VideoOutputs) -> None:
             result_file = f"{job.stem}{JSON_SUFFIX}"
@@ -193,6 +195,13 @@ def run_batch(
         blurry=sum(bool(r.get("blur_detected")) for r in rows),
         rows=rows,
     )
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 def _write_summaries(out_dir: Path, rows: list[dict[str, Any]], settings: dict[str, Any]) -> None:

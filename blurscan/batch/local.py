@@ -23,10 +23,14 @@ from dataclasses import replace
 
 from blurscan.batch.executor import BatchExecutor, BatchProgress, Job, OnDone, crashed_entry, job_name, scan_to_outputs
 from blurscan.engine import Scanner
-from blurscan.errors import BlurscanError
+from blurscan.errors import BlurscanError, path_text
 from blurscan.settings import Settings
 
 _worker_scanner: Scanner | None = None
+#: where a worker posts the progress of its video, for the parent's display (None: nobody watches)
+_progress_queue = None
+#: seconds between a worker's progress messages
+PROGRESS_EVERY_S = 0.5
 #: why this worker has no scanner (e.g. the model is missing), as (message, exit code)
 _worker_failure: tuple[str, int] | None = None
 
@@ -59,8 +63,9 @@ def _log_setup() -> tuple[int, bool]:
 
 
 def _init_worker(settings: Settings, devices: list[str] | None, counter, parent_pid: int,
-                 log_setup: tuple[int, bool] = (logging.WARNING, False)) -> None:
-    global _worker_scanner, _worker_failure
+                 log_setup: tuple[int, bool] = (logging.WARNING, False), progress_queue=None) -> None:
+    global _worker_scanner, _worker_failure, _progress_queue
+    _progress_queue = progress_queue
     _die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     level, shown = log_setup
@@ -88,10 +93,36 @@ def _init_worker(settings: Settings, devices: list[str] | None, counter, parent_
             _worker_failure = (f"the scanner could not start in a worker process ({type(ex).__name__}: {ex})", 1)
 
 
+class _PostedProgress:
+    """A worker's progress on one video, posted to the parent a few times a second."""
+
+    def __init__(self, queue, path: str):
+        self.queue, self.path = queue, path
+        self.name, self.total, self._last = "", None, 0.0
+
+    def _post(self, done: int) -> None:
+        with contextlib.suppress(Exception):  # progress is never worth a video
+            self.queue.put_nowait((os.getpid(), self.name, done, self.total, self.path))
+
+    def start(self, name: str, total: int | None) -> None:
+        self.name, self.total = name, total
+        self._post(0)
+
+    def update(self, done: int, status) -> None:
+        now = time.monotonic()
+        if now - self._last >= PROGRESS_EVERY_S:
+            self._last = now
+            self._post(done)
+
+    def finish(self) -> None:
+        pass
+
+
 def _work(path: str, plot: bool, thumbnails: bool = False):
     if _worker_scanner is None:
         raise BlurscanError(_worker_failure[0] if _worker_failure else "the worker has no scanner")
-    return scan_to_outputs(_worker_scanner, path, plot=plot, thumbnails=thumbnails)
+    progress = _PostedProgress(_progress_queue, path_text(path)) if _progress_queue is not None else None
+    return scan_to_outputs(_worker_scanner, path, plot=plot, thumbnails=thumbnails, progress=progress)
 
 
 def _ping() -> tuple[str, int] | None:
@@ -133,13 +164,14 @@ class LocalExecutor(BatchExecutor):
         if self.workers <= 1:
             self._run_here(jobs, on_done, progress)
         elif jobs:
+            self._progress = progress if hasattr(progress, "worker") else None
             self._run_pool(list(jobs), on_done)
 
     def _run_here(self, jobs, on_done, progress) -> None:
         scanner = self._scanner or Scanner(self.settings)
         try:
             for job in jobs:
-                bar = progress.video(job_name(job)) if progress else None
+                bar = progress.video(job_name(job), path_text(job.path)) if progress else None
                 on_done(job, scan_to_outputs(scanner, job.path, plot=self.plot, thumbnails=self.thumbnails, progress=bar))
         finally:
             if self._scanner is None:
@@ -148,10 +180,25 @@ class LocalExecutor(BatchExecutor):
     def _pool(self, workers: int) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("spawn")
         counter = context.Value("i", 0)
+        self._queue = context.Queue() if getattr(self, "_progress", None) is not None else None
+        if self._queue is not None:
+            self._queue.cancel_join_thread()  # a killed batch must not wait on it
         return ProcessPoolExecutor(
             max_workers=workers, mp_context=context, initializer=_init_worker,
-            initargs=(self.settings, self.devices, counter, os.getpid(), _log_setup()),
+            initargs=(self.settings, self.devices, counter, os.getpid(), _log_setup(), self._queue),
         )
+
+    def _relay_progress(self) -> None:
+        """Hand the workers' progress messages to the display."""
+        queue, progress = getattr(self, "_queue", None), getattr(self, "_progress", None)
+        if queue is None or progress is None:
+            return
+        while True:
+            try:
+                pid, name, done, total, path = queue.get_nowait()
+            except Exception:  # noqa: BLE001 - empty, or closed under a dying worker
+                return
+            progress.worker(pid, name, done, total, path)
 
     def _run_pool(self, jobs: list[Job], on_done: OnDone) -> None:
         pending = list(reversed(jobs))
@@ -168,7 +215,8 @@ class LocalExecutor(BatchExecutor):
                         while pending and len(running) < 2 * self.workers:
                             future = pool.submit(_work, pending[-1].path, self.plot, self.thumbnails)
                             running[future] = pending.pop()
-                        finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                        finished, _ = wait(running, timeout=0.25, return_when=FIRST_COMPLETED)
+                        self._relay_progress()
                         for future in finished:
                             outputs = future.result()
                             on_done(running.pop(future), outputs)

@@ -21,13 +21,10 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 from markdown_it import MarkdownIt
-from rich.console import Console
-from rich.progress import Progress
 from rich.text import Text
 from typer.testing import CliRunner
 
 from blurscan._cli import app, setup_logging
-from blurscan._cli.progress import VideoBar
 from blurscan.engine import Scanner
 from blurscan.report.escape import (
     FORMULA_START,
@@ -227,12 +224,13 @@ def test_log_messages_reach_the_terminal_without_control_characters(cli_logging,
     assert "bad \\x1b]0;title\\x07 name" in err
 
 
-def test_progress_bar_descriptions_are_literal():
-    progress = Progress(console=Console(file=io.StringIO()))
-    bar = VideoBar(progress)
+def test_progress_lines_show_names_literally():
+    from blurscan._cli.progress import progress_line
+
     name = "\x1b[31m[bold]red[/bold]\u202e.mp4\r"
-    bar.start(name, 10)
-    assert Text.from_markup(progress.tasks[0].description).plain == visible(name)
+    line = progress_line(name, 1, 10, 1.0, {}, 200)
+    assert line.startswith(visible(name) + " ")  # drawn as plain Text: no markup, no control characters
+    check_terminal_text(line)
 
 
 # -- plot titles ------------------------------------------------------------------------

@@ -166,3 +166,23 @@ def test_split_result_option_and_errors(av_clip, tmp_path):
     junk.write_text("not a video")
     result = run_cli("split", junk, "-o", tmp_path / "y")
     assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_batch_split_cuts_every_video_beside_its_results(av_clip, clean_clip, tmp_path):
+    import shutil
+
+    from blurscan import scan
+
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    shutil.copy(av_clip, videos / "blurry.mp4")
+    shutil.copy(clean_clip.path, videos / "clean.mp4")
+    out = tmp_path / "out"
+    result = run_cli("batch", videos, "-o", out, "--split", "--min-clip", "0.5", "-q")
+    assert result.returncode == 0, result.stderr
+    cuts = json.loads((out / "blurry.cuts.json").read_text())
+    assert [(c["start_frame"], c["end_frame"]) for c in cuts["clips"]] == [(0, 29), (45, 69), (75, 119)]
+    for clip in cuts["clips"]:
+        assert not scan(clip["file"]).detection.blur_detected
+    assert len(json.loads((out / "clean.cuts.json").read_text())["clips"]) == 1  # a clean video is one clip
+    assert run_cli("batch", videos, "-o", tmp_path / "x", "--copy").returncode == 2

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from blurscan._cli import app, friendly_errors, setup_logging
+from blurscan._cli import app, fail, friendly_errors, setup_logging
 from blurscan._cli.options import (
     DEFAULTS,
     BatchOpt,
@@ -66,6 +66,9 @@ def batch(
     plot: PlotOpt = False,
     thumbnails: ThumbnailsOpt = True,
     lang: LangOpt = DEFAULTS["lang"],
+    split: Annotated[bool, typer.Option("--split", help="Also cut each video's blurry segments out: its sharp stretches as clips beside its results (<video>.clip001.mp4 ..., <video>.cuts.json).", rich_help_panel="Cutting")] = False,
+    min_clip: Annotated[float, typer.Option("--min-clip", min=0.0, help="With --split: keep only sharp stretches at least this many seconds long.", rich_help_panel="Cutting")] = 0.0,
+    copy: Annotated[bool, typer.Option("--copy", help="With --split: stream copy (fast, lossless; clips start at keyframes) instead of exact re-encoded cuts.", rich_help_panel="Cutting")] = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -78,8 +81,11 @@ def batch(
     entry and the others finish; the exit code is 1 if any video failed.
     """
     from blurscan.batch import run_batch
+    from blurscan.cut.batch import SplitOptions
 
     setup_logging(verbose, quiet)
+    if (copy or min_clip) and not split:
+        fail("--copy and --min-clip apply to --split; add --split to cut the videos", 2)
     with friendly_errors():
         settings = build_settings(
             scorer=scorer, detector=detector, window_size=window_size, batch_size=batch_size,
@@ -89,7 +95,7 @@ def batch(
         )
         summary = run_batch(
             source, output, settings, workers=workers, resume=resume, engine=engine.value, plot=plot,
-            thumbnails=thumbnails,
+            thumbnails=thumbnails, split=SplitOptions(min_clip, copy) if split else None,
             progress=BatchBars(enabled=not quiet), ray_address=ray_address,
         )
     if not quiet:

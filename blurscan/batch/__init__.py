@@ -17,7 +17,8 @@ from typing import Any
 from blurscan.batch.executor import BatchExecutor, BatchProgress, Job
 from blurscan.batch.lock import LOCK_NAME, OutputLock
 from blurscan.batch.manifest import MANIFEST_NAME, Manifest
-from blurscan.errors import InputError, OutputError, UsageError, path_text
+from blurscan.cut.batch import SplitOptions, split_result
+from blurscan.errors import InputError, OutputError, UsageError, as_blurscan_error, path_text
 from blurscan.report.atomic import FATAL_ERRNOS, make_output_dir, remove_stale_temp_files
 from blurscan.report.files import JSON_SUFFIX, VIDEO_SUFFIXES, VideoOutputs, write_outputs
 from blurscan.report.html import write_report_html
@@ -131,6 +132,7 @@ def run_batch(
     engine: str = "local",
     plot: bool = False,
     thumbnails: bool = True,
+    split: SplitOptions | None = None,
     progress: BatchProgress | None = None,
     executor: BatchExecutor | None = None,
     ray_address: str | None = None,
@@ -168,6 +170,8 @@ def run_batch(
             try:
                 write_outputs(out_dir, job.stem, outputs)
                 row = summary_row(outputs.summary_data(), result_file)
+                if split is not None and outputs.ok:
+                    row["clips"] = _split(job, outputs.summary_data(), out_dir, split)
             except OutputError as ex:
                 if ex.errno in FATAL_ERRNOS:
                     raise  # nothing more can be written: stop; --resume finishes the batch later
@@ -195,6 +199,19 @@ def run_batch(
         blurry=sum(bool(r.get("blur_detected")) for r in rows),
         rows=rows,
     )
+
+
+def _split(job: Job, result: dict[str, Any], out_dir: Path, options: SplitOptions) -> int | None:
+    """``--split``: the video's sharp stretches as clips; a failure is a warning, never the video's error."""
+    try:
+        return split_result(job.path, result, out_dir, job.stem, options)
+    except OutputError as ex:
+        if ex.errno in FATAL_ERRNOS:
+            raise
+        logger.warning("%s: not cut: %s", path_text(job.path), ex)
+    except Exception as ex:  # noqa: BLE001 - the findings are written; the clips are an extra
+        logger.warning("%s: not cut: %s", path_text(job.path), as_blurscan_error(job.path, ex))
+    return None
 
 
 def _size(path: str) -> int:

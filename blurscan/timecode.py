@@ -14,6 +14,19 @@ def clock(seconds: float) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
 
 
+def span(start_frame: int, end_frame: int, start_s: float, end_s: float) -> dict:
+    """A stretch of frames as the JSON gives it: frames, seconds and timecodes, and its length."""
+    return {
+        "start_frame": int(start_frame),
+        "end_frame": int(end_frame),
+        "start_s": round(start_s, 4),
+        "end_s": round(end_s, 4),
+        "start_tc": clock(start_s),
+        "end_tc": clock(end_s),
+        "duration_s": round(end_s - start_s, 4),
+    }
+
+
 def edl_rate(fps: float) -> int:
     """The whole frame rate an EDL counts in (non-drop frame): 29.97 counts as 30, 23.976 as 24."""
     return max(1, int(round(fps))) if fps and math.isfinite(fps) else 25

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from blurscan.timecode import clock
+from blurscan.timecode import span
 
 
 @dataclass(frozen=True)
@@ -24,16 +24,7 @@ class KeepRange:
         return self.end_s - self.start_s
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "clip": self.index,
-            "start_frame": self.start_frame,
-            "end_frame": self.end_frame,
-            "start_s": round(self.start_s, 4),
-            "end_s": round(self.end_s, 4),
-            "start_tc": clock(self.start_s),
-            "end_tc": clock(self.end_s),
-            "duration_s": round(self.duration_s, 4),
-        }
+        return {"clip": self.index, **span(self.start_frame, self.end_frame, self.start_s, self.end_s)}
 
 
 def keep_ranges(segments: Iterable[Mapping[str, Any]], frames: int, duration_s: float, *,

@@ -289,10 +289,7 @@ class _StreamCopier(_Cutter):
         if clip is None:
             return
         out = self.open[clip.range.index]
-        packet.pts -= out.video_offset
-        packet.dts -= out.video_offset
-        packet.stream = out.video
-        out.container.mux(packet)
+        _copy_packet(out, packet, out.video, out.video_offset)
         clip.frames += 1
 
     def add_streams(self, out: _Output, packet) -> None:
@@ -307,7 +304,12 @@ class _StreamCopier(_Cutter):
         if clip is None or clip.range.index not in self.open:
             return
         out = self.open[clip.range.index]
-        packet.pts -= out.audio_offset
-        packet.dts -= out.audio_offset
-        packet.stream = out.audio
-        out.container.mux(packet)
+        _copy_packet(out, packet, out.audio, out.audio_offset)
+
+
+def _copy_packet(out: _Output, packet, stream, offset: int) -> None:
+    """Mux a copied packet into ``stream`` of a clip, its times moved back by the clip's start."""
+    packet.pts -= offset
+    packet.dts -= offset
+    packet.stream = stream
+    out.container.mux(packet)

@@ -58,16 +58,10 @@ class Segment:
         return self.end_frame - self.start_frame + 1
 
     def to_dict(self) -> dict[str, Any]:
-        from blurscan.timecode import clock
+        from blurscan.timecode import span
 
         return {
-            "start_frame": self.start_frame,
-            "end_frame": self.end_frame,
-            "start_s": round(self.start_s, 4),
-            "end_s": round(self.end_s, 4),
-            "start_tc": clock(self.start_s),
-            "end_tc": clock(self.end_s),
-            "duration_s": round(self.end_s - self.start_s, 4),
+            **span(self.start_frame, self.end_frame, self.start_s, self.end_s),
             "frames": self.frames,
             "severity": self.severity,
             "min_score": round(self.min_score, 6),

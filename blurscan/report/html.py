@@ -47,7 +47,7 @@ _UI_WORDS = (
     "video", "severity", "blur ratio", "segments", "confidence", "frames", "duration (s)", "files", "segment",
     "start", "end", "duration", "worst score", "worst", "sharp", "verdict", "recommendations", "details", "hide",
     "no segments", "scores over time", "showing", "of", "previous", "next", "no videos match", "plot",
-    "other fields", "error", "blurry throughout",
+    "other fields", "error", "blurry throughout", "thumbnails",
 )
 #: result fields the page shows in its own way; any other scalar field is listed under "other fields"
 _KNOWN_FIELDS = frozenset(
@@ -280,6 +280,7 @@ table{border-collapse:collapse;background:#fff;width:100%}
 th,td{border-bottom:1px solid #e5e5e5;padding:5px 8px;text-align:left;vertical-align:top}
 thead th{cursor:pointer;background:#f0f0f0;user-select:none;white-space:nowrap;position:sticky;top:0}
 thead th:hover{background:#e4e4e4} .ind{display:inline-block;width:1em;color:#06c;margin-left:2px}
+th[aria-sort=none] .ind::after{content:'\\2195';color:#bbb}
 .num{text-align:right;font-variant-numeric:tabular-nums}
 .sev0{color:#2a7d2a}.sev1{color:#a07800}.sev2{color:#c25e00}.sev3{color:#c00;font-weight:600}.sev4,.error{color:#c00}
 .path{word-break:break-all} .tog{border:0;background:none;cursor:pointer;font-size:13px;padding:0 4px;color:#06c}
@@ -318,7 +319,7 @@ function detail(v){const tr=el('tr','detail'),td=el('td');td.colSpan=8;tr.append
   td.appendChild(el('div','muted',T['scores over time']));td.appendChild(svg(v,'curve',1000,140));
   const verdict=el('div',null,T['verdict']+': '+M.sev[v.s]+(v.bt?' · '+T['blurry throughout']:''));td.appendChild(verdict);
   if(v.sg&&v.sg.length){const t=el('table','segs'),h=el('tr');
-    ['segment','start','end','duration','frames','severity','worst score','worst'].forEach(w=>h.appendChild(el('th',null,T[w])));t.appendChild(h);
+    ['segment','start','end','duration','frames','severity','worst score','thumbnails'].forEach(w=>h.appendChild(el('th',null,T[w])));t.appendChild(h);
     v.sg.forEach((g,i)=>{const r=el('tr');r.appendChild(el('td','num',i+1));r.appendChild(el('td',null,g[2]));r.appendChild(el('td',null,g[3]));
       r.appendChild(el('td','num',fmt(g[4],3)+' s'));r.appendChild(el('td','num',g[0]+'–'+g[1]));r.appendChild(el('td','sev'+g[5],M.sev[g[5]]));
       r.appendChild(el('td','num',fmt(g[6],4)));const c=el('td');
@@ -344,12 +345,12 @@ function render(){const n=view.length,pages=Math.max(1,Math.ceil(n/M.page));page
   document.getElementById('count').textContent=T['showing']+' '+(n?a+1:0)+'–'+b+' '+T['of']+' '+n;
   document.getElementById('pageinfo').textContent=(page+1)+' / '+pages;
   document.getElementById('prev').disabled=page===0;document.getElementById('next').disabled=page>=pages-1;}
-function val(v,k){const x=v[k];return x==null?-Infinity:x;}
+function val(v,k){const x=v[k];return x==null||(k==='s'&&x===4)?-Infinity:x;}
 function apply(){const text=document.getElementById('filter').value.trim().toLowerCase(),sev=document.getElementById('severity').value;
   let idx=[];for(let i=0;i<V.length;i++){const s=V[i].s;
     if(sev==='blur'?!(s>=1&&s<=3):(sev!==''&&String(s)!==sev))continue;if(text&&!q[i].includes(text))continue;idx.push(i);}
   if(key){const k=key,dir=asc?1:-1;
-    idx.sort(k==='p'?(x,y)=>dir*(V[x].p<V[y].p?-1:V[x].p>V[y].p?1:0)||x-y:(x,y)=>dir*(val(V[x],k)-val(V[y],k))||x-y);}
+    idx.sort(k==='p'?(x,y)=>dir*(V[x].p<V[y].p?-1:V[x].p>V[y].p?1:0)||x-y:(x,y)=>dir*(val(V[x],k)-val(V[y],k)||(k==='s'?val(V[x],'r')-val(V[y],'r'):0))||x-y);}
   view=idx;page=0;render();}
 ths.forEach(th=>th.addEventListener('click',()=>{const k=th.dataset.k;asc=key===k?!asc:k==='p';key=k;
   ths.forEach(o=>{o.setAttribute('aria-sort',o===th?(asc?'ascending':'descending'):'none');o.querySelector('.ind').textContent=o===th?(asc?'▲':'▼'):'';});

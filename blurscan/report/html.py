@@ -29,6 +29,7 @@ from blurscan.report.escape import html_href, html_text, script_json, visible
 from blurscan.report.files import FRAMES_SUFFIX, JSON_SUFFIX, PLOT_SUFFIX
 from blurscan.report.labels import DEFAULT_LANG, severity_label, text
 from blurscan.report.summary import read_result
+from blurscan.timecode import clock
 
 #: up to this many videos a page is "small": detailed curves, thumbnails embedded
 SMALL_BATCH = 200
@@ -172,8 +173,8 @@ def video_entry(row: dict[str, Any], result: dict[str, Any], out_dir: Path, smal
             thumb = (seg.get("thumbnails") or {}).get(kind) if isinstance(seg.get("thumbnails"), dict) else None
             src = thumbnails.src(thumb.get("file")) if isinstance(thumb, dict) else None
             if src:
-                thumbs.append({"l": text(kind, lang), "src": src,
-                               "t": visible(thumb.get("time_s") if thumb.get("time_s") is not None else "")})
+                time_s = _number(thumb.get("time_s"), 3)
+                thumbs.append({"l": text(kind, lang), "src": src, "t": clock(time_s) if time_s is not None else ""})
         sev = seg.get("severity")
         segments.append([
             seg.get("start_frame"), seg.get("end_frame"), visible(seg.get("start_tc") or ""),
@@ -197,7 +198,7 @@ def _head(rows: Sequence[dict[str, Any]], settings: dict[str, Any], lang: str) -
     cards = [(text("videos", lang), len(rows)), (text("with blur", lang), blurry),
              (text("without", lang), len(ok) - blurry), (text("errors", lang), len(errors))]
     cards += [(severity_label(s, lang), severities.get(s, 0)) for s in SEVERITIES[1:]]
-    card_html = "".join(f'<div class="card"><b>{v}</b>{html_text(k)}</div>' for k, v in cards)
+    card_html = "".join(f'<div class="card"><b>{v:,}</b>{html_text(k)}</div>' for k, v in cards)
     setup = (
         f"{html_text(text('scorer', lang))} <code>{html_text(settings.get('scorer'))}</code>, "
         f"{html_text(text('detector', lang))} <code>{html_text(settings.get('detector'))}</code>, "
@@ -324,7 +325,7 @@ function detail(v){const tr=el('tr','detail'),td=el('td');td.colSpan=8;tr.append
       r.appendChild(el('td','num',fmt(g[4],3)+' s'));r.appendChild(el('td','num',g[0]+'–'+g[1]));r.appendChild(el('td','sev'+g[5],M.sev[g[5]]));
       r.appendChild(el('td','num',fmt(g[6],4)));const c=el('td');
       (g[7]||[]).forEach(th=>{const f=el('figure','thumb');f.style.margin='0 6px 0 0';const im=el('img');im.alt=th.l;im.src=th.src;im.loading='lazy';
-        f.appendChild(im);f.appendChild(el('figcaption',null,th.l+(th.t!==''?' @ '+th.t+' s':'')));c.appendChild(f);});
+        f.appendChild(im);f.appendChild(el('figcaption',null,th.l+(th.t!==''?' @ '+th.t:'')));c.appendChild(f);});
       r.appendChild(c);t.appendChild(r);});td.appendChild(t);}
   else td.appendChild(el('div','muted',T['no segments']));
   if(v.rc&&v.rc.length){td.appendChild(el('div',null,T['recommendations']+':'));const ul=el('ul');v.rc.forEach(i=>ul.appendChild(el('li',null,M.recs[i])));td.appendChild(ul);}

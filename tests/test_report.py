@@ -250,3 +250,24 @@ def test_big_report_pages_rows_and_links_thumbnails(tmp_path, browser):
     page.js("document.querySelector('#videos tbody button.tog').click()")
     images = _images_loaded(page, "tr.detail")
     assert images and all(i["src"].startswith("file:") and i["w"] == 96 for i in images), images  # files beside the page
+
+
+@pytest.mark.parametrize("chars, points", [(1, 100), (2, 400)])
+def test_curves_keep_a_two_frame_dip_in_a_long_video(chars, points):
+    from blurscan.report.html import _ALPHABET, pack_curve
+
+    scores = [0.9] * 200_000
+    scores[123_456:123_458] = [0.1, 0.12]
+    scores[5] = None  # a frame without a score
+    packed = pack_curve(scores, points, chars)
+    assert len(packed) == points * chars
+    levels = [packed[i:i + chars] for i in range(0, len(packed), chars)]
+
+    def value(level):
+        return _ALPHABET.index(level) / 63 if chars == 1 else (_ALPHABET.index(level[0]) * 64 + _ALPHABET.index(level[1])) / 4095
+
+    values = [value(lv) for lv in levels]
+    dip = values.index(min(values))
+    assert min(values) == pytest.approx(0.1, abs=0.01) and dip == 123_456 * points // 200_000
+    assert sorted(values)[1] == pytest.approx(0.9, abs=0.01)  # only the dip's bucket is low
+    assert pack_curve([None, None, 1.0, 0.0], 100, 1) == ".._A"  # short: every frame a point; no score: "."

@@ -346,12 +346,15 @@ function render(){const n=view.length,pages=Math.max(1,Math.ceil(n/M.page));page
   document.getElementById('count').textContent=T['showing']+' '+(n?a+1:0)+'–'+b+' '+T['of']+' '+n;
   document.getElementById('pageinfo').textContent=(page+1)+' / '+pages;
   document.getElementById('prev').disabled=page===0;document.getElementById('next').disabled=page>=pages-1;}
-function val(v,k){const x=v[k];return x==null||(k==='s'&&x===4)?-Infinity:x;}
+const KC={};
+function keyOf(k){if(KC[k])return KC[k];const a=new Float64Array(V.length);
+  if(k==='p'){V.map((_,i)=>i).sort((x,y)=>V[x].p<V[y].p?-1:V[x].p>V[y].p?1:x-y).forEach((i,r)=>{a[i]=r;});}
+  else for(let i=0;i<V.length;i++){const v=V[i],x=v[k];a[i]=k==='s'?(x===4?-1:x*2+(v.r||0)):(x==null?-Infinity:x);}
+  return KC[k]=a;}
 function apply(){const text=document.getElementById('filter').value.trim().toLowerCase(),sev=document.getElementById('severity').value;
   let idx=[];for(let i=0;i<V.length;i++){const s=V[i].s;
     if(sev==='blur'?!(s>=1&&s<=3):(sev!==''&&String(s)!==sev))continue;if(text&&!q[i].includes(text))continue;idx.push(i);}
-  if(key){const k=key,dir=asc?1:-1;
-    idx.sort(k==='p'?(x,y)=>dir*(V[x].p<V[y].p?-1:V[x].p>V[y].p?1:0)||x-y:(x,y)=>dir*(val(V[x],k)-val(V[y],k)||(k==='s'?val(V[x],'r')-val(V[y],'r'):0))||x-y);}
+  if(key){const K=keyOf(key),dir=asc?1:-1;idx.sort((x,y)=>dir*(K[x]-K[y])||x-y);}
   view=idx;page=0;render();}
 ths.forEach(th=>th.addEventListener('click',()=>{const k=th.dataset.k;asc=key===k?!asc:k==='p';key=k;
   ths.forEach(o=>{o.setAttribute('aria-sort',o===th?(asc?'ascending':'descending'):'none');o.querySelector('.ind').textContent=o===th?(asc?'▲':'▼'):'';});

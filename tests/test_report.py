@@ -271,3 +271,19 @@ def test_curves_keep_a_two_frame_dip_in_a_long_video(chars, points):
     assert min(values) == pytest.approx(0.1, abs=0.01) and dip == 123_456 * points // 200_000
     assert sorted(values)[1] == pytest.approx(0.9, abs=0.01)  # only the dip's bucket is low
     assert pack_curve([None, None, 1.0, 0.0], 100, 1) == ".._A"  # short: every frame a point; no score: "."
+
+
+def test_a_batch_in_chinese_writes_chinese_summaries_and_the_same_data(videos, batch_out, tmp_path):
+    from blurscan.settings import Settings
+
+    out = tmp_path / "zh"
+    run_batch(videos, out, Settings(lang="zh"))
+    assert "## 最模糊的视频" in (out / "statistics.md").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in (out / "report.html").read_text(encoding="utf-8")
+    assert (out / "segments.csv").read_bytes() == (batch_out / "segments.csv").read_bytes()
+    zh = json.loads((out / "sub__clip.json").read_text(encoding="utf-8"))
+    en = json.loads((batch_out / "sub__clip.json").read_text(encoding="utf-8"))
+    assert zh["severity"] == en["severity"] and zh["labels"]["severity"] in ("轻微模糊", "中等模糊", "严重模糊")
+    # `blurscan report` keeps the batch's language unless told otherwise
+    assert run("report", out).exit_code == 0
+    assert "## 最模糊的视频" in (out / "statistics.md").read_text(encoding="utf-8")

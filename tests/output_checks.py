@@ -8,6 +8,7 @@ run them on its output folder and on the CLI's captured terminal text.
 from __future__ import annotations
 
 import csv
+import json
 import re
 from collections.abc import Iterable
 from html.parser import HTMLParser
@@ -18,10 +19,16 @@ from blurscan.report.escape import FORMULA_START, visible
 
 #: what report.html may contain; anything else was injected
 HTML_TAGS = frozenset(
-    "html head meta title style body h1 div b small br code input table thead tbody tr th td a img script".split()
+    "html head meta title style body h1 h2 div span b small br code ul li input select option button "
+    "table thead tbody tr th td a img script".split()
 )
-HTML_ATTRIBUTES = frozenset("lang charset name content id class placeholder aria-label data-v href src alt loading".split())
+HTML_ATTRIBUTES = frozenset(
+    "lang charset name content id class placeholder aria-label aria-sort aria-live data-v data-k type value "
+    "href src alt loading".split()
+)
 LINK_ATTRIBUTES = ("href", "src")
+#: an image the page embeds itself: a JPEG as base64, nothing else
+_DATA_JPEG = re.compile(r"data:image/jpeg;base64,[A-Za-z0-9+/]+={0,2}")
 
 #: what statistics.md may render to (CommonMark with GitHub tables); anything else came from a name
 MARKDOWN_TAGS = frozenset("h1 h2 p code table thead tbody tr th td ul li".split())
@@ -30,7 +37,7 @@ MARKDOWN_TAGS = frozenset("h1 h2 p code table thead tbody tr th td ul li".split(
 _RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
 #: summary.csv columns that hold text (names, paths, messages)
-TEXT_COLUMNS = ("name", "path", "status", "severity", "result_file", "error")
+TEXT_COLUMNS = ("name", "relative_path", "path", "status", "severity", "result_file", "error")
 
 
 def _no_raw_control(text: str, where: str) -> None:
@@ -43,11 +50,14 @@ class _Page(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.elements: list[tuple[str, dict[str, str | None]]] = []
         self.texts: list[str] = []
+        self.scripts: list[tuple[dict[str, str | None], list[str]]] = []
         self._open: list[str] = []
 
     def handle_starttag(self, tag, attrs):
         self.elements.append((tag, dict(attrs)))
         self._open.append(tag)
+        if tag == "script":
+            self.scripts.append((dict(attrs), []))
 
     def handle_endtag(self, tag):
         if tag in self._open:
@@ -56,6 +66,8 @@ class _Page(HTMLParser):
     def handle_data(self, data):
         if not self._open or self._open[-1] not in ("script", "style"):
             self.texts.append(data)
+        elif self._open[-1] == "script":
+            self.scripts[-1][1].append(data)
 
 
 def _parse_html(text: str) -> _Page:
@@ -77,11 +89,27 @@ def check_link(out_dir: Path, link: str) -> Path:
     return target
 
 
+def _walk_data(value, key=None):
+    """(key, string) for every string in the page's data, with the key it is stored under."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _walk_data(v, k)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _walk_data(v, key)
+    elif isinstance(value, str):
+        yield key, value
+
+
 def check_report_html(out_dir: str | Path, names: Iterable[str] = ()) -> dict[str, list]:
     """report.html has only the page's own elements and attributes, and every link resolves inside ``out_dir``.
 
-    ``names`` (video names) must each appear as literal text. Returns the
-    elements, the link targets and the text, for further checks.
+    The videos travel as JSON in one ``<script type="application/json" id="data">``
+    beside at most one script of code: the JSON must parse, every ``href``/``src``
+    in it must be such a link (or an embedded JPEG), and no string in it may
+    hold raw control characters (the page shows them as text). ``names`` (video
+    names) must each appear literally in the text or the data. Returns the
+    elements, the link targets, the text and the data, for further checks.
     """
     out_dir = Path(out_dir)
     text = (out_dir / "report.html").read_text(encoding="utf-8")
@@ -93,12 +121,29 @@ def check_report_html(out_dir: str | Path, names: Iterable[str] = ()) -> dict[st
             assert attr in HTML_ATTRIBUTES and not attr.startswith("on"), f"unexpected attribute {attr}={value!r} on <{tag}>"
             if attr in LINK_ATTRIBUTES:
                 targets.append(check_link(out_dir, value or ""))
-    assert sum(tag == "script" for tag, _ in page.elements) <= 1, "more than one <script> in report.html"
+    code = [s for s in page.scripts if "type" not in s[0]]
+    data_scripts = [s for s in page.scripts if "type" in s[0]]
+    assert len(code) <= 1, "more than one <script> of code in report.html"
+    assert all(a == {"type": "application/json", "id": "data"} for a, _ in data_scripts) and len(data_scripts) <= 1, \
+        f"unexpected data scripts {[a for a, _ in data_scripts]}"
+    data = None
+    strings: list[str] = []
+    if data_scripts:
+        raw = "".join(data_scripts[0][1])
+        assert "</" not in raw and "<!--" not in raw, "the data script holds '</' or '<!--'"
+        data = json.loads(raw)
+        for key, value in _walk_data(data):
+            if key in LINK_ATTRIBUTES and not _DATA_JPEG.fullmatch(value):
+                targets.append(check_link(out_dir, value))
+            else:
+                strings.append(value)
+        _no_raw_control("\n".join(strings), "report.html data")
     shown = "\n".join(page.texts)
     _no_raw_control(shown, "report.html text")
     for name in names:
-        assert visible(name) in shown, f"{name!r} is not shown literally in report.html"
-    return {"elements": page.elements, "targets": targets, "texts": page.texts}
+        assert visible(name) in shown or any(visible(name) in s for s in strings), \
+            f"{name!r} is not shown literally in report.html"
+    return {"elements": page.elements, "targets": targets, "texts": page.texts, "data": data}
 
 
 def check_csv_rows(rows: Iterable[dict[str, str]], where: str = "CSV", text_columns: Iterable[str] = ()) -> None:
@@ -207,10 +252,12 @@ def check_statistics_md(path: str | Path, n_videos: int, names: Iterable[str] | 
     assert all(len(row) == 4 for row in listed), f"{path}: a 'Most blurry' row without 4 cells: {listed}"
     if names is not None:
         shown = [visible(n) for n in names]
+        # a row shows the video's path under the batch's root: its name, after any folders
         for row in listed:
-            assert row[0] in shown, f"{path}: row names {row[0]!r}, not one of the videos"
+            assert any(row[0] == n or row[0].endswith("/" + n) for n in shown), f"{path}: row names {row[0]!r}, not one of the videos"
         for item in items:
-            assert any(item.startswith(n + ": ") for n in shown), f"{path}: error item {item!r} does not start with a name"
+            assert any(item.startswith(n + ": ") or re.match(r"[^\n]*/" + re.escape(n) + ": ", item) for n in shown), \
+                f"{path}: error item {item!r} does not start with a name"
     return rendered.sections
 
 

@@ -150,28 +150,16 @@ def test_ray_engine(folder, tmp_path):
 
 
 def test_html_report_links_every_video_and_its_plot(folder, tmp_path):
-    from html.parser import HTMLParser
+    from tests.output_checks import check_report_html
 
     out = tmp_path / "out"
     run_batch(folder, out, plot=True)
-
-    class Collect(HTMLParser):
-        def __init__(self):
-            super().__init__()
-            self.rows, self.links, self.images = 0, [], []
-
-        def handle_starttag(self, tag, attrs):
-            attrs = dict(attrs)
-            if tag == "tr":
-                self.rows += 1
-            elif tag == "a":
-                self.links.append(attrs["href"])
-            elif tag == "img":
-                self.images.append(attrs["src"])
-
-    page = Collect()
-    page.feed((out / "report.html").read_text(encoding="utf-8"))
-    assert page.rows == 1 + 4  # header + one row per video
-    assert len(page.images) == 3  # the three good videos have plots
-    for target in page.links + page.images:
-        assert (out / target).exists(), target
+    page = check_report_html(out)  # every href/src in the page's data resolves to a file in out
+    videos = page["data"]["videos"]
+    assert len(videos) == 4  # one entry per video, the failed one included
+    good = [v for v in videos if "e" not in v]
+    assert len(good) == 3 and all(v["k"] for v in good)  # each good video has its score curve
+    plots = [f["href"] for v in videos for f in v["files"] if f["href"].endswith(".png")]
+    assert len(plots) == 3  # the three good videos link their plots
+    results = {f["href"] for v in videos for f in v["files"] if f["href"].endswith(".json")}
+    assert len(results) == 4 and all((out / h).is_file() for h in results)

@@ -123,7 +123,7 @@ def setup_logging(verbose: bool, quiet: bool) -> None:
     logger.propagate = False
 
 
-from blurscan._cli import batch, demo, detect, listing, split  # noqa: E402,F401  (commands register on import)
+from blurscan._cli import batch, demo, detect, listing, report, split  # noqa: E402,F401  (commands register on import)
 
 
 def main(argv: list[str] | None = None) -> int:

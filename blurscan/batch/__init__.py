@@ -23,6 +23,7 @@ from blurscan.report.atomic import FATAL_ERRNOS, make_output_dir, remove_stale_t
 from blurscan.report.files import JSON_SUFFIX, VIDEO_SUFFIXES, VideoOutputs, write_outputs
 from blurscan.report.html import write_report_html
 from blurscan.report.names import stable_stems
+from blurscan.report.segments import write_segments_csv
 from blurscan.report.summary import summary_row, write_combined_json, write_statistics, write_summary_csv
 from blurscan.settings import Settings
 
@@ -35,6 +36,7 @@ SUMMARY_CSV = "summary.csv"
 COMBINED_JSON = "results.json"
 STATISTICS_MD = "statistics.md"
 REPORT_HTML = "report.html"
+SEGMENTS_CSV = "segments.csv"
 
 
 def discover_videos(source: str | os.PathLike) -> tuple[list[Path], Path]:
@@ -82,7 +84,7 @@ def discover_videos(source: str | os.PathLike) -> tuple[list[Path], Path]:
 
 
 #: the batch's own files; no video's output may take one of their names
-COMBINED_FILES = (SUMMARY_CSV, COMBINED_JSON, STATISTICS_MD, REPORT_HTML, MANIFEST_NAME, LOCK_NAME)
+COMBINED_FILES = (SUMMARY_CSV, COMBINED_JSON, STATISTICS_MD, REPORT_HTML, SEGMENTS_CSV, MANIFEST_NAME, LOCK_NAME)
 
 
 def reserved_stems() -> list[str]:
@@ -105,6 +107,15 @@ def output_stems(paths: Sequence[Path], root: Path) -> list[str]:
         rel = relative(path)
         keys.append((rel.with_suffix("").parts or ("video",), rel.as_posix()))
     return stable_stems(keys, reserved=reserved_stems())
+
+
+def relative_path(path: Path, root: Path) -> str:
+    """The video's path under the batch's root as people look for it (``sub/clip.mp4``); its name if outside."""
+    try:
+        rel = path.resolve().relative_to(root.resolve())
+    except (ValueError, OSError, RuntimeError):
+        rel = Path(path.name)
+    return path_text(rel.as_posix())
 
 
 @dataclass
@@ -156,6 +167,7 @@ def run_batch(
         remove_stale_temp_files(out_dir)
         manifest = Manifest.open(out_dir, journal_settings, resume)
         jobs = [Job(str(p), stem) for p, stem in zip(paths, output_stems(paths, root))]
+        relative = {job.stem: relative_path(Path(job.path), root) for job in jobs}
         todo = [job for job in jobs if not (resume and manifest.is_done(job.stem, job.path))]
         skipped = len(jobs) - len(todo)
         if resume and (manifest.recovered or manifest.redo):  # what resume rebuilt, and what it could not
@@ -169,14 +181,14 @@ def run_batch(
             result_file = f"{job.stem}{JSON_SUFFIX}"
             try:
                 write_outputs(out_dir, job.stem, outputs)
-                row = summary_row(outputs.summary_data(), result_file)
+                row = summary_row(outputs.summary_data(), result_file, relative[job.stem])
                 if split is not None and outputs.ok:
                     row["clips"] = _split(job, outputs.summary_data(), out_dir, split)
             except OutputError as ex:
                 if ex.errno in FATAL_ERRNOS:
                     raise  # nothing more can be written: stop; --resume finishes the batch later
                 entry = {"video": {"path": path_text(job.path), "name": path_text(Path(job.path).name)}, "error": str(ex)}
-                row = summary_row(entry, result_file)
+                row = summary_row(entry, result_file, relative[job.stem])
             manifest.record(job.stem, job.path, row)
             if progress:
                 progress.done(row)
@@ -186,8 +198,8 @@ def run_batch(
         try:
             executor.run(todo, on_done, progress)
         finally:
-            rows = [manifest.rows[job.stem] for job in jobs if job.stem in manifest.rows]
-            _write_summaries(out_dir, rows, journal_settings)
+            rows = [{**manifest.rows[job.stem], "relative_path": relative[job.stem]} for job in jobs if job.stem in manifest.rows]
+            _write_summaries(out_dir, rows, journal_settings, settings.lang)
             if progress:
                 progress.finish()
     return BatchSummary(
@@ -221,13 +233,17 @@ def _size(path: str) -> int:
         return 0
 
 
-def _write_summaries(out_dir: Path, rows: list[dict[str, Any]], settings: dict[str, Any]) -> None:
-    """The batch-wide files; when one cannot be written (disk full ...) the others are still tried."""
+def _write_summaries(out_dir: Path, rows: list[dict[str, Any]], settings: dict[str, Any], lang: str = "en") -> None:
+    """The batch-wide files; when one cannot be written (disk full ...) the others are still tried.
+
+    ``blurscan report`` calls this too, so a rebuilt folder gets exactly the files a batch writes.
+    """
     writers = (
         (SUMMARY_CSV, lambda path: write_summary_csv(path, rows)),
         (COMBINED_JSON, lambda path: write_combined_json(path, out_dir, rows, settings)),
-        (STATISTICS_MD, lambda path: write_statistics(path, rows, settings)),
-        (REPORT_HTML, lambda path: write_report_html(path, rows, settings)),
+        (SEGMENTS_CSV, lambda path: write_segments_csv(path, out_dir, rows)),
+        (STATISTICS_MD, lambda path: write_statistics(path, rows, settings, lang)),
+        (REPORT_HTML, lambda path: write_report_html(path, rows, settings, lang)),
     )
     for name, write in writers:
         try:

@@ -19,10 +19,12 @@ from typing import Any
 from blurscan.detect.base import SEVERITIES
 from blurscan.report.escape import csv_cell, markdown_text
 from blurscan.report.files import atomic_write
+from blurscan.report.labels import DEFAULT_LANG, severity_label, text
 
 #: per-video fields copied into the manifest row and the summary CSV
 SUMMARY_FIELDS = (
     "name",
+    "relative_path",
     "path",
     "status",
     "blur_detected",
@@ -46,14 +48,20 @@ SUMMARY_FIELDS = (
 )
 
 
-def summary_row(result: dict[str, Any], result_file: str) -> dict[str, Any]:
-    """The one-line summary of a per-video result (or error entry)."""
+def summary_row(result: dict[str, Any], result_file: str, relative_path: str | None = None) -> dict[str, Any]:
+    """The one-line summary of a per-video result (or error entry).
+
+    ``relative_path`` is the video's path under the batch's root (``sub/clip.mp4``):
+    the name alone cannot tell two sub-folders' ``clip.mp4`` apart.
+    """
     video = result.get("video", {})
     row: dict[str, Any] = {
         "name": video.get("name"),
         "path": video.get("path"),
         "result_file": result_file,
     }
+    if relative_path is not None:
+        row["relative_path"] = relative_path
     if "error" in result:
         row.update(status="error", error=result["error"])
         return row
@@ -93,6 +101,20 @@ def write_summary_csv(path: str | os.PathLike, rows: Sequence[dict[str, Any]]) -
             writer.writerow({k: ("" if row.get(k) is None else csv_cell(row.get(k))) for k in SUMMARY_FIELDS})
 
 
+def read_result(out_dir: str | os.PathLike, row: dict[str, Any]) -> dict[str, Any]:
+    """A row's per-video result, read when needed (one at a time, so a batch's summaries
+    cost no more memory than its largest result); an error entry if it cannot be read."""
+    try:
+        with open(Path(out_dir) / row["result_file"], encoding="utf-8") as f:
+            entry = json.load(f)
+        if not isinstance(entry, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError, KeyError, TypeError) as ex:
+        entry = {"video": {"path": row.get("path"), "name": row.get("name")},
+                 "error": f"result file unreadable: {ex}", "error_type": "ReportError"}
+    return entry
+
+
 def write_combined_json(path: str | os.PathLike, out_dir: str | os.PathLike, rows: Sequence[dict[str, Any]],
                         settings: dict[str, Any]) -> None:
     """Every per-video result in one file, without the per-frame ``scores`` (they stay in the per-video files)."""
@@ -102,18 +124,22 @@ def write_combined_json(path: str | os.PathLike, out_dir: str | os.PathLike, row
         json.dump(settings, handle)
         handle.write(', "videos": [\n')
         for i, row in enumerate(rows):
-            try:
-                with open(out_dir / row["result_file"], encoding="utf-8") as f:
-                    entry = json.load(f)
-            except (OSError, ValueError) as ex:
-                entry = {"video": {"path": row.get("path"), "name": row.get("name")},
-                         "error": f"result file unreadable: {ex}", "error_type": "ReportError"}
+            entry = read_result(out_dir, row)
             entry.pop("scores", None)
             entry["result_file"] = row["result_file"]
+            if row.get("relative_path") is not None:
+                entry["relative_path"] = row["relative_path"]
             if i:
                 handle.write(",\n")
             json.dump(entry, handle, ensure_ascii=False)
         handle.write("\n]}\n")
+
+
+def severity_rank(row: dict[str, Any]) -> tuple[int, float]:
+    """How blurry a video is, for "most blurry" lists: severity first, then blur ratio,
+    so a severe video always ranks above a mild one with more blurry frames."""
+    severity = row.get("severity")
+    return (SEVERITIES.index(severity) if severity in SEVERITIES else -1, row.get("blur_ratio") or 0.0)
 
 
 def _stats_line(name: str, values: list[float]) -> str:
@@ -126,56 +152,73 @@ def _stats_line(name: str, values: list[float]) -> str:
     )
 
 
-def statistics_markdown(rows: Sequence[dict[str, Any]], settings: dict[str, Any]) -> str:
-    """The statistics page; names and error messages are escaped, so each video stays one row or item."""
+def statistics_markdown(rows: Sequence[dict[str, Any]], settings: dict[str, Any], lang: str = DEFAULT_LANG) -> str:
+    """The statistics page, in English or Chinese (``lang``); names and error messages are escaped,
+    so each video stays one row or item."""
     ok = [r for r in rows if r.get("status") == "ok"]
     errors = [r for r in rows if r.get("status") == "error"]
     detected = [r for r in ok if r.get("blur_detected")]
     rate = len(detected) / len(ok) if ok else 0.0
     frames = sum(r.get("frames") or 0 for r in ok)
     seconds = sum(r.get("seconds") or 0 for r in ok)
+
+    def t(english: str) -> str:
+        return text(english, lang)
+
+    if lang == "zh":
+        setup = (f"评分器 `{settings.get('scorer')}`，检测器 `{settings.get('detector')}`，"
+                 f"窗口大小 {settings.get('window_size')}。")
+    else:
+        setup = (f"Scorer `{settings.get('scorer')}`, detector `{settings.get('detector')}`, "
+                 f"window size {settings.get('window_size')}.")
     lines = [
-        "# blurscan batch statistics",
+        f"# {t('blurscan batch statistics')}",
         "",
-        f"Scorer `{settings.get('scorer')}`, detector `{settings.get('detector')}`, "
-        f"window size {settings.get('window_size')}.",
+        setup,
         "",
-        "| | count |",
+        f"| | {t('count')} |",
         "|---|---:|",
-        f"| videos | {len(rows)} |",
-        f"| scanned | {len(ok)} |",
-        f"| errors | {len(errors)} |",
-        f"| blur detected | {len(detected)} |",
-        f"| blurry throughout | {sum(bool(r.get('blurry_throughout')) for r in ok)} |",
-        f"| detection rate (of scanned) | {rate:.1%} |",
-        f"| frames scanned | {frames} |",
-        f"| scan time (sum over videos) | {seconds:.1f} s |",
+        f"| {t('videos')} | {len(rows)} |",
+        f"| {t('scanned')} | {len(ok)} |",
+        f"| {t('errors')} | {len(errors)} |",
+        f"| {t('blur detected')} | {len(detected)} |",
+        f"| {t('blurry throughout')} | {sum(bool(r.get('blurry_throughout')) for r in ok)} |",
+        f"| {t('detection rate (of scanned)')} | {rate:.1%} |",
+        f"| {t('frames scanned')} | {frames} |",
+        f"| {t('scan time (sum over videos)')} | {seconds:.1f} s |",
         "",
-        "| statistic | mean | median | min | max | std |",
+        f"| {t('statistic')} | {t('mean')} | {t('median')} | {t('min')} | {t('max')} | {t('std')} |",
         "|---|---:|---:|---:|---:|---:|",
-        _stats_line("confidence", [r["confidence"] for r in ok if r.get("confidence") is not None]),
-        _stats_line("blur ratio", [r["blur_ratio"] for r in ok if r.get("blur_ratio") is not None]),
-        _stats_line("average quality", [r["avg_quality"] for r in ok if r.get("avg_quality") is not None]),
+        _stats_line(t("confidence"), [r["confidence"] for r in ok if r.get("confidence") is not None]),
+        _stats_line(t("blur ratio"), [r["blur_ratio"] for r in ok if r.get("blur_ratio") is not None]),
+        _stats_line(t("average quality"), [r["avg_quality"] for r in ok if r.get("avg_quality") is not None]),
         "",
-        "| severity | videos |",
+        f"| {t('severity')} | {t('videos')} |",
         "|---|---:|",
     ]
     severities = Counter(r.get("severity") for r in ok)
-    lines += [f"| {s} | {severities.get(s, 0)} |" for s in SEVERITIES]
-    worst = sorted(ok, key=lambda r: (r.get("blur_ratio") or 0), reverse=True)[:10]
-    if detected:
-        lines += ["", "## Most blurry", "", "| video | severity | blur ratio | segments |", "|---|---|---:|---:|"]
+    lines += [f"| {severity_label(s, lang)} | {severities.get(s, 0)} |" for s in SEVERITIES]
+    worst = sorted(detected, key=severity_rank, reverse=True)[:10]
+    if worst:
+        lines += ["", f"## {t('Most blurry')}", "",
+                  f"| {t('video')} | {t('severity')} | {t('blur ratio')} | {t('segments')} |", "|---|---|---:|---:|"]
         lines += [
-            f"| {markdown_text(r['name'])} | {markdown_text(r['severity'])} | {r['blur_ratio']:.4f} | {r['segments']} |"
+            f"| {markdown_text(_shown_path(r))} | {markdown_text(severity_label(r.get('severity'), lang))} | "
+            f"{(r.get('blur_ratio') or 0):.4f} | {r.get('segments')} |"
             for r in worst
-            if r.get("blur_detected")
         ]
     if errors:
-        lines += ["", "## Errors", ""]
-        lines += [f"- {markdown_text(r['name'])}: {markdown_text(r['error'])}" for r in errors]
+        lines += ["", f"## {t('Errors')}", ""]
+        lines += [f"- {markdown_text(_shown_path(r))}: {markdown_text(r.get('error'))}" for r in errors]
     return "\n".join(lines) + "\n"
 
 
-def write_statistics(path: str | os.PathLike, rows: Sequence[dict[str, Any]], settings: dict[str, Any]) -> None:
+def _shown_path(row: dict[str, Any]) -> str:
+    """The video as people look for it: its path under the batch's root, else its name."""
+    return str(row.get("relative_path") or row.get("name"))
+
+
+def write_statistics(path: str | os.PathLike, rows: Sequence[dict[str, Any]], settings: dict[str, Any],
+                     lang: str = DEFAULT_LANG) -> None:
     with atomic_write(path, "w", encoding="utf-8") as handle:
-        handle.write(statistics_markdown(rows, settings))
+        handle.write(statistics_markdown(rows, settings, lang))

@@ -22,6 +22,7 @@ def demo(
     from blurscan.demo import DEMO_FRAMES, found_bursts, make_demo_clip
     from blurscan.engine import Scanner
     from blurscan.report.files import write_video_outputs
+    from blurscan.report.rebuild import rebuild
 
     setup_logging(False, quiet)
     def say(text: str) -> None:
@@ -37,8 +38,9 @@ def demo(
             what = f"Gaussian σ={blur.strength:g} px" if blur.kind == "gaussian" else f"motion {blur.strength:g} px"
             say(f"  injected blur: frames {blur.start}–{blur.end} ({what})")
         with Scanner() as scanner, DetectProgress(enabled=not quiet) as bars:
-            result = scanner.scan(clip_path, bars.video())
+            result = scanner.scan(clip_path, bars.video(), thumbnails=True)
         written = write_video_outputs(result, output, "demo", plot=True)
+        rebuild(output)  # report.html (curve, segments, thumbnails), summary.csv, segments.csv ...
     d = result.detection
     say(
         f"scanned {result.frames} frames in {result.timing['seconds']:.2f} s "
@@ -47,9 +49,11 @@ def demo(
     )
     say(f"found {len(d.segments)} blurry segment(s):")
     for seg in d.segments:
-        say(f"  frames {seg.start_frame}–{seg.end_frame} ({seg.start_s:.2f}–{seg.end_s:.2f} s), {seg.severity}")
+        span = seg.to_dict()
+        say(f"  {span['start_tc']}–{span['end_tc']} (frames {seg.start_frame}–{seg.end_frame}), {seg.severity}")
     found = found_bursts(clip, d.segments)
-    say(f"report: {terminal_markup(', '.join(written.values()))}")
+    say(f"results: {terminal_markup(', '.join(written.values()))}")
+    say(f"report: {terminal_markup(output / 'report.html')} (open it in a browser)")
     if not all(found):
         missed = [f"{b.start}–{b.end}" for b, ok in zip(clip.blurs, found) if not ok]
         fail(f"the demo's injected blur at frames {', '.join(missed)} was not found", 1)

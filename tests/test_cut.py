@@ -186,3 +186,34 @@ def test_batch_split_cuts_every_video_beside_its_results(av_clip, clean_clip, tm
         assert not scan(clip["file"]).detection.blur_detected
     assert len(json.loads((out / "clean.cuts.json").read_text())["clips"]) == 1  # a clean video is one clip
     assert run_cli("batch", videos, "-o", tmp_path / "x", "--copy").returncode == 2
+
+
+def test_timecodes_follow_a_variable_frame_rate(tmp_path):
+    """Frames 40, 30 and 50 ms apart in turn: each segment's timecodes are its frames' own times."""
+    import av
+
+    from blurscan import scan
+    from blurscan.synthetic import blurred, scene_frames
+
+    steps = [40, 30, 50]
+    pts = [sum(steps[j % 3] for j in range(i)) for i in range(90)]
+    path = tmp_path / "vfr.mkv"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 320, 180, "yuv420p"
+        stream.options = {"bf": "0", "crf": "18"}
+        stream.codec_context.time_base = Fraction(1, 1000)
+        images = blurred(scene_frames(90, 320, 180, seed=7), [Blur(40, 49, "gaussian", 3.0)])
+        for ms, image in zip(pts, images):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts, frame.time_base = ms, Fraction(1, 1000)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    result = scan(path)
+    segment = result.to_dict(include_scores=False)["segments"][0]
+    first, last = segment["start_frame"], segment["end_frame"]
+    assert (first, last) == (40, 49)
+    assert segment["start_tc"] == clock(pts[first] / 1000) == "00:00:01.600"
+    assert segment["end_tc"] == clock(pts[last + 1] / 1000)  # when the last blurry frame stops showing

@@ -64,7 +64,8 @@ def filesystem(url: str):
 
 def full_url(fs, path: str) -> str:
     """A path inside ``fs`` as a URL again (what results and lists show)."""
-    return fs.unstrip_protocol(path)
+    url = fs.unstrip_protocol(path)
+    return "memory://" + url[len("memory:///"):] if url.startswith("memory:///") else url  # as users write it
 
 
 def open_stream(url: str) -> IO[bytes]:

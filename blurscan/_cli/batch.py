@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from enum import Enum
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -37,10 +36,17 @@ class Engine(str, Enum):
     ray = "ray"
 
 
+class OutputFormat(str, Enum):
+    json = "json"
+    parquet = "parquet"
+
+
 @app.command()
 def batch(
-    source: Annotated[Path, typer.Argument(help="A folder (searched recursively for videos) or a text file listing one video path per line.", show_default=False)],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the per-video results and the summaries.", rich_help_panel="Output", show_default=False)],
+    source: Annotated[str, typer.Argument(help="A folder (searched recursively for videos), a glob, or a list file (text, one path per line; CSV or Parquet with a 'path' column); local or a URL (s3://, gs://, az://, http(s)://).", show_default=False)],
+    output: Annotated[str, typer.Option("--output", "-o", help="Folder for the results (with --output-format parquet also an object-storage URL).", rich_help_panel="Output", show_default=False)],
+    output_format: Annotated[OutputFormat, typer.Option("--output-format", help="json: files per video and summaries (small batches); parquet: one row per video in a sharded Parquet dataset (millions of clips).", rich_help_panel="Output")] = OutputFormat.json,
+    frame_scores: Annotated[bool, typer.Option("--frame-scores", help="With --output-format parquet: also write the per-frame scores (frames/ dataset).", rich_help_panel="Output")] = False,
     workers: Annotated[int, typer.Option("--workers", "-j", min=1, max=256, help="Videos scanned in parallel (processes locally, actors on Ray; one GPU each for GPU scorers).")] = 1,
     resume: Annotated[bool, typer.Option("--resume", help="Skip videos already done in OUTDIR by an earlier, interrupted run with the same settings.")] = False,
     engine: Annotated[Engine, typer.Option("--engine", help="local (this machine) or ray (a Ray cluster: RAY_ADDRESS or --ray-address).")] = Engine.local,
@@ -81,7 +87,8 @@ def batch(
         )
         summary = run_batch(
             source, output, settings, workers=workers, resume=resume, engine=engine.value, plot=plot,
-            progress=BatchBars(enabled=not quiet), ray_address=ray_address,
+            progress=BatchBars(enabled=not quiet), ray_address=ray_address, output_format=output_format.value,
+            frame_scores=frame_scores,
         )
     if not quiet:
         scanned_ok = summary.total - summary.errors
@@ -89,7 +96,9 @@ def batch(
             f"{summary.total} video(s): {summary.blurry} with blur, {scanned_ok - summary.blurry} without, "
             f"{summary.errors} error(s)"
             + (f"; {summary.skipped} already done" if summary.skipped else "")
-            + f". Results in {summary.out_dir}/ (report.html, summary.csv, results.json, statistics.md)",
+            + (f". Results in {summary.out_dir}/ (report.html, summary.csv, results.json, statistics.md)"
+               if output_format == OutputFormat.json else
+               f". Rows in {summary.out_dir}/videos/ (Parquet; `blurscan report {summary.out_dir}` writes the summaries)"),
             soft_wrap=True,
             markup=False,
         )

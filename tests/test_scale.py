@@ -79,6 +79,20 @@ def test_parquet_holds_one_row_per_video_in_shards(local_dataset, many_clips):
     assert len(pandas.read_parquet(local_dataset / "videos")) == CLIPS + 1
 
 
+def test_the_summaries_are_built_from_the_dataset(local_dataset, tmp_path):
+    import csv
+
+    from blurscan._cli import main
+
+    assert main(["report", str(local_dataset), "-o", str(tmp_path / "summaries"), "-q"]) == 0
+    rows = list(csv.DictReader((tmp_path / "summaries" / "summary.csv").open(encoding="utf-8")))
+    assert len(rows) == CLIPS + 1 and sum(r["status"] == "error" for r in rows) == 1
+    assert sum(r["blur_detected"] == "True" for r in rows) == CLIPS // 2
+    assert f"| videos | {CLIPS + 1} |" in (tmp_path / "summaries" / "statistics.md").read_text(encoding="utf-8")
+    assert (tmp_path / "summaries" / "report.html").stat().st_size > 0
+    assert main(["report", str(tmp_path), "-q"]) == 2  # not a dataset: one line, exit code 2
+
+
 def test_parquet_resume_keeps_done_rows_and_redoes_the_rest(many_clips, tmp_path, tiny_bases):
     folder = tmp_path / "few"
     folder.mkdir()

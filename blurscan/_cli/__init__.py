@@ -92,7 +92,7 @@ def setup_logging(verbose: bool, quiet: bool) -> None:
     logger.propagate = False
 
 
-from blurscan._cli import batch, demo, detect  # noqa: E402,F401  (commands register on import)
+from blurscan._cli import batch, demo, detect, report  # noqa: E402,F401  (commands register on import)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -50,6 +50,7 @@ def run_to_dataset(paths: Sequence[str], out: str, settings: dict[str, Any], exe
             for sub in (VIDEOS_DIR, FRAMES_DIR):
                 remove_stale_temp_files(dataset.root / sub)
         fingerprint = settings_id(settings)
+        dataset.write_meta(settings)
         if resume:
             wanted = set(paths)
             kept = prune_for_resume(

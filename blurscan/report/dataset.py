@@ -31,6 +31,9 @@ logger = logging.getLogger("blurscan")
 
 VIDEOS_DIR = "videos"
 FRAMES_DIR = "frames"
+#: the settings the dataset was made with (what ``blurscan report`` prints in the statistics)
+META_NAME = "dataset.json"
+DATASET_SCHEMA = "blurscan-dataset/1"
 SHARD_PREFIX = "part-"
 SHARD_SUFFIX = ".parquet"
 #: rows a driver-written shard holds at most, and seconds it waits before writing what it has
@@ -174,6 +177,27 @@ class DatasetDir:
             else:
                 with contextlib.suppress(FileExistsError):
                     self.fs.makedirs(self._join(sub), exist_ok=True)
+
+    def write_meta(self, settings: dict[str, Any]) -> None:
+        text = json.dumps({"schema": DATASET_SCHEMA, "settings": settings}, indent=1) + "\n"
+        if self.is_local:
+            from blurscan.report.atomic import atomic_write
+
+            with atomic_write(self.root / META_NAME, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        else:
+            self.fs.pipe(self._join(META_NAME), text.encode())
+
+    def read_meta(self) -> dict[str, Any] | None:
+        """The dataset's description, or None when ``location`` holds no blurscan dataset."""
+        try:
+            if self.is_local:
+                data = json.loads((self.root / META_NAME).read_text(encoding="utf-8"))
+            else:
+                data = json.loads(self.fs.cat(self._join(META_NAME)).decode("utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) and data.get("schema") == DATASET_SCHEMA else None
 
     def shards(self, sub: str) -> list[str]:
         """The shard file names of ``videos`` or ``frames`` (sorted; temporary files excluded)."""

@@ -63,7 +63,7 @@ def report_html(rows: Sequence[dict[str, Any]], settings: dict[str, Any], out_di
     body = []
     for r in rows:
         stem = str(r.get("result_file", ""))[: -len(JSON_SUFFIX)]
-        links = f'<a href="{html.escape(stem + JSON_SUFFIX)}">json</a>'
+        links = f'<a href="{html.escape(stem + JSON_SUFFIX)}">json</a>' if stem else ""  # no files per video in a dataset
         if (out_dir / f"{stem}{FRAMES_SUFFIX}").exists():
             links += f' · <a href="{html.escape(stem + FRAMES_SUFFIX)}">csv</a>'
         name = html.escape(str(r.get("name")))

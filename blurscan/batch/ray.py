@@ -11,8 +11,8 @@ video is lost or written twice.
 
 Ray restarts a dead actor and retries its batch. A ledger of the videos in
 flight counts how often a video was being scanned when its worker died; one
-that kills its worker ``RETRIES + 1`` times is recorded as failed by the
-worker, not retried for ever.
+that killed its worker more than ``RETRIES`` times is recorded as failed by
+the worker, not retried for ever.
 
 With per-video JSON/CSV outputs the older path runs: actors scan and the
 driver writes each video's files (small batches, outputs the driver can see).
@@ -66,14 +66,16 @@ class _ScanActor:
 
 
 class _Attempts:
-    """Videos being scanned now, and how many times each was started (the ledger of worker deaths)."""
+    """The ledger of worker deaths: a video started and never finished was being scanned when its worker died."""
 
     def __init__(self):
         self.started: dict[str, int] = {}
 
-    def start(self, path: str) -> int:
+    def deaths(self, paths: list[str]) -> dict[str, int]:
+        return {path: self.started[path] for path in paths if path in self.started}
+
+    def start(self, path: str) -> None:
         self.started[path] = self.started.get(path, 0) + 1
-        return self.started[path]
 
     def finish(self, path: str) -> None:
         self.started.pop(path, None)
@@ -113,14 +115,15 @@ class _ScanBatches:
             raise BlurscanError(self.failure)
         shard = self.sink.shard()
         status, blurry, errors = [], [], []
+        deaths = ray.get(self.attempts.deaths.remote(paths))  # one round trip a batch; the rest are not awaited
         for path in paths:
-            started = ray.get(self.attempts.start.remote(path))
-            if started > self.retries + 1:
-                outputs = _worker_died(path, started - 1, self.described)
+            if deaths.get(path, 0) > self.retries:
+                outputs = _worker_died(path, deaths[path], self.described)
             else:
+                self.attempts.start.remote(path)  # calls from one actor arrive in order
                 outputs = self.scan(path)
             row = shard.add(path, outputs)
-            self.attempts.finish.remote(path)  # ordered before this actor's next call to the ledger
+            self.attempts.finish.remote(path)
             status.append(row["status"])
             blurry.append(bool(row.get("blur_detected")))
             errors.append(row.get("error") or "")

@@ -1,0 +1,155 @@
+"""Fixed cost per video: many short clips against long clips holding the same frames.
+
+    python benchmarks/batch_overhead.py                       # this checkout
+    python benchmarks/batch_overhead.py --compare /tmp/old    # also an older checkout, same clips, same run
+
+Part 1 scans ``--clips`` clips of 2 s (60 frames) and, for each worker count, as
+many long clips as workers holding the same frames in total (so every worker
+has one long clip), with the local engine (1 and 2 workers; JSON and Parquet
+outputs) and with Ray (2 actors, Parquet). It prints frames/s and the ratio
+short/long: 1.0 means no fixed cost per video.
+
+Part 2 scans 1,000 and 10,000 tiny clips (32x32, 6 frames) into Parquet and
+prints the driver's peak RSS, which must not grow with the number of videos.
+
+Every run is a fresh process (its peak RSS is its own). Timings cover
+``run_batch`` only, not the interpreter's start or ``ray.init``; long and short
+runs alternate and the fastest of ``--repeat`` counts, since on a shared
+machine other processes' load only ever slows a run down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent.parent
+
+RUN = r"""
+import json, os, sys, time
+cfg = json.loads(sys.argv[1])
+from blurscan.batch import run_batch
+if cfg["engine"] == "ray":
+    import ray
+    ray.init(num_cpus=cfg["workers"], include_dashboard=False, log_to_driver=False)
+kwargs = {"output_format": cfg["format"], "frame_scores": cfg["frame_scores"]} if cfg["format"] != "json" else {}
+start = time.perf_counter()
+summary = run_batch(cfg["source"], cfg["out"], workers=cfg["workers"], engine=cfg["engine"], **kwargs)
+seconds = time.perf_counter() - start
+peak = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")) / 1024
+sizes = {}
+if cfg["format"] == "parquet":
+    import pyarrow.parquet as pq
+    for sub in ("videos", "frames"):
+        folder = os.path.join(cfg["out"], sub)
+        files = [os.path.join(folder, f) for f in os.listdir(folder) if not f.startswith(".")]
+        sizes[sub] = (sum(os.path.getsize(f) for f in files), sum(pq.read_table(f).nbytes for f in files))
+print(json.dumps({"seconds": seconds, "errors": summary.errors, "total": summary.total, "peak_mb": peak, "sizes": sizes}))
+"""
+
+
+def run(code: Path, source: Path, out: Path, engine: str, workers: int, fmt: str, frame_scores: bool = False) -> dict:
+    shutil.rmtree(out, ignore_errors=True)
+    cfg = {"source": str(source), "out": str(out), "engine": engine, "workers": workers, "format": fmt,
+           "frame_scores": frame_scores}
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    done = subprocess.run([sys.executable, "-c", RUN, json.dumps(cfg)], env=env, capture_output=True, text=True,
+                          cwd=tempfile.gettempdir())
+    if done.returncode != 0:
+        raise SystemExit(f"run failed ({cfg}):\n{done.stderr[-3000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    shutil.rmtree(out, ignore_errors=True)
+    return result
+
+
+def make_media(folder: Path, clips: int, width: int, height: int) -> dict[str, Path]:
+    """Short clips (60 frames each) and long clips of the same total frames: 1 long, and 2 halves."""
+    from blurscan.synthetic import Blur, make_clip
+
+    media = {"short": folder / "short", "long1": folder / "long1", "long2": folder / "long2"}
+    if all(p.exists() for p in media.values()):
+        return media
+    for p in media.values():
+        shutil.rmtree(p, ignore_errors=True)
+        p.mkdir(parents=True)
+    bases = [make_clip(folder / f"base{i}.mp4", frames=60, width=width, height=height, seed=i, pan=0.5,
+                       blurs=[Blur(20, 24, "gaussian", 2.5)] if i % 2 else []) for i in range(4)]
+    for i in range(clips):
+        shutil.copy(bases[i % 4].path, media["short"] / f"clip{i:05d}.mp4")
+    make_clip(media["long1"] / "long.mp4", frames=60 * clips, width=width, height=height, seed=7, pan=0.5)
+    for half in range(2):
+        make_clip(media["long2"] / f"long{half}.mp4", frames=30 * clips, width=width, height=height, seed=8 + half, pan=0.5)
+    return media
+
+
+def make_tiny(folder: Path, count: int) -> Path:
+    from blurscan.synthetic import make_clip
+
+    target = folder / f"tiny{count}"
+    if target.exists() and len(list(target.iterdir())) == count:
+        return target
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    bases = [make_clip(folder / f"tinybase{i}.mp4", frames=6, width=32, height=32, seed=i) for i in range(4)]
+    for i in range(count):
+        shutil.copy(bases[i % 4].path, target / f"t{i:05d}.mp4")
+    return target
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clips", type=int, default=100, help="2-second clips in part 1 (default 100)")
+    parser.add_argument("--size", default="640x360", help="clip size in part 1 (default 640x360)")
+    parser.add_argument("--tiny", default="1000,10000", help="tiny-clip counts in part 2")
+    parser.add_argument("--compare", type=Path, help="another checkout to run the same workloads with (old code)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each workload; the fastest counts (default 3)")
+    parser.add_argument("--skip-ray", action="store_true")
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "blurscan-batch-overhead")
+    args = parser.parse_args()
+    width, height = (int(v) for v in args.size.split("x"))
+    work = args.work
+    work.mkdir(parents=True, exist_ok=True)
+    media = make_media(work / f"{args.clips}x{args.size}", args.clips, width, height)
+    frames = 60 * args.clips
+    codes = [("new", HERE)] + ([("old", args.compare.resolve())] if args.compare else [])
+    print(f"# {platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}; "
+          f"{args.clips} clips of 60 frames at {args.size} = {frames} frames")
+
+    print("\n| code | engine | workers | output | long clips frames/s | short clips frames/s | short / long |")
+    print("|---|---|---:|---|---:|---:|---:|")
+    cases = [("local", 1, "json"), ("local", 1, "parquet"), ("local", 2, "json"), ("local", 2, "parquet")]
+    if not args.skip_ray:
+        cases.append(("ray", 2, "parquet"))
+    for engine, workers, fmt in cases:
+        for name, code in codes:
+            if name == "old" and fmt == "parquet":
+                continue
+            long_s, short_s = [], []
+            for _ in range(args.repeat):  # interleaved; the fastest of each counts (others' load only slows)
+                long_s.append(run(code, media[f"long{workers}"], work / "out", engine, workers, fmt)["seconds"])
+                short_s.append(run(code, media["short"], work / "out", engine, workers, fmt)["seconds"])
+            long_fps, short_fps = frames / min(long_s), frames / min(short_s)
+            print(f"| {name} | {engine} | {workers} | {fmt} | {long_fps:.0f} | {short_fps:.0f} | "
+                  f"{short_fps / long_fps:.2f}x |", flush=True)
+
+    print("\n| code | engine | workers | tiny clips | seconds | ms per clip | driver peak RSS | bytes per row on disk (in memory): videos, frames |")
+    print("|---|---|---:|---:|---:|---:|---:|---|")
+    counts = [int(c) for c in args.tiny.split(",") if c]
+    for engine in ["local"] + ([] if args.skip_ray else ["ray"]):
+        for count in counts:
+            source = make_tiny(work, count)
+            result = run(HERE, source, work / "out", engine, 2, "parquet", frame_scores=True)
+            sizes = ", ".join(f"{disk / count:.0f} ({memory / count:.0f})" for disk, memory in result["sizes"].values())
+            print(f"| new | {engine} | 2 | {count} | {result['seconds']:.1f} | {1000 * result['seconds'] / count:.1f} | "
+                  f"{result['peak_mb']:.0f} MiB | {sizes} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -73,8 +73,10 @@ def batch(
     Writes <video>.json and <video>.frames.csv per video (and <video>.png with
     --plot), plus summary.csv, results.json (all results, without per-frame
     scores), statistics.md, report.html and manifest.jsonl (the journal
-    --resume reads). A bad video gets an error
-    entry and the others finish; the exit code is 1 if any video failed.
+    --resume reads). With --output-format parquet: videos/part-*.parquet, one
+    row per video (and frames/ with --frame-scores); `blurscan report OUTDIR`
+    makes the summaries. A bad video gets an error entry and the others
+    finish; the exit code is 1 if any video failed.
     """
     from blurscan.batch import run_batch
 

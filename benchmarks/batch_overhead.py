@@ -4,8 +4,8 @@
     python benchmarks/batch_overhead.py --compare /tmp/old    # also an older checkout, same clips, same run
 
 Part 1 scans ``--clips`` clips of 2 s (60 frames) and, for each worker count, as
-many long clips as workers holding the same frames in total (so every worker
-has one long clip), with the local engine (1 and 2 workers; JSON and Parquet
+many long clips as workers holding the same frames (the short clips' own
+packets joined, so decoding costs the same; every worker has one long clip), with the local engine (1 and 2 workers; JSON and Parquet
 outputs) and with Ray (2 actors, Parquet). It prints frames/s and the ratio
 short/long: 1.0 means no fixed cost per video.
 
@@ -69,8 +69,28 @@ def run(code: Path, source: Path, out: Path, engine: str, workers: int, fmt: str
     return result
 
 
+def join_clips(sources: list[Path], target: Path) -> None:
+    """One long file holding the short clips' own packets, one after another: the same frames and
+    the same keyframes, so the decoder does the same work and only the per-video cost differs."""
+    import av
+
+    with av.open(str(sources[0])) as first, av.open(str(target), "w") as out:
+        stream = out.add_stream_from_template(first.streams.video[0])
+        end = 0
+        for source in sources:
+            with av.open(str(source)) as clip:
+                packets = [p for p in clip.demux(clip.streams.video[0]) if p.dts is not None]
+                shift = end - packets[0].dts
+                for packet in packets:
+                    packet.pts += shift
+                    packet.dts += shift
+                    end = max(end, packet.pts + (packet.duration or 1))
+                    packet.stream = stream
+                    out.mux(packet)
+
+
 def make_media(folder: Path, clips: int, width: int, height: int) -> dict[str, Path]:
-    """Short clips (60 frames each) and long clips of the same total frames: 1 long, and 2 halves."""
+    """Short clips (60 frames each) and the same clips joined: into 1 long file, and into 2 halves."""
     from blurscan.synthetic import Blur, make_clip
 
     media = {"short": folder / "short", "long1": folder / "long1", "long2": folder / "long2"}
@@ -81,11 +101,14 @@ def make_media(folder: Path, clips: int, width: int, height: int) -> dict[str, P
         p.mkdir(parents=True)
     bases = [make_clip(folder / f"base{i}.mp4", frames=60, width=width, height=height, seed=i, pan=0.5,
                        blurs=[Blur(20, 24, "gaussian", 2.5)] if i % 2 else []) for i in range(4)]
+    shorts = []
     for i in range(clips):
-        shutil.copy(bases[i % 4].path, media["short"] / f"clip{i:05d}.mp4")
-    make_clip(media["long1"] / "long.mp4", frames=60 * clips, width=width, height=height, seed=7, pan=0.5)
-    for half in range(2):
-        make_clip(media["long2"] / f"long{half}.mp4", frames=30 * clips, width=width, height=height, seed=8 + half, pan=0.5)
+        shorts.append(media["short"] / f"clip{i:05d}.mp4")
+        shutil.copy(bases[i % 4].path, shorts[-1])
+    join_clips(shorts, media["long1"] / "long.mp4")
+    half = clips // 2
+    join_clips(shorts[:half], media["long2"] / "long0.mp4")
+    join_clips(shorts[half:], media["long2"] / "long1.mp4")
     return media
 
 

@@ -240,3 +240,12 @@ def test_relative_paths_with_a_ray_address_and_an_unreachable_one(local_ray, tin
     assert time.monotonic() - started < 10
     assert failed.returncode == 1 and "cannot reach the Ray cluster at 127.0.0.1:1" in failed.stderr
     assert len(failed.stderr.strip().splitlines()) == 1
+
+
+def test_parquet_without_pyarrow_names_the_extra(monkeypatch, tiny_bases, tmp_path):
+    from blurscan.errors import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    with pytest.raises(MissingDependencyError, match=r"pip install 'blurscan\[parquet\]'"):
+        run_batch(tiny_bases[0].path.rsplit("/", 1)[0], tmp_path / "out", output_format="parquet")
+    assert not (tmp_path / "out").exists()  # nothing scanned, nothing written

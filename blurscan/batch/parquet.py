@@ -16,7 +16,15 @@ from typing import Any
 
 from blurscan.batch.executor import BatchExecutor, BatchProgress, Job
 from blurscan.batch.manifest import settings_id
-from blurscan.report.dataset import FRAMES_DIR, VIDEOS_DIR, DatasetDir, DatasetSink, iter_rows, prune_for_resume
+from blurscan.report.dataset import (
+    FRAMES_DIR,
+    VIDEOS_DIR,
+    DatasetDir,
+    DatasetSink,
+    iter_rows,
+    prune_for_resume,
+    require_pyarrow,
+)
 from blurscan.sources import is_url
 
 logger = logging.getLogger("blurscan")
@@ -38,6 +46,7 @@ def run_to_dataset(paths: Sequence[str], out: str, settings: dict[str, Any], exe
     from blurscan.batch.lock import OutputLock
     from blurscan.report.atomic import remove_stale_temp_files
 
+    require_pyarrow()  # before anything is scanned or written
     dataset = DatasetDir(out)
     lock = OutputLock(dataset.root) if dataset.is_local else contextlib.nullcontext()
     if dataset.is_local:

@@ -57,7 +57,7 @@ _HANDLED = {"schema", "video", "settings", "scores", "blur_frames", "segments", 
             "memory", "warnings", "error", "error_type", *_SCALARS}
 
 
-def _pa():
+def require_pyarrow():
     try:
         import pyarrow
         import pyarrow.parquet  # noqa: F401
@@ -67,7 +67,7 @@ def _pa():
 
 
 def video_schema():
-    pa = _pa()
+    pa = require_pyarrow()
     segment = pa.struct([
         ("start_frame", pa.int64()), ("end_frame", pa.int64()), ("start_s", pa.float64()), ("end_s", pa.float64()),
         ("start_tc", pa.string()), ("end_tc", pa.string()), ("severity", pa.string()), ("min_score", pa.float64()),
@@ -86,7 +86,7 @@ def video_schema():
 
 
 def frames_schema():
-    pa = _pa()
+    pa = require_pyarrow()
     return pa.schema([("path", pa.string()), ("times_s", pa.list_(pa.float32())), ("scores", pa.list_(pa.float32()))])
 
 
@@ -136,7 +136,7 @@ def frames_row(result) -> dict[str, Any]:
 
 
 def _frames_table(rows: list[dict[str, Any]]):
-    pa = _pa()
+    pa = require_pyarrow()
     import numpy as np
 
     def lists(key):
@@ -161,9 +161,6 @@ class DatasetDir:
         else:
             self.fs, self.root = filesystem(self.location)
             self.root = self.root.rstrip("/")
-
-    def __reduce__(self):  # sent to Ray workers as its location; each opens its own file system
-        return (DatasetDir, (self.location,))
 
     def _join(self, *parts: str) -> str:
         return "/".join([str(self.root), *parts])
@@ -264,7 +261,7 @@ def batch_shard_name(paths: Iterable[str]) -> str:
 
 def write_shard(dataset: DatasetDir, name: str, rows: list[dict[str, Any]], frames: list[dict[str, Any]]) -> None:
     """The frames shard first, so a videos row never points to per-frame scores that are not there."""
-    pa = _pa()
+    pa = require_pyarrow()
     if frames:
         dataset.write(FRAMES_DIR, name, _frames_table(frames))
     if rows:
@@ -276,7 +273,7 @@ class ShardWriter:
     so memory stays bounded and a kill loses at most one shard's worth (redone by ``--resume``)."""
 
     def __init__(self, sink: DatasetSink, dataset: DatasetDir, *, rows: int = SHARD_ROWS, seconds: float = SHARD_SECONDS):
-        _pa()
+        require_pyarrow()
         self.sink, self.dataset = sink, dataset
         self.max_rows, self.max_seconds = rows, seconds
         self._run = uuid.uuid4().hex[:10]
@@ -337,7 +334,7 @@ def prune_for_resume(dataset: DatasetDir, keep) -> set[str]:
             dataset.remove(VIDEOS_DIR, name)
             dataset.remove(FRAMES_DIR, name)
             continue
-        pa = _pa()
+        pa = require_pyarrow()
         full = dataset.read(VIDEOS_DIR, name)
         dataset.write(VIDEOS_DIR, name, full.filter(pa.array(mask)))
         if name in dataset.shards(FRAMES_DIR):

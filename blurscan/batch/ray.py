@@ -71,11 +71,11 @@ class _Attempts:
     def __init__(self):
         self.started: dict[str, int] = {}
 
-    def deaths(self, paths: list[str]) -> dict[str, int]:
-        return {path: self.started[path] for path in paths if path in self.started}
-
-    def start(self, path: str) -> None:
-        self.started[path] = self.started.get(path, 0) + 1
+    def start(self, path: str) -> int:
+        """Mark ``path`` started; returns how many times its worker died before."""
+        deaths = self.started.get(path, 0)
+        self.started[path] = deaths + 1
+        return deaths
 
     def finish(self, path: str) -> None:
         self.started.pop(path, None)
@@ -115,15 +115,15 @@ class _ScanBatches:
             raise BlurscanError(self.failure)
         shard = self.sink.shard()
         status, blurry, errors = [], [], []
-        deaths = ray.get(self.attempts.deaths.remote(paths))  # one round trip a batch; the rest are not awaited
         for path in paths:
-            if deaths.get(path, 0) > self.retries:
-                outputs = _worker_died(path, deaths[path], self.described)
+            # awaited: a decoder that crashes at once must not outrun the mark (about 1 ms a video)
+            deaths = ray.get(self.attempts.start.remote(path))
+            if deaths > self.retries:
+                outputs = _worker_died(path, deaths, self.described)
             else:
-                self.attempts.start.remote(path)  # calls from one actor arrive in order
                 outputs = self.scan(path)
             row = shard.add(path, outputs)
-            self.attempts.finish.remote(path)
+            self.attempts.finish.remote(path)  # not awaited: one actor's calls arrive in order
             status.append(row["status"])
             blurry.append(bool(row.get("blur_detected")))
             errors.append(row.get("error") or "")

@@ -141,6 +141,10 @@ def test_object_storage_in_and_out(tiny_bases, tmp_path):
         assert {k: v for k, v in row.items() if k not in RUN_FACTS} == by_name[row["name"].replace("v", "base")] | {"name": row["name"]}
     again = run_batch("memory://bucket/clips/", "memory://bucket/results", output_format="parquet", resume=True)
     assert again.skipped == 4
+    from blurscan.errors import UsageError
+
+    with pytest.raises(UsageError, match="needs --output-format parquet"):
+        run_batch("memory://bucket/clips/", "memory://bucket/json-out")
     memory.pipe("/bucket/list.txt", b"clips/sub/v1.mp4\nmemory://bucket/gone.mp4\n")  # relative to the list, and a URL
     listed = run_batch("memory://bucket/list.txt", tmp_path / "listed", output_format="parquet")
     rows = {r["path"]: r for r in pq.read_table(tmp_path / "listed" / "videos").to_pylist()}

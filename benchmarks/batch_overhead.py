@@ -40,9 +40,12 @@ if cfg["engine"] == "ray":
     import ray
     ray.init(num_cpus=cfg["workers"], include_dashboard=False, log_to_driver=False)
 kwargs = {"output_format": cfg["format"], "frame_scores": cfg["frame_scores"]} if cfg["format"] != "json" else {}
-start = time.perf_counter()
+def cpu():
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+start, cpu_start = time.perf_counter(), cpu()
 summary = run_batch(cfg["source"], cfg["out"], workers=cfg["workers"], engine=cfg["engine"], **kwargs)
-seconds = time.perf_counter() - start
+seconds, cpu_seconds = time.perf_counter() - start, cpu() - cpu_start
 peak = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")) / 1024
 sizes = {}
 if cfg["format"] == "parquet":
@@ -51,7 +54,7 @@ if cfg["format"] == "parquet":
         folder = os.path.join(cfg["out"], sub)
         files = [os.path.join(folder, f) for f in os.listdir(folder) if not f.startswith(".")]
         sizes[sub] = (sum(os.path.getsize(f) for f in files), sum(pq.read_table(f).nbytes for f in files))
-print(json.dumps({"seconds": seconds, "errors": summary.errors, "total": summary.total, "peak_mb": peak, "sizes": sizes}))
+print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "errors": summary.errors, "total": summary.total, "peak_mb": peak, "sizes": sizes}))
 """
 
 
@@ -134,19 +137,31 @@ def main() -> None:
     parser.add_argument("--compare", type=Path, help="another checkout to run the same workloads with (old code)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each workload; the fastest counts (default 3)")
     parser.add_argument("--skip-ray", action="store_true")
+    parser.add_argument("--parts", default="123", help="1: short against long; 2: driver memory; 3: old against new "
+                        "on tiny clips (with --compare)")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "blurscan-batch-overhead")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
     work = args.work
     work.mkdir(parents=True, exist_ok=True)
-    media = make_media(work / f"{args.clips}x{args.size}", args.clips, width, height)
     frames = 60 * args.clips
     codes = [("new", HERE)] + ([("old", args.compare.resolve())] if args.compare else [])
     print(f"# {platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}; "
           f"{args.clips} clips of 60 frames at {args.size} = {frames} frames")
+    if "1" in args.parts:
+        short_against_long(args, work, codes, width, height)
+    if "3" in args.parts and args.compare:
+        fixed_cost(args, work, codes)
+    if "2" in args.parts:
+        driver_memory(args, work)
 
-    print("\n| code | engine | workers | output | long clips frames/s | short clips frames/s | short / long |")
-    print("|---|---|---:|---|---:|---:|---:|")
+
+def short_against_long(args, work: Path, codes, width: int, height: int) -> None:
+    media = make_media(work / f"{args.clips}x{args.size}", args.clips, width, height)
+    frames = 60 * args.clips
+    print("\n| code | engine | workers | output | long clips frames/s | short clips frames/s | short / long "
+          "| CPU ms per clip, short - long (CPU ratio) |")
+    print("|---|---|---:|---|---:|---:|---:|---:|")
     cases = [("local", 1, "json"), ("local", 1, "parquet"), ("local", 2, "json"), ("local", 2, "parquet")]
     if not args.skip_ray:
         cases.append(("ray", 2, "parquet"))
@@ -154,14 +169,37 @@ def main() -> None:
         for name, code in codes:
             if name == "old" and fmt == "parquet":
                 continue
-            long_s, short_s = [], []
+            long_runs, short_runs = [], []
             for _ in range(args.repeat):  # interleaved; the fastest of each counts (others' load only slows)
-                long_s.append(run(code, media[f"long{workers}"], work / "out", engine, workers, fmt)["seconds"])
-                short_s.append(run(code, media["short"], work / "out", engine, workers, fmt)["seconds"])
-            long_fps, short_fps = frames / min(long_s), frames / min(short_s)
+                long_runs.append(run(code, media[f"long{workers}"], work / "out", engine, workers, fmt))
+                short_runs.append(run(code, media["short"], work / "out", engine, workers, fmt))
+            long_fps = frames / min(r["seconds"] for r in long_runs)
+            short_fps = frames / min(r["seconds"] for r in short_runs)
+            # CPU time (this process and its worker processes; Ray's workers are not its children)
+            long_cpu, short_cpu = min(r["cpu_seconds"] for r in long_runs), min(r["cpu_seconds"] for r in short_runs)
+            cpu_cell = ("–" if engine == "ray" else
+                        f"{1000 * (short_cpu - long_cpu) / args.clips:.1f} ({long_cpu / short_cpu:.2f}x)")
             print(f"| {name} | {engine} | {workers} | {fmt} | {long_fps:.0f} | {short_fps:.0f} | "
-                  f"{short_fps / long_fps:.2f}x |", flush=True)
+                  f"{short_fps / long_fps:.2f}x | {cpu_cell} |", flush=True)
 
+
+def fixed_cost(args, work: Path, codes) -> None:
+    """Old against new on tiny clips, where almost all the cost is the cost per video."""
+    source = make_tiny(work, 1000)
+    print("\n| code | engine | workers | output | 1,000 tiny clips: seconds | CPU ms per clip |")
+    print("|---|---|---:|---|---:|---:|")
+    for workers, fmt in ((1, "json"), (1, "parquet")):
+        for name, code in codes:
+            if name == "old" and fmt == "parquet":
+                continue
+            runs = [run(code, source, work / "out", "local", workers, fmt) for _ in range(args.repeat)]
+            ms_per_clip = min(r["cpu_seconds"] for r in runs)  # CPU seconds for 1,000 clips = ms per clip
+            print(f"| {name} | local | {workers} | {fmt} | {min(r['seconds'] for r in runs):.1f} | {ms_per_clip:.1f} |",
+                  flush=True)
+
+
+def driver_memory(args, work: Path) -> None:
+    """The driver's peak RSS for more and more videos: it must not grow with their number."""
     print("\n| code | engine | workers | tiny clips | seconds | ms per clip | driver peak RSS | bytes per row on disk (in memory): videos, frames |")
     print("|---|---|---:|---:|---:|---:|---:|---|")
     counts = [int(c) for c in args.tiny.split(",") if c]

@@ -109,6 +109,11 @@ def test_parquet_resume_keeps_done_rows_and_redoes_the_rest(many_clips, tmp_path
     assert sorted(table.column("name").to_pylist()) == sorted(p.name for p in folder.iterdir())  # one row each
     other = run_batch(folder, out, Settings(window_size=5), output_format="parquet", resume=True)
     assert other.scanned == 7 and pq.read_table(out / "videos").num_rows == 7
+    more = tmp_path / "more"
+    more.mkdir()
+    shutil.copy(tiny_bases[1].path, more / "w.mp4")
+    run_batch(more, out, Settings(window_size=5), output_format="parquet", resume=True)  # a second list, one dataset
+    assert pq.read_table(out / "videos").num_rows == 8
 
 
 def test_list_files_text_csv_parquet_and_globs(many_clips, tmp_path):

@@ -3,7 +3,8 @@
 The dataset is the journal: resume keeps a video when the dataset holds an
 ``ok`` row for its path made with the same settings from an unchanged source
 file, and drops every other row of the videos it scans again, so the
-finished dataset has one row per video. The driver never holds results: rows
+finished dataset has one row per video. Rows of videos the run does not list
+are left alone, so several lists can fill one dataset. The driver never holds results: rows
 are written in shards as they come (locally) or by the workers (Ray).
 """
 
@@ -62,9 +63,9 @@ def run_to_dataset(paths: Sequence[str], out: str, settings: dict[str, Any], exe
         dataset.write_meta(settings)
         if resume:
             wanted = set(paths)
-            kept = prune_for_resume(
-                dataset, lambda row: row["path"] in wanted and row["status"] == "ok"
-                and row["settings_id"] == fingerprint and _same_source(row)
+            kept = prune_for_resume(  # rows of videos this run does not list stay: several lists may share a dataset
+                dataset, lambda row: row["path"] not in wanted or (
+                    row["status"] == "ok" and row["settings_id"] == fingerprint and _same_source(row))
             )
             del wanted
         else:

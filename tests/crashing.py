@@ -1,10 +1,11 @@
-"""A worker initializer for the batch tests: the worker process dies on any video named *crash*."""
+"""Workers for the batch tests that die on any video named *crash* (a local process, a Ray actor)."""
 
 from __future__ import annotations
 
 import os
 
 import blurscan.batch.local as local
+from blurscan.batch.ray import RayExecutor, _ScanBatches
 
 
 def install(settings) -> None:
@@ -17,3 +18,18 @@ def install(settings) -> None:
         return real_work(path, *args)
 
     local._work = work
+
+
+def _crash_on(path: str) -> None:
+    if "crash" in os.path.basename(path):
+        os._exit(3)
+
+
+class CrashingScanBatches(_ScanBatches):
+    def scan(self, path):
+        _crash_on(path)
+        return super().scan(path)
+
+
+class CrashingRayExecutor(RayExecutor):
+    batch_class = CrashingScanBatches

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from enum import Enum
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -41,11 +40,18 @@ class Engine(str, Enum):
     ray = "ray"
 
 
+class OutputFormat(str, Enum):
+    json = "json"
+    parquet = "parquet"
+
+
 @app.command()
 def batch(
-    source: Annotated[Path, typer.Argument(help="A folder (searched recursively for videos) or a text file listing one video path per line.", show_default=False, metavar="DIR_OR_LIST")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the per-video results and the summaries.", rich_help_panel="Output", show_default=False)],
-    workers: Annotated[int, typer.Option("--workers", "-j", min=1, max=256, help="Videos scanned in parallel (processes locally, actors on Ray; one GPU each for GPU scorers).")] = 1,
+    source: Annotated[str, typer.Argument(help="A folder (searched recursively for videos), a glob, or a list file (text, one path per line; CSV or Parquet with a 'path' column); local or a URL (s3://, gs://, az://, http(s)://).", show_default=False, metavar="DIR_OR_LIST")],
+    output: Annotated[str, typer.Option("--output", "-o", help="Folder for the results (with --output-format parquet also an object-storage URL).", rich_help_panel="Output", show_default=False)],
+    output_format: Annotated[OutputFormat, typer.Option("--output-format", help="json: files per video and summaries (small batches); parquet: one row per video in a sharded Parquet dataset (millions of clips).", rich_help_panel="Output")] = OutputFormat.json,
+    frame_scores: Annotated[bool, typer.Option("--frame-scores", help="With --output-format parquet: also write the per-frame scores (frames/ dataset).", rich_help_panel="Output")] = False,
+    workers: Annotated[int, typer.Option("--workers", "-j", min=1, max=65536, help="Videos scanned in parallel (processes locally, actors on Ray; one GPU each for GPU scorers); lowered to the free CPUs (GPUs), with a warning.")] = 1,
     resume: Annotated[bool, typer.Option("--resume", help="Skip videos already done in OUTDIR by an earlier, interrupted run with the same settings.")] = False,
     engine: Annotated[Engine, typer.Option("--engine", help="local (this machine) or ray (a Ray cluster: RAY_ADDRESS or --ray-address).")] = Engine.local,
     ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="Ray cluster address (e.g. auto, ray://head:10001); default RAY_ADDRESS or a local Ray.", show_default=False)] = None,
@@ -77,8 +83,10 @@ def batch(
     Writes <video>.json and <video>.frames.csv per video (and <video>.png with
     --plot), plus summary.csv, results.json (all results, without per-frame
     scores), statistics.md, report.html and manifest.jsonl (the journal
-    --resume reads). A bad video gets an error
-    entry and the others finish; the exit code is 1 if any video failed.
+    --resume reads). With --output-format parquet: videos/part-*.parquet, one
+    row per video (and frames/ with --frame-scores); `blurscan report OUTDIR`
+    makes the summaries. A bad video gets an error entry and the others
+    finish; the exit code is 1 if any video failed.
     """
     from blurscan.batch import run_batch
     from blurscan.cut.batch import SplitOptions
@@ -96,7 +104,8 @@ def batch(
         summary = run_batch(
             source, output, settings, workers=workers, resume=resume, engine=engine.value, plot=plot,
             thumbnails=thumbnails, split=SplitOptions(min_clip, copy) if split else None,
-            progress=BatchBars(enabled=not quiet), ray_address=ray_address,
+            progress=BatchBars(enabled=not quiet), ray_address=ray_address, output_format=output_format.value,
+            frame_scores=frame_scores,
         )
     if not quiet:
         scanned_ok = summary.total - summary.errors
@@ -104,7 +113,9 @@ def batch(
             f"{summary.total} video(s): {summary.blurry} with blur, {scanned_ok - summary.blurry} without, "
             f"{summary.errors} error(s)"
             + (f"; {summary.skipped} already done" if summary.skipped else "")
-            + f". Results in {terminal_text(summary.out_dir)}/ (report.html, summary.csv, results.json, statistics.md)",
+            + (f". Results in {terminal_text(summary.out_dir)}/ (report.html, summary.csv, results.json, statistics.md)"
+               if output_format == OutputFormat.json else
+               f". Rows in {terminal_text(summary.out_dir)}/videos/ (Parquet; `blurscan report {terminal_text(summary.out_dir)}` writes the summaries)"),
             soft_wrap=True,
             markup=False,
         )

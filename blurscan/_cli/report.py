@@ -1,9 +1,13 @@
-"""``blurscan report OUTDIR``: rebuild report.html and the summaries from the results, without scanning."""
+"""``blurscan report OUTDIR``: rebuild report.html and the summaries from the results, without scanning.
+
+OUTDIR is the output of ``batch`` (or ``detect -o``): its per-video results are
+read again. For a batch written with ``--output-format parquet`` (a local folder
+or an object-storage URL), the summaries are made from the Parquet dataset.
+"""
 
 from __future__ import annotations
 
 from enum import Enum
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -17,26 +21,42 @@ class Lang(str, Enum):
     zh = "zh"
 
 
+def _is_dataset(location: str) -> bool:
+    from blurscan.report.dataset import DatasetDir
+    from blurscan.sources import is_url
+
+    return is_url(location) or DatasetDir(location).read_meta() is not None
+
+
 @app.command()
 def report(
-    output: Annotated[Path, typer.Argument(help="The output folder of `blurscan batch` (or `blurscan detect -o`).", show_default=False, metavar="OUTDIR")],
+    output: Annotated[str, typer.Argument(help="The output folder of `blurscan batch` (or `blurscan detect -o`); for a batch with --output-format parquet also an object-storage URL.", show_default=False, metavar="OUTDIR")],
     lang: Annotated[Optional[Lang], typer.Option("--lang", help="Language of statistics.md and report.html: en or zh (default: the batch's).", show_default=False)] = None,
+    summaries: Annotated[Optional[str], typer.Option("--output", "-o", help="Parquet datasets only: the folder for the summaries (default: the dataset's own folder).", show_default=False)] = None,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
     """Rebuild report.html, summary.csv, segments.csv, statistics.md and results.json in OUTDIR
-    from its per-video results (manifest.jsonl, else every <video>.json), without scanning again."""
+    from its per-video results (manifest.jsonl, else every <video>.json), without scanning again;
+    for a Parquet dataset, write summary.csv, statistics.md and report.html from its rows."""
     from blurscan._cli.progress import stderr
     from blurscan.report.escape import terminal_markup
-    from blurscan.report.rebuild import rebuild
 
     setup_logging(verbose, quiet)
     with friendly_errors():
-        rows = rebuild(output, lang.value if lang else None)
+        if _is_dataset(output):
+            from blurscan.report.from_dataset import write_dataset_summaries
+
+            written = write_dataset_summaries(output, summaries)
+            message = "wrote " + ", ".join(str(p) for p in written)
+        else:
+            from pathlib import Path
+
+            from blurscan.report.rebuild import rebuild
+
+            rows = rebuild(Path(output), lang.value if lang else None)
+            errors = sum(r.get("status") != "ok" for r in rows)
+            message = (f"rebuilt report.html, summary.csv, segments.csv, statistics.md and results.json for {len(rows)} "
+                       f"video(s){f' ({errors} failed)' if errors else ''} in {output}")
     if not quiet:
-        errors = sum(r.get("status") != "ok" for r in rows)
-        stderr.print(
-            f"rebuilt report.html, summary.csv, segments.csv, statistics.md and results.json for {len(rows)} "
-            f"video(s){f' ({errors} failed)' if errors else ''} in {terminal_markup(output)}",
-            highlight=False, soft_wrap=True,
-        )
+        stderr.print(terminal_markup(message), highlight=False, soft_wrap=True)

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from blurscan.batch.executor import BatchExecutor, BatchProgress, Job
+from blurscan.batch.inputs import VIDEO_EXTENSIONS, VideoRef, discover_videos, relative_name
 from blurscan.batch.lock import LOCK_NAME, OutputLock
 from blurscan.batch.manifest import MANIFEST_NAME, Manifest
 from blurscan.cut.batch import SplitOptions, split_result
-from blurscan.errors import InputError, OutputError, UsageError, as_blurscan_error, path_text
+from blurscan.errors import OutputError, UsageError, as_blurscan_error, path_text
 from blurscan.report.atomic import FATAL_ERRNOS, make_output_dir, remove_stale_temp_files
 from blurscan.report.files import JSON_SUFFIX, VIDEO_SUFFIXES, VideoOutputs, write_outputs
 from blurscan.report.html import write_report_html
@@ -26,61 +27,15 @@ from blurscan.report.names import stable_stems
 from blurscan.report.segments import write_segments_csv
 from blurscan.report.summary import summary_row, write_combined_json, write_statistics, write_summary_csv
 from blurscan.settings import Settings
+from blurscan.sources import is_url
 
 logger = logging.getLogger("blurscan")
 
-VIDEO_EXTENSIONS = frozenset(
-    ".mp4 .m4v .mov .mkv .webm .avi .mpg .mpeg .ts .mts .m2ts .wmv .flv .3gp .ogv .y4m .mxf .gif".split()
-)
 SUMMARY_CSV = "summary.csv"
 COMBINED_JSON = "results.json"
 STATISTICS_MD = "statistics.md"
 REPORT_HTML = "report.html"
 SEGMENTS_CSV = "segments.csv"
-
-
-def discover_videos(source: str | os.PathLike) -> tuple[list[Path], Path]:
-    """The videos of a folder (recursively, by extension) or of a list file (one path per line;
-    a path listed twice counts once).
-
-    Returns the paths and the folder their output names are made relative to.
-    """
-    source = Path(source)
-    if not source.exists():
-        raise InputError(f"{source}: no such folder or list file. Check the path.")
-    if source.is_dir():
-        paths = sorted(
-            p for p in source.rglob("*")
-            # not only regular files: a broken link or a FIFO named like a video gets its error entry
-            if p.suffix.lower() in VIDEO_EXTENSIONS and (p.is_symlink() or not p.is_dir())
-            and not any(part.startswith(".") for part in p.relative_to(source).parts)
-        )
-        if not paths:
-            raise InputError(
-                f"{source}: no video files found (looked for {', '.join(sorted(VIDEO_EXTENSIONS))}). "
-                "Point to a folder of videos or a text file listing them."
-            )
-        return paths, source
-    try:
-        text = source.read_text(encoding="utf-8")
-    except (UnicodeDecodeError, OSError) as ex:
-        raise InputError(
-            f"{source}: not a folder or a readable text list of videos ({ex}). "
-            "Use `blurscan detect` for a single video."
-        ) from None
-    paths, seen = [], set()
-    for line in text.split("\n"):  # not splitlines(): U+2028, U+0085 ... may be part of a name
-        line = line.strip("\r\t ")
-        if line and not line.startswith("#"):
-            path = Path(line).expanduser()
-            path = path if path.is_absolute() else source.parent / path
-            key = os.path.normpath(os.path.abspath(path))
-            if key not in seen:  # a video listed twice is scanned once
-                seen.add(key)
-                paths.append(path)
-    if not paths:
-        raise InputError(f"{source}: the list names no videos (one path per line; '#' starts a comment).")
-    return paths, source.parent
 
 
 #: the batch's own files; no video's output may take one of their names
@@ -92,19 +47,12 @@ def reserved_stems() -> list[str]:
     return [name[: -len(suffix)] for name in COMBINED_FILES for suffix in VIDEO_SUFFIXES if name.endswith(suffix)]
 
 
-def output_stems(paths: Sequence[Path], root: Path) -> list[str]:
+def output_stems(paths: Sequence[VideoRef], root: VideoRef) -> list[str]:
     """A file-system-safe output name per video: its path under ``root`` without the extension
     (a stable function of that path; see :mod:`blurscan.report.names`)."""
-
-    def relative(path: Path) -> Path:
-        try:
-            return path.resolve().relative_to(root.resolve())
-        except (ValueError, OSError, RuntimeError):
-            return Path(path.name)
-
     keys = []
     for path in paths:
-        rel = relative(path)
+        rel = relative_name(path, root)
         keys.append((rel.with_suffix("").parts or ("video",), rel.as_posix()))
     return stable_stems(keys, reserved=reserved_stems())
 
@@ -133,6 +81,9 @@ class BatchSummary:
         return self.errors == 0
 
 
+OUTPUT_FORMATS = ("json", "parquet")
+
+
 def run_batch(
     source: str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -147,8 +98,16 @@ def run_batch(
     progress: BatchProgress | None = None,
     executor: BatchExecutor | None = None,
     ray_address: str | None = None,
+    output_format: str = "json",
+    frame_scores: bool = False,
+    shard_rows: int | None = None,
 ) -> BatchSummary:
-    """Scan every video of ``source`` into ``out_dir``; see the module docstring."""
+    """Scan every video of ``source`` into ``out_dir``; see the module docstring.
+
+    ``output_format="parquet"`` writes a Parquet dataset instead of files per
+    video (``out_dir`` may then be an object-storage URL); see
+    :mod:`blurscan.batch.parquet`.
+    """
     from blurscan.batch.local import in_spawned_bootstrap
 
     if in_spawned_bootstrap():
@@ -156,13 +115,33 @@ def run_batch(
     settings = settings or Settings()
     if workers < 1:
         raise UsageError("--workers must be at least 1")
+    if output_format not in OUTPUT_FORMATS:
+        raise UsageError(f"unknown output format {output_format!r}; choose one of {', '.join(OUTPUT_FORMATS)}")
+    if is_url(os.fspath(out_dir)) and output_format != "parquet":
+        raise UsageError(f"{out_dir}: an object-storage output needs --output-format parquet")
     paths, root = discover_videos(source)
+    executor = executor or make_executor(engine, settings, workers=workers, plot=plot, thumbnails=thumbnails,
+                                         address=ray_address)
+    if executor.resolves_paths:  # the workers run elsewhere: a relative path means nothing there
+        paths = [p if isinstance(p, str) and is_url(p) else Path(os.path.abspath(p)) for p in paths]
+        root = root if isinstance(root, str) else Path(os.path.abspath(root))
+    journal_settings = settings.describe()
+    journal_settings["scorer_options"].pop("device", None)
+    if output_format == "parquet":
+        from blurscan.batch.parquet import run_to_dataset
+
+        if plot:
+            logger.warning("--plot is ignored with --output-format parquet (no files per video)")
+        out = os.fspath(out_dir) if is_url(os.fspath(out_dir)) else os.path.abspath(out_dir)  # workers write there too
+        counts = run_to_dataset([str(p) for p in paths], out, journal_settings, executor,
+                                resume=resume, frame_scores=frame_scores, progress=progress, shard_rows=shard_rows)
+        return BatchSummary(out_dir=out_dir if is_url(os.fspath(out_dir)) else Path(out_dir), total=counts["total"],
+                            scanned=counts["scanned"], skipped=counts["skipped"], errors=counts["errors"],
+                            blurry=counts["blurry"], rows=[])
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"{out_dir}: exists and is not a folder; choose another output folder")
     make_output_dir(out_dir)
-    journal_settings = settings.describe()
-    journal_settings["scorer_options"].pop("device", None)
     with OutputLock(out_dir):
         remove_stale_temp_files(out_dir)
         manifest = Manifest.open(out_dir, journal_settings, resume)
@@ -193,8 +172,6 @@ def run_batch(
             if progress:
                 progress.done(row)
 
-        executor = executor or make_executor(engine, settings, workers=workers, plot=plot, thumbnails=thumbnails,
-                                             address=ray_address)
         try:
             executor.run(todo, on_done, progress)
         finally:
@@ -258,8 +235,9 @@ ENGINES = ("local", "ray")
 def make_executor(engine: str, settings: Settings, *, workers: int = 1, plot: bool = False, thumbnails: bool = False,
                   address: str | None = None) -> BatchExecutor:
     if engine == "local":
-        from blurscan.batch.local import LocalExecutor
+        from blurscan.batch.local import LocalExecutor, usable_workers
 
+        workers = usable_workers(workers)
         return LocalExecutor(settings, workers, plot=plot, thumbnails=thumbnails,
                              devices=_worker_devices(settings, workers))
     if engine == "ray":

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from blurscan.engine import Progress, Scanner
 from blurscan.errors import BlurscanError, as_blurscan_error
+from blurscan.report.dataset import DatasetSink
 from blurscan.report.files import VideoOutputs, render_outputs
 from blurscan.result import error_result
 
@@ -59,10 +60,29 @@ class BatchExecutor(ABC):
     """Runs the per-video work for a list of jobs, on this machine or a cluster."""
 
     name: str
+    #: whether local paths are made absolute before they reach the workers (their working folder differs)
+    resolves_paths = False
 
     @abstractmethod
     def run(self, jobs: Sequence[Job], on_done: OnDone, progress: BatchProgress | None) -> None:
         """Scan every job and call ``on_done`` once per job (in any order), in this process."""
+
+    # -- optional hooks ---------------------------------------------------
+
+    def run_to_dataset(self, jobs: Sequence[Job], sink: DatasetSink, progress: BatchProgress | None) -> None:
+        """Scan every job into ``sink``'s Parquet dataset. By default this process writes the rows as
+        they come, a shard every so many; a cluster executor lets its workers write instead."""
+        writer = sink.writer()
+
+        def on_done(job: Job, outputs: VideoOutputs) -> None:
+            row = writer.add(job.path, outputs)
+            if progress:
+                progress.done(row)
+
+        try:
+            self.run(jobs, on_done, progress)
+        finally:
+            writer.flush()  # what is done stays done, even when the batch is interrupted
 
 
 def crashed_entry(job: Job, settings: dict[str, Any], reason: str) -> VideoOutputs:

@@ -26,6 +26,8 @@ from blurscan.engine import Scanner
 from blurscan.errors import BlurscanError, path_text
 from blurscan.settings import Settings
 
+logger = logging.getLogger("blurscan")
+
 _worker_scanner: Scanner | None = None
 #: where a worker posts the progress of its video, for the parent's display (None: nobody watches)
 _progress_queue = None
@@ -36,6 +38,29 @@ _worker_failure: tuple[str, int] | None = None
 
 #: prctl(2) option that has the kernel signal a process when its parent dies
 _PR_SET_PDEATHSIG = 1
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on: its affinity mask, and a container's CPU quota where one is set."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    with contextlib.suppress(OSError, ValueError):
+        with open("/sys/fs/cgroup/cpu.max", encoding="ascii") as handle:
+            quota, period = handle.read().split()[:2]
+        if quota != "max":
+            cpus = min(cpus, max(1, int(int(quota) // int(period))))
+    return max(1, cpus)
+
+
+def usable_workers(workers: int) -> int:
+    """``workers``, lowered to the CPUs available: more processes than CPUs only add memory and switching."""
+    cpus = available_cpus()
+    if workers > cpus:
+        logger.warning("--workers %d lowered to %d: this machine has %d CPU(s) available", workers, cpus, cpus)
+        return cpus
+    return workers
 
 
 def _die_with_parent(parent_pid: int) -> None:

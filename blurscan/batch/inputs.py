@@ -1,0 +1,181 @@
+"""What a batch scans: a folder, a glob, a list file (text, CSV or Parquet), locally or at a URL.
+
+A dataset of clips is usually a bucket prefix or a table listing them, so a
+source may be ``s3://bucket/clips/``, ``gs://bucket/**/*.mp4``, or a Parquet
+or CSV file with a ``path`` column; entries may themselves be URLs. A local
+entry given relative to a list is taken relative to the list's folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import io
+import os
+from pathlib import Path, PurePosixPath
+
+from blurscan.errors import InputError
+from blurscan.sources import filesystem, full_url, is_url
+
+VIDEO_EXTENSIONS = frozenset(
+    ".mp4 .m4v .mov .mkv .webm .avi .mpg .mpeg .ts .mts .m2ts .wmv .flv .3gp .ogv .y4m .mxf .gif".split()
+)
+#: list files read by format; anything else is read as text, one path per line
+TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
+_MAGIC = ("*", "?", "[")
+
+#: a video as a batch sees it: a local path or a URL string
+VideoRef = Path | str
+
+
+def _is_video(name: str) -> bool:
+    return PurePosixPath(name).suffix.lower() in VIDEO_EXTENSIONS
+
+
+def _has_magic(text: str) -> bool:
+    return any(c in text for c in _MAGIC)
+
+
+def discover_videos(source: str | os.PathLike) -> tuple[list[VideoRef], VideoRef]:
+    """The videos of ``source`` and the folder (or URL prefix) their output names are made relative to.
+
+    A folder is searched recursively by extension (hidden entries skipped); a
+    list names one video per line (or per row of its ``path`` column); a path
+    listed twice counts once.
+    """
+    text = os.fspath(source)
+    if is_url(text):
+        return _discover_url(text)
+    source = Path(source)
+    if not source.exists() and _has_magic(text):
+        paths = sorted(Path(p) for p in glob.glob(text, recursive=True) if _is_video(p) and os.path.isfile(p))
+        if not paths:
+            raise InputError(f"{text}: the pattern matches no video files. Check the pattern (quote it for the shell).")
+        return paths, _glob_root(text)
+    if not source.exists():
+        raise InputError(f"{source}: no such folder or list file. Check the path.")
+    if source.is_dir():
+        paths = sorted(
+            p for p in source.rglob("*")
+            # not only regular files: a broken link or a FIFO named like a video gets its error entry
+            if _is_video(p.name) and (p.is_symlink() or not p.is_dir())
+            and not any(part.startswith(".") for part in p.relative_to(source).parts)
+        )
+        if not paths:
+            raise InputError(
+                f"{source}: no video files found (looked for {', '.join(sorted(VIDEO_EXTENSIONS))}). "
+                "Point to a folder of videos or a text file listing them."
+            )
+        return paths, source
+    try:
+        with open(source, "rb") as handle:
+            entries = _list_entries(source.name, handle)
+    except OSError as ex:
+        raise InputError(f"{source}: not a readable list of videos ({ex}).") from None
+    paths = _unique(_resolve_local(entry, source.parent) for entry in entries)
+    if not paths:
+        raise InputError(f"{source}: the list names no videos (one path per line; '#' starts a comment).")
+    return paths, source.parent
+
+
+def _glob_root(pattern: str) -> Path:
+    parts = []
+    for part in Path(pattern).parts:
+        if _has_magic(part):
+            break
+        parts.append(part)
+    return Path(*parts) if parts else Path(".")
+
+
+def _resolve_local(entry: str, folder: Path) -> VideoRef:
+    if is_url(entry):
+        return entry
+    path = Path(entry).expanduser()
+    return path if path.is_absolute() else folder / path
+
+
+def _unique(paths) -> list[VideoRef]:
+    out, seen = [], set()
+    for path in paths:
+        key = path if isinstance(path, str) else os.path.normpath(os.path.abspath(path))
+        if key not in seen:  # a video listed twice is scanned once
+            seen.add(key)
+            out.append(path)
+    return out
+
+
+def _list_entries(name: str, handle) -> list[str]:
+    """The entries of a list file: text (one per line), CSV or Parquet (a ``path`` column)."""
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            from blurscan.errors import MissingDependencyError
+
+            raise MissingDependencyError("a Parquet list of videos", "parquet", "pyarrow") from None
+        try:
+            table = pq.read_table(handle, columns=["path"])
+        except (KeyError, ValueError) as ex:
+            raise InputError(f"{name}: a Parquet list needs a 'path' column ({ex}).") from None
+        return [p for p in table.column("path").to_pylist() if p]
+    try:
+        text = handle.read().decode("utf-8")
+    except UnicodeDecodeError as ex:
+        raise InputError(f"{name}: not a folder or a readable text list of videos ({ex}). "
+                         "Use `blurscan detect` for a single video.") from None
+    if suffix == ".csv":
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        if "path" not in (reader.fieldnames or []):
+            raise InputError(f"{name}: a CSV list needs a 'path' column (found {reader.fieldnames}).")
+        return [row["path"].strip() for row in reader if (row.get("path") or "").strip()]
+    entries = []
+    for line in text.split("\n"):  # not splitlines(): U+2028, U+0085 ... may be part of a name
+        line = line.strip("\r\t ")
+        if line and not line.startswith("#"):
+            entries.append(line)
+    return entries
+
+
+def _discover_url(url: str) -> tuple[list[VideoRef], VideoRef]:
+    fs, path = filesystem(url)
+    try:
+        if _has_magic(path):
+            found = sorted(p for p in fs.glob(path) if _is_video(p))
+            root = full_url(fs, _glob_root(path).as_posix())
+            paths = [full_url(fs, p) for p in found]
+        elif fs.isdir(path):
+            base = path.rstrip("/")
+            found = sorted(
+                p for p in fs.find(base)
+                if _is_video(p) and not any(part.startswith(".") for part in p[len(base):].split("/"))
+            )
+            root, paths = full_url(fs, base), [full_url(fs, p) for p in found]
+        elif PurePosixPath(path).suffix.lower() in TABLE_SUFFIXES or not _is_video(path):
+            with fs.open(path, "rb") as handle:
+                entries = _list_entries(path, handle)
+            folder = path.rsplit("/", 1)[0]
+            paths = [e if is_url(e) or e.startswith("/") else full_url(fs, f"{folder}/{e}") for e in entries]
+            root = full_url(fs, folder)
+        else:
+            return [url], url.rsplit("/", 1)[0]
+    except FileNotFoundError:
+        raise InputError(f"{url}: no such object or prefix. Check the URL.") from None
+    except PermissionError as ex:
+        raise InputError(f"{url}: access denied ({ex}). Check the credentials in the environment.") from None
+    paths = _unique(paths)
+    if not paths:
+        raise InputError(f"{url}: no video files found there. Check the URL (a prefix, a glob or a list file).")
+    return paths, root
+
+
+def relative_name(path: VideoRef, root: VideoRef) -> PurePosixPath:
+    """``path`` relative to ``root`` (for output names); its file name alone when it is elsewhere."""
+    if isinstance(path, str) and is_url(path):
+        prefix = str(root).rstrip("/") + "/"
+        name = path[len(prefix):] if path.startswith(prefix) else path.rsplit("/", 1)[-1]
+        return PurePosixPath(name.split("?", 1)[0] or "video")
+    try:
+        return PurePosixPath(Path(path).resolve().relative_to(Path(root).resolve()).as_posix())
+    except (ValueError, OSError, RuntimeError, TypeError):
+        return PurePosixPath(Path(path).name)

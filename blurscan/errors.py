@@ -6,7 +6,6 @@ Every class also inherits the matching built-in (``FileNotFoundError``,
 
 from __future__ import annotations
 
-import os
 
 
 def path_text(path) -> str:

@@ -90,7 +90,7 @@ def test_the_summaries_are_built_from_the_dataset(local_dataset, tmp_path):
     assert sum(r["blur_detected"] == "True" for r in rows) == CLIPS // 2
     assert f"| videos | {CLIPS + 1} |" in (tmp_path / "summaries" / "statistics.md").read_text(encoding="utf-8")
     assert (tmp_path / "summaries" / "report.html").stat().st_size > 0
-    assert main(["report", str(tmp_path), "-q"]) == 2  # not a dataset: one line, exit code 2
+    assert main(["report", str(tmp_path), "-q"]) == 1  # no results and no dataset here: one line, exit code 1
 
 
 def test_parquet_resume_keeps_done_rows_and_redoes_the_rest(many_clips, tmp_path, tiny_bases):

@@ -21,7 +21,9 @@ from blurscan.report.summary import SUMMARY_FIELDS
 
 #: dataset columns read for the summaries, and the summary fields named differently
 _RENAMED = {"segments": "segment_count", "blur_frames": "blur_frame_count"}
-_COLUMNS = sorted({_RENAMED.get(f, f) for f in SUMMARY_FIELDS if f != "result_file"})
+#: summary fields a dataset row does not hold: no files per video; its path is the full path or URL
+_NOT_STORED = ("result_file", "relative_path")
+_COLUMNS = sorted({_RENAMED.get(f, f) for f in SUMMARY_FIELDS if f not in _NOT_STORED})
 
 
 def summary_rows(dataset: DatasetDir) -> Iterator[dict[str, Any]]:
@@ -29,6 +31,7 @@ def summary_rows(dataset: DatasetDir) -> Iterator[dict[str, Any]]:
     for row in iter_rows(dataset, _COLUMNS):
         out = {field: row.get(_RENAMED.get(field, field)) for field in SUMMARY_FIELDS}
         out["result_file"] = ""
+        out["relative_path"] = row.get("path")
         yield out
 
 

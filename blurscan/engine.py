@@ -145,8 +145,13 @@ class Scanner:
                         scorer.encode_frames, [f.images[0] for f in chunk], sizer, scorer.is_out_of_memory,
                         scorer.on_out_of_memory,
                     )
-                    for name, values in (scorer.frame_signals(encoded) or {}).items():
+                    chunk_signals = scorer.frame_signals(encoded) or {}
+                    for name, values in chunk_signals.items():
                         signals.setdefault(name, array("d")).extend(float(v) for v in values)
+                    if collector is not None and "quality" in chunk_signals:
+                        # a frame's own quality is known now: offer it at once, hold no picture for later
+                        for frame, quality in zip(chunk, chunk_signals["quality"]):
+                            collector.offer(frame.index, float(quality), *waiting.pop(frame.index))
                     yield from encoded
 
             progress.start(info.name, info.declared_frames or None)
@@ -160,10 +165,8 @@ class Scanner:
                     if not (math.isfinite(score) and -1e-6 <= score <= 1 + 1e-6):
                         raise ValueError(f"scorer {scorer.name!r} returned {score} for frame {window.index}, outside [0, 1]")
                     scores.append(min(1.0, max(0.0, score)))
-                    if collector is not None:
-                        own = signals.get("quality")  # a frame's own quality places the worst frame exactly
-                        value = own[window.index] if own is not None and len(own) > window.index else score
-                        collector.offer(window.index, value, *waiting.pop(window.index))
+                    if collector is not None and window.index in waiting:  # scorers without a per-frame quality
+                        collector.offer(window.index, score, *waiting.pop(window.index))
                 status = {"rss_mb": peak.sample(), "batch_size": sizer.size, **scorer.memory_status()}
                 progress.update(len(scores), status)
             progress.finish()

@@ -118,10 +118,6 @@ class Reservoir:
             self._close()
         return sorted(self.kept.values(), key=lambda t: t.frame)
 
-    @property
-    def nbytes(self) -> int:
-        return sum(len(t.jpeg) for t in self.kept.values())
-
 
 class ThumbnailCollector:
     """The two reservoirs of a scan: offered each frame's picture and quality, in frame order.

@@ -169,7 +169,7 @@ def _check_path(path: Path) -> None:
         raise EmptyVideoError(path, "is an empty file (0 bytes). Re-encode or re-download it.")
 
 
-def _open_container(path: Path) -> tuple:
+def open_container(path: Path) -> tuple:
     """Open ``path`` as the literal local file it names.
 
     FFmpeg reads ``concat:a.mp4|b.mp4``, ``pipe:`` or ``http:x`` as protocols; an absolute path
@@ -216,7 +216,7 @@ class VideoSource:
             if self._handle is not None:
                 self._container = av.open(self._handle, metadata_errors="ignore")
             else:
-                self._container, self._handle = _open_container(self.path)
+                self._container, self._handle = open_container(self.path)
         except av.error.FFmpegError as ex:
             raise NotAVideoError(
                 self.path,

@@ -100,7 +100,7 @@ def _clip(path: Path, width: int = 96, height: int = 64, frames: int = 12, seed:
     return path
 
 
-def _noise(path: Path, width: int, height: int, frames: int = 4, pix_fmt: str = "yuv444p", codec: str = "libx264") -> Path:
+def noise_clip(path: Path, width: int, height: int, frames: int = 4, pix_fmt: str = "yuv444p", codec: str = "libx264") -> Path:
     """Random pixels at any size: x264 in 4:4:4 takes odd and 1-pixel sides that 4:2:0 refuses."""
     import av
 
@@ -268,7 +268,7 @@ def corpus_cases() -> list[Case]:
     for width, height in [(1, 1), (1, 64), (64, 1), (4000, 10), (1920, 8), (16384, 64), (97, 55), (7, 3)]:
         add(Case(f"size-{width}x{height}", f"size-{width}x{height}.mp4", "result",
                  video={"width": width, "height": height}),
-            lambda p, s, w=width, h=height: _noise(p, w, h))
+            lambda p, s, w=width, h=height: noise_clip(p, w, h))
 
     # -- pixel formats, rotation, timing ----------------------------------------------------
     add(Case("h264-10bit", "h264-10bit.mp4", "result"), lambda p, s: _encode(p, "libx264", pix_fmt="yuv420p10le"))

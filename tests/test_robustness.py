@@ -3,6 +3,8 @@ a hang or a traceback."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import random
 import signal
 import time
@@ -89,21 +91,10 @@ def test_damaged_copies_end_in_a_result_or_a_clear_error(tmp_path, originals):
 
 
 def write_noise_video(path, width: int, height: int, frames: int = 4) -> str:
-    """Random pixels at any size: x264 in 4:4:4 takes odd and 1-pixel sides that 4:2:0 refuses."""
-    import av
-    import numpy as np
+    """Random pixels at any size (see ``tests.hostile_media.noise_clip``)."""
+    from tests.hostile_media import noise_clip
 
-    rng = np.random.default_rng(width * 7919 + height)
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=10)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv444p"
-        for _ in range(frames):
-            image = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return str(path)
+    return str(noise_clip(Path(path), width, height, frames))
 
 
 @pytest.mark.parametrize("width, height", [(1, 1), (1, 64), (64, 1), (4000, 10), (1920, 8), (16384, 64), (97, 55), (7, 3)])

@@ -93,7 +93,8 @@ def split(
                     targets = [str(output / f"{stem}.clip{r.index:03d}{suffix}") for r in ranges]
                     if export is not None:
                         target = output / f"{stem}{EXPORT_SUFFIXES[export.value]}"
-                        fps, offset, audio = _timing(path)
+                        offset, audio = _timing(path)
+                        fps = video.get("fps") or 30.0
                         text = (ffmpeg_script(str(path), ranges, fps, targets, start_offset_s=offset)
                                 if export is Export.ffmpeg else edl(stem, str(path), ranges, fps, audio=audio))
                         with atomic_write(target, "w", encoding="utf-8") as handle:
@@ -147,16 +148,12 @@ def _findings(path: Path, result: Path | None, scanner, bars) -> dict:
     return data
 
 
-def _timing(path: Path) -> tuple[float, float, bool]:
-    """(frames/s, where the first picture lies after the file's start, whether there is audio)."""
-    from blurscan.video import open_video
+def _timing(path: Path) -> tuple[float, bool]:
+    """(where the first picture lies after the file's start, whether there is audio), from the container alone."""
+    from blurscan.cut.split import open_source
 
-    with open_video(path) as source:
-        fps = source.info.fps or 30.0
-    import av
-
-    with av.open("file:" + str(path.resolve())) as container:
+    with open_source(path) as container:
         stream = container.streams.video[0]
         first = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
         start = container.start_time / 1_000_000 if container.start_time is not None else 0.0
-        return fps, max(0.0, first - start), bool(container.streams.audio)
+        return max(0.0, first - start), bool(container.streams.audio)

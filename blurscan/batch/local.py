@@ -184,12 +184,15 @@ class LocalExecutor(BatchExecutor):
         self.thumbnails = thumbnails
         self.devices = devices
         self._scanner = scanner
+        #: the display the workers' progress is relayed to, and the queue it comes through
+        self._progress: BatchProgress | None = None
+        self._queue = None
 
     def run(self, jobs: Sequence[Job], on_done: OnDone, progress: BatchProgress | None) -> None:
         if self.workers <= 1:
             self._run_here(jobs, on_done, progress)
         elif jobs:
-            self._progress = progress if hasattr(progress, "worker") else None
+            self._progress = progress
             self._run_pool(list(jobs), on_done)
 
     def _run_here(self, jobs, on_done, progress) -> None:
@@ -205,7 +208,7 @@ class LocalExecutor(BatchExecutor):
     def _pool(self, workers: int) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("spawn")
         counter = context.Value("i", 0)
-        self._queue = context.Queue() if getattr(self, "_progress", None) is not None else None
+        self._queue = context.Queue() if self._progress is not None else None
         if self._queue is not None:
             self._queue.cancel_join_thread()  # a killed batch must not wait on it
         return ProcessPoolExecutor(
@@ -215,7 +218,7 @@ class LocalExecutor(BatchExecutor):
 
     def _relay_progress(self) -> None:
         """Hand the workers' progress messages to the display."""
-        queue, progress = getattr(self, "_queue", None), getattr(self, "_progress", None)
+        queue, progress = self._queue, self._progress
         if queue is None or progress is None:
             return
         while True:

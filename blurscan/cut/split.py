@@ -83,15 +83,24 @@ class _Output:
                 os.unlink(self.tmp)
 
 
-def _open_source(path: str | os.PathLike):
+@contextlib.contextmanager
+def open_source(path: str | os.PathLike):
+    """The video as a container, opened as the literal file it names (see :func:`blurscan.video.open_container`)."""
     import av
 
     from blurscan.errors import NotAVideoError
+    from blurscan.video import open_container
 
     try:
-        return av.open("file:" + os.path.abspath(path), metadata_errors="ignore")
+        container, handle = open_container(Path(path))
     except (av.error.FFmpegError, OSError) as ex:
         raise NotAVideoError(path, f"cannot be read as a video ({ex}).") from ex
+    try:
+        yield container
+    finally:
+        container.close()
+        if handle is not None:
+            handle.close()
 
 
 def split_video(path: str | os.PathLike, ranges: Sequence[KeepRange], out_dir: str | os.PathLike, stem: str, *,
@@ -102,7 +111,7 @@ def split_video(path: str | os.PathLike, ranges: Sequence[KeepRange], out_dir: s
     clips = [WrittenClip(r, str(out_dir / f"{stem}.clip{r.index:03d}{suffix}")) for r in ranges]
     if not clips:
         return []
-    with _open_source(path) as source:
+    with open_source(path) as source:
         videos = [s for s in source.streams.video if stream_index is None or s.index == stream_index]
         if not videos:
             raise CutError(f"{path}: no video stream to cut")

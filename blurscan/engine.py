@@ -135,6 +135,8 @@ class Scanner:
 
             def features(frames: Iterable[Frame]) -> Iterator[Any]:
                 for chunk in _chunks(frames, sizer):
+                    if collector is not None:
+                        collector.matrix = source.stats.matrix  # set by the decoder before its first frame
                     for frame in chunk:
                         gathered.motion.update(frame.images[motion_slot])
                         times.append(frame.time_s)

@@ -62,8 +62,8 @@ class FrameFormat:
     interpolation: str = "area"
 
     def __post_init__(self):
-        if self.pixel_format not in ("gray", "rgb24"):
-            raise ValueError(f"pixel_format must be 'gray' or 'rgb24', not {self.pixel_format!r}")
+        if self.pixel_format not in ("gray", "rgb24", "chroma"):
+            raise ValueError(f"pixel_format must be 'gray', 'rgb24' or 'chroma', not {self.pixel_format!r}")
         if self.fit not in ("width", "longest"):
             raise ValueError(f"fit must be 'width' or 'longest', not {self.fit!r}")
         if self.interpolation not in _INTERPOLATIONS:
@@ -117,6 +117,8 @@ class DecodeStats:
     first_frame_s: float = 0.0
     #: whether frames were lost: corrupt ones skipped, or fewer decoded than the container lists
     frames_lost: bool = False
+    #: the colour matrix of "chroma" pictures: "bt601", "bt709" or "bt2020"
+    matrix: str = "bt601"
 
 
 class _Failure:
@@ -329,6 +331,7 @@ class VideoSource:
                 index = self.stats.decoded
                 if index == 0:
                     self.stats.rotation = _rotation_of(av_frame)
+                    self.stats.matrix = _matrix_of(av_frame)
                 time = av_frame.time
                 if time is None or not math.isfinite(time):
                     time_s = index / fps if fps else float(index)
@@ -547,6 +550,56 @@ def _rotation_of(av_frame) -> int:
     return int(round(angle / 90.0)) % 4 * 90
 
 
+#: FFmpeg's colour space numbers (AVColorSpace) of the matrices thumbnails know; others read as BT.601
+_MATRICES = {1: "bt709", 9: "bt2020", 10: "bt2020"}
+
+
+def _matrix_of(av_frame) -> str:
+    """The matrix of the frame's "chroma" pictures: its own for YUV video, BT.601 (the scaler's) for RGB."""
+    if av_frame.format.is_rgb:
+        return "bt601"
+    try:
+        return _MATRICES.get(int(av_frame.colorspace), "bt601")
+    except (TypeError, ValueError):
+        return "bt601"
+
+
+#: 8-bit planar YUV: the Cb and Cr planes are read as they are
+_PLANAR_YUV = frozenset(
+    f"yuv{j}{s}p" for j in ("", "j") for s in ("420", "422", "444", "440", "411", "410")
+)
+#: limited-range chroma (16..240) to full range, as the scaler does for the grey picture's luma
+_CHROMA_FULL_RANGE = np.clip(np.round((np.arange(256) - 128) * 255 / 224 + 128), 0, 255).astype(np.uint8)
+
+
+def _plane(av_frame, index: int, columns: int = 1) -> np.ndarray:
+    plane = av_frame.planes[index]
+    rows = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
+    return rows[:, : plane.width * columns]
+
+
+def _chroma(av_frame, out_w: int, out_h: int, scaler) -> np.ndarray:
+    """(Cb, Cr) at about out_w x out_h, full range: read straight from 8-bit YUV planes (a few
+    microseconds, where a scaler pass over a 1080p frame costs 0.15 ms), else through the scaler."""
+    name = av_frame.format.name
+    full = name.startswith("yuvj") or int(av_frame.color_range or 0) == 2
+    try:
+        if name in _PLANAR_YUV:
+            cb, cr = _plane(av_frame, 1), _plane(av_frame, 2)
+        elif name in ("nv12", "nv21"):
+            pairs = _plane(av_frame, 1, 2)
+            pairs = pairs.reshape(pairs.shape[0], -1, 2)
+            cb, cr = (pairs[..., 0], pairs[..., 1]) if name == "nv12" else (pairs[..., 1], pairs[..., 0])
+        else:
+            raise ValueError(name)
+    except ValueError:  # 10-bit, RGB, palettes, odd layouts: the scaler makes full-range 4:4:4 at the small size
+        small = scaler.reformat(av_frame, width=out_w, height=out_h, format="yuv444p", dst_color_range="JPEG")
+        cb, cr, full = _plane(small, 1), _plane(small, 2), True
+    step_y, step_x = max(1, -(-cb.shape[0] // out_h)), max(1, -(-cb.shape[1] // out_w))
+    image = np.stack((cb[::step_y, ::step_x], cr[::step_y, ::step_x]), axis=-1)
+    return image if full else _CHROMA_FULL_RANGE[image]
+
+
 def _convert(av_frame, fmt: FrameFormat, rotation: int, scaler) -> np.ndarray:
     quarter_turn = rotation % 180 == 90
     width, height = av_frame.width, av_frame.height
@@ -554,9 +607,12 @@ def _convert(av_frame, fmt: FrameFormat, rotation: int, scaler) -> np.ndarray:
     out_w, out_h = fmt.output_size(*display)
     if quarter_turn:
         out_w, out_h = out_h, out_w
-    image = scaler.reformat(
-        av_frame, width=out_w, height=out_h, format=fmt.pixel_format, interpolation=_INTERPOLATIONS[fmt.interpolation]
-    ).to_ndarray()
+    if fmt.pixel_format == "chroma":
+        image = _chroma(av_frame, out_w, out_h, scaler)
+    else:
+        image = scaler.reformat(
+            av_frame, width=out_w, height=out_h, format=fmt.pixel_format, interpolation=_INTERPOLATIONS[fmt.interpolation]
+        ).to_ndarray()
     if rotation:
         image = np.ascontiguousarray(np.rot90(image, k=rotation // 90))
     return image

@@ -91,16 +91,74 @@ def test_thumbnails_in_detect_and_batch(burst_clip, clean_clip, tmp_path):
     assert not list((tmp_path / "batch").glob("c.seg*"))  # a clean video has no segment, no thumbnail
 
 
-def test_grey_scorer_pictures_get_their_colour_back():
-    from blurscan.thumbnails import compose
+def _colour_card() -> np.ndarray:
+    """Four colour bars over a grey ramp: a picture whose thumbnail colours can be checked."""
+    card = np.zeros((360, 640, 3), np.uint8)
+    for i, colour in enumerate([(200, 30, 30), (30, 180, 40), (40, 60, 210), (220, 200, 40)]):
+        card[:, i * 160 : (i + 1) * 160] = colour
+    card[300:] = np.linspace(0, 255, 640, dtype=np.uint8)[None, :, None]
+    return card
 
-    grey = np.tile(np.linspace(0, 255, 640, dtype=np.uint8), (360, 1))
-    chroma = np.zeros((27, 48, 3), np.uint8)
-    chroma[..., 0] = 200  # reddish
-    picture = compose(grey, chroma)
+
+@pytest.mark.parametrize("pixel_format", ["yuv420p", "yuvj420p", "nv12", "nv21", "yuv422p", "yuv420p10le", "rgb24"])
+def test_grey_scorer_pictures_get_their_colour_back(pixel_format):
+    """The grey picture plus the decoder's chroma planes, at 48 px, give back the frame's colours
+    (limited and full range, semi-planar, 10-bit and RGB frames through the scaler)."""
+    import av
+    from av.video.reformatter import VideoReformatter
+
+    from blurscan.thumbnails import CHROMA_FORMAT, compose
+    from blurscan.video import FrameFormat, _convert, _matrix_of
+
+    card = _colour_card()
+    frame = av.VideoFrame.from_ndarray(card, format="rgb24")
+    if pixel_format != "rgb24":
+        frame = frame.reformat(format=pixel_format)
+    grey = _convert(frame, FrameFormat("gray", 640), 0, VideoReformatter())
+    chroma = _convert(frame, CHROMA_FORMAT, 0, VideoReformatter())
+    assert chroma.shape[2] == 2 and 24 <= chroma.shape[1] <= 48 and abs(chroma.shape[1] / chroma.shape[0] - 16 / 9) < 0.2
+    picture = compose(grey, chroma, _matrix_of(frame))
     assert picture.shape == (108, 192, 3)
-    assert picture[..., 0].mean() > picture[..., 2].mean() + 20
+    expected = cv2_resize(card, (192, 108)).astype(int)
+    bars = picture[10:80].astype(int), expected[10:80]
+    for i in range(4):  # each bar's centre, away from chroma's blurred edges
+        inside = slice(i * 48 + 12, i * 48 + 36)
+        assert np.abs(bars[0][:, inside] - bars[1][:, inside]).mean(axis=(0, 1)).max() < 6, (pixel_format, i)
     collector = ThumbnailCollector(capacity=8)
-    for frame in range(30):
-        collector.offer(frame, 0.1 if frame == 10 else 0.9, grey, chroma)
+    for index in range(30):
+        collector.offer(index, 0.1 if index == 10 else 0.9, grey, chroma)
     assert collector.low.finish()[0].jpeg[:2] == b"\xff\xd8"
+
+
+@pytest.mark.parametrize("matrix", ["bt601", "bt709", "bt2020"])
+def test_compose_follows_the_colour_matrix(matrix):
+    from blurscan.thumbnails import _MATRICES, compose
+
+    kr, kb = _MATRICES[matrix]
+    card = _colour_card().astype(np.float64)
+    r, g, b = card[..., 0], card[..., 1], card[..., 2]
+    y = kr * r + (1 - kr - kb) * g + kb * b
+    cbcr = np.stack(((b - y) / (2 * (1 - kb)) + 128, (r - y) / (2 * (1 - kr)) + 128), axis=-1)
+    chroma = np.clip(np.rint(cbcr[::12, ::12]), 0, 255).astype(np.uint8)
+    picture = compose(np.rint(y).astype(np.uint8), chroma, matrix).astype(int)
+    expected = cv2_resize(card.astype(np.uint8), (192, 108)).astype(int)
+    assert np.abs(picture[10:80, 12:36] - expected[10:80, 12:36]).mean() < 6
+
+
+def test_shrink_matches_area_resampling():
+    """Halving then interpolating gives what area resampling gives, for a fraction of its cost."""
+    import cv2
+
+    from blurscan.thumbnails import shrink
+
+    rng = np.random.default_rng(3)
+    picture = cv2.GaussianBlur(rng.integers(0, 256, (361, 641), dtype=np.uint8), (0, 0), 2)
+    fast = shrink(picture, (192, 108)).astype(int)
+    area = cv2.resize(picture, (192, 108), interpolation=cv2.INTER_AREA).astype(int)
+    assert fast.shape == area.shape and np.abs(fast - area).mean() < 3
+
+
+def cv2_resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    import cv2
+
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)

@@ -5,11 +5,12 @@ sharp frame of the same shot to compare it with) is known only after the
 detector has seen the whole video, and a second decode is what blurscan never
 does. So while the video streams, two small reservoirs keep candidates: for
 each block of consecutive frames, the lowest-quality frame and the
-highest-quality frame, as small JPEGs. When a reservoir fills, its blocks
+highest-quality frame, at thumbnail size. When a reservoir fills, its blocks
 double in length and neighbouring blocks merge, keeping the better candidate:
-memory stays within ``capacity`` JPEGs (a few MiB) for a video of any length,
-and on a video of up to ``capacity`` blocks every blurry stretch keeps its
-worst frame.
+memory stays within ``capacity`` small pictures per reservoir (about 10 MiB in
+all) for a video of any length, and on a video of up to ``capacity`` blocks
+every blurry stretch keeps its worst frame. Only the candidates a report
+shows are encoded as JPEGs.
 """
 
 from __future__ import annotations
@@ -49,16 +50,21 @@ def shrink(picture: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(picture, size, interpolation=cv2.INTER_LINEAR)
 
 
-def compose(picture: np.ndarray, chroma: np.ndarray | None, matrix: str = "bt601") -> np.ndarray:
-    """An RGB thumbnail from the scorer's picture (grey or RGB) and, for grey, the low-resolution
-    colour (Cb, Cr in ``matrix``; see ``FrameFormat``)."""
-    import cv2
-
+def small_picture(picture: np.ndarray) -> np.ndarray:
+    """The scorer's picture (grey or RGB) at thumbnail size (a copy: the frame's own picture is let go)."""
     h, w = picture.shape[:2]
     scale = THUMBNAIL_SIZE / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale))) if scale < 1 else (w, h)
     small = shrink(picture, size)
-    if picture.ndim == 3:
+    return np.array(small, copy=True) if small is picture else small
+
+
+def colourize(small: np.ndarray, chroma: np.ndarray | None, matrix: str = "bt601") -> np.ndarray:
+    """An RGB picture from a grey one at thumbnail size and its low-resolution colour (RGB passes as is)."""
+    import cv2
+
+    size = (small.shape[1], small.shape[0])
+    if small.ndim == 3:
         return np.ascontiguousarray(small)
     if chroma is None:
         return cv2.cvtColor(small, cv2.COLOR_GRAY2RGB)
@@ -85,26 +91,38 @@ def encode_jpeg(image: np.ndarray) -> bytes:
     return data.tobytes()
 
 
-@dataclass(frozen=True)
+@dataclass
 class Thumbnail:
+    """A candidate frame at thumbnail size; its JPEG is made only if a report shows it."""
+
     frame: int
     value: float
-    jpeg: bytes = field(repr=False)
+    picture: np.ndarray = field(repr=False)
+    chroma: np.ndarray | None = field(default=None, repr=False)
+    matrix: str = "bt601"
+    _jpeg: bytes | None = field(default=None, repr=False)
+
+    @property
+    def jpeg(self) -> bytes:
+        if self._jpeg is None:
+            self._jpeg = encode_jpeg(colourize(self.picture, self.chroma, self.matrix))
+        return self._jpeg
 
 
 class Reservoir:
-    """Per block of consecutive frames, the frame with the lowest (or highest) value, as a JPEG.
+    """Per block of consecutive frames, the frame with the lowest (or highest) value, kept small.
 
     Frames must be offered in order. The candidate of the block being filled
-    is held as a small array and encoded once its block is complete, so a
-    JPEG is made per block, not per frame.
+    is held as the frame's own picture and shrunk once its block is complete,
+    so a thumbnail-sized copy (about 20 KiB) is made per block, not per frame;
+    JPEGs are made only for the few candidates a report picks.
     """
 
-    def __init__(self, *, lowest: bool, capacity: int = CAPACITY, block: int = 1, encoder=None):
+    def __init__(self, *, lowest: bool, capacity: int = CAPACITY, block: int = 1, keeper=None):
         self.lowest = lowest
         self.capacity = capacity
         self.block = max(1, block)
-        self.encoder = encoder or (lambda frame, image: encode_jpeg(compose(*image)))
+        self.keeper = keeper or (lambda frame, value, image: Thumbnail(frame, value, small_picture(image[0]), image[1]))
         self.kept: dict[int, Thumbnail] = {}  # block number -> candidate
         self._open: tuple[int, int, float, tuple] | None = None  # block, frame, value, (picture, chroma)
 
@@ -123,7 +141,7 @@ class Reservoir:
     def _close(self) -> None:
         _, frame, value, image = self._open
         self._open = None
-        self._keep(frame // self.block, Thumbnail(frame, value, self.encoder(frame, image)))
+        self._keep(frame // self.block, self.keeper(frame, value, image))
         while len(self.kept) > self.capacity:
             self.block *= 2
             merged: dict[int, Thumbnail] = {}
@@ -157,14 +175,15 @@ class ThumbnailCollector:
         block = max(1, expected_frames // capacity)
         #: the colour matrix of the chroma pictures offered (the decoder knows it once a frame is decoded)
         self.matrix = matrix
-        self._last: tuple[int, bytes] | None = None  # a frame kept by both reservoirs is encoded once
-        self.low = Reservoir(lowest=True, capacity=capacity, block=block, encoder=self._encode)
-        self.high = Reservoir(lowest=False, capacity=capacity, block=block, encoder=self._encode)
+        self._last: Thumbnail | None = None  # a frame kept by both reservoirs is shrunk once
+        self.low = Reservoir(lowest=True, capacity=capacity, block=block, keeper=self._keep)
+        self.high = Reservoir(lowest=False, capacity=capacity, block=block, keeper=self._keep)
 
-    def _encode(self, frame: int, image: tuple) -> bytes:
-        if self._last is None or self._last[0] != frame:
-            self._last = (frame, encode_jpeg(compose(*image, self.matrix)))
-        return self._last[1]
+    def _keep(self, frame: int, value: float, image: tuple) -> Thumbnail:
+        if self._last is None or self._last.frame != frame:
+            picture, chroma = image
+            self._last = Thumbnail(frame, value, small_picture(picture), chroma, self.matrix)
+        return self._last
 
     def offer(self, frame: int, quality: float, picture: np.ndarray, chroma: np.ndarray | None = None) -> None:
         """``picture``: the scorer's picture of the frame (grey or RGB); ``chroma``: its colour, small."""

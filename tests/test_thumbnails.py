@@ -13,7 +13,7 @@ from blurscan import Scanner
 from blurscan.batch import run_batch
 from blurscan.report.files import render_outputs, write_outputs
 from blurscan.scorers.sharpness import edge_sharpness
-from blurscan.thumbnails import Reservoir, ThumbnailCollector
+from blurscan.thumbnails import Reservoir, Thumbnail, ThumbnailCollector
 
 
 def _decode(path) -> np.ndarray:
@@ -26,8 +26,13 @@ def _decode(path) -> np.ndarray:
 
 def test_a_reservoir_stays_bounded_and_keeps_each_dip():
     """200,000 frames into 64 candidates: the dips (one every 20,000 frames) are all kept."""
-    encodes = []
-    reservoir = Reservoir(lowest=True, capacity=64, encoder=lambda frame, image: encodes.append(frame) or b"x")
+    kept_copies = []
+
+    def keeper(frame, value, image):
+        kept_copies.append(frame)
+        return Thumbnail(frame, value, np.zeros((1, 1), np.uint8))
+
+    reservoir = Reservoir(lowest=True, capacity=64, keeper=keeper)
     values = np.full(200_000, 0.9)
     dips = list(range(10_000, 200_000, 20_000))
     values[dips] = 0.1
@@ -36,11 +41,11 @@ def test_a_reservoir_stays_bounded_and_keeps_each_dip():
         assert len(reservoir.kept) <= 64 + 1
     kept = reservoir.finish()
     assert len(kept) <= 64 and set(dips) <= {t.frame for t in kept}
-    assert len(encodes) < 2_000  # a JPEG per closed block, not per frame
+    assert len(kept_copies) < 2_000  # a small copy per closed block, not per frame
 
 
 def test_highest_reservoir_and_nan_values():
-    reservoir = Reservoir(lowest=False, capacity=4, encoder=lambda frame, image: b"x")
+    reservoir = Reservoir(lowest=False, capacity=4, keeper=lambda frame, value, image: Thumbnail(frame, value, image))
     for frame in range(100):
         reservoir.offer(frame, float("nan") if frame == 50 else frame % 10, None)
     kept = reservoir.finish()
@@ -107,7 +112,7 @@ def test_grey_scorer_pictures_get_their_colour_back(pixel_format):
     import av
     from av.video.reformatter import VideoReformatter
 
-    from blurscan.thumbnails import CHROMA_FORMAT, compose
+    from blurscan.thumbnails import CHROMA_FORMAT, colourize, small_picture
     from blurscan.video import FrameFormat, _convert, _matrix_of
 
     card = _colour_card()
@@ -117,7 +122,7 @@ def test_grey_scorer_pictures_get_their_colour_back(pixel_format):
     grey = _convert(frame, FrameFormat("gray", 640), 0, VideoReformatter())
     chroma = _convert(frame, CHROMA_FORMAT, 0, VideoReformatter())
     assert chroma.shape[2] == 2 and 24 <= chroma.shape[1] <= 48 and abs(chroma.shape[1] / chroma.shape[0] - 16 / 9) < 0.2
-    picture = compose(grey, chroma, _matrix_of(frame))
+    picture = colourize(small_picture(grey), chroma, _matrix_of(frame))
     assert picture.shape == (108, 192, 3)
     expected = cv2_resize(card, (192, 108)).astype(int)
     bars = picture[10:80].astype(int), expected[10:80]
@@ -132,7 +137,7 @@ def test_grey_scorer_pictures_get_their_colour_back(pixel_format):
 
 @pytest.mark.parametrize("matrix", ["bt601", "bt709", "bt2020"])
 def test_compose_follows_the_colour_matrix(matrix):
-    from blurscan.thumbnails import _MATRICES, compose
+    from blurscan.thumbnails import _MATRICES, colourize, small_picture
 
     kr, kb = _MATRICES[matrix]
     card = _colour_card().astype(np.float64)
@@ -140,7 +145,7 @@ def test_compose_follows_the_colour_matrix(matrix):
     y = kr * r + (1 - kr - kb) * g + kb * b
     cbcr = np.stack(((b - y) / (2 * (1 - kb)) + 128, (r - y) / (2 * (1 - kr)) + 128), axis=-1)
     chroma = np.clip(np.rint(cbcr[::12, ::12]), 0, 255).astype(np.uint8)
-    picture = compose(np.rint(y).astype(np.uint8), chroma, matrix).astype(int)
+    picture = colourize(small_picture(np.rint(y).astype(np.uint8)), chroma, matrix).astype(int)
     expected = cv2_resize(card.astype(np.uint8), (192, 108)).astype(int)
     assert np.abs(picture[10:80, 12:36] - expected[10:80, 12:36]).mean() < 6
 

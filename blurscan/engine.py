@@ -211,6 +211,7 @@ class Scanner:
             signals=signal_arrays,
             absolute_scale=scorer.absolute_scale,
             missing_after=frozenset(g["before_frame"] - 1 for g in gaps if g["before_frame"]),
+            native_scale=scorer.native_scale(gathered.width, gathered.height),
         )
         detection = self.detector.detect(series)
         n = len(score_array)
@@ -261,6 +262,7 @@ class Scanner:
             memory=memory,
             warnings=warnings,
             thumbnails=thumbnails,
+            series=series,
         )
 
     def close(self) -> None:

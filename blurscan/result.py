@@ -35,6 +35,8 @@ class VideoResult:
     warnings: list[str] = field(default_factory=list)
     #: per segment, its worst frame and a sharp frame of its shot as small JPEGs (``None`` where none was kept)
     thumbnails: list[dict[str, Any] | None] | None = None
+    #: what the detector saw (to run another detector on the same scan, as the benchmarks do)
+    series: Any = field(default=None, repr=False)
 
     @property
     def frames(self) -> int:

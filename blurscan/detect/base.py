@@ -28,6 +28,9 @@ class ScoreSeries:
     #: decoded frames followed by frames that could not be decoded: a segment ending on one
     #: ends when that frame would, not across the stretch nobody saw
     missing_after: frozenset[int] = frozenset()
+    #: native pixels one working pixel spans, for scorers whose quality logit is -3 x log edge width
+    #: (see :mod:`blurscan.detect.softness`); None for the others
+    native_scale: float | None = None
 
     def __len__(self) -> int:
         return len(self.scores)
@@ -52,6 +55,8 @@ class Segment:
     end_s: float
     severity: str
     min_score: float
+    #: "event" (a drop below the shot's own level) or "soft" (a shot soft throughout)
+    kind: str = "event"
 
     @property
     def frames(self) -> int:
@@ -65,6 +70,7 @@ class Segment:
             "frames": self.frames,
             "severity": self.severity,
             "min_score": round(self.min_score, 6),
+            "kind": self.kind,
         }
 
 

@@ -51,6 +51,8 @@ from blurscan.detect.base import (
     worst_severity,
 )
 from blurscan.detect.shots import shot_ranges
+from blurscan.detect.softness import native_logit, shot_level
+from blurscan.timecode import span
 
 DEFAULT_SENSITIVITY = 0.5
 SENSITIVITY_RANGE = (0.0, 1.0)
@@ -175,36 +177,50 @@ class DropDetector(Detector):
         reach = max(MIN_REACH_FRAMES, round(REACH_S * fps))
 
         shots = shot_ranges(series.signals.get("scene_change"), n)
-        depth = np.zeros(n)
+        level = np.full(n, np.nan)
         for start, stop in shots:
-            level = sharp_level(x[start:stop], usable[start:stop], reach, self.drop)
-            depth[start:stop] = np.nan_to_num(level - x[start:stop], nan=0.0)
-        flags = usable & (depth > self.drop)
-        if series.absolute_scale:
-            low = usable & (x < self.floor_logit)
-            flags |= low
-            depth = np.where(low, np.maximum(depth, NOMINAL_SHARP - x), depth)
-        flags = close_gaps(flags, shots, MAX_GAP_FRAMES)
+            level[start:stop] = sharp_level(x[start:stop], usable[start:stop], reach, self.drop)
+        depth = np.nan_to_num(level - x, nan=0.0)
+        events = close_gaps(usable & (depth > self.drop), shots, MAX_GAP_FRAMES)
+        # severity as seen at the video's own size (see detect.softness)
+        native = native_logit(x, series.native_scale)
+        native_depth = np.nan_to_num(native_logit(level, series.native_scale) - native, nan=0.0)
 
         segments = []
-        for start, end in runs(flags):
-            worst = float(depth[start : end + 1].max())
+        for start, end in runs(events):
             start_s, end_s = segment_times(series, start, end)
-            segments.append(Segment(start, end, start_s, end_s, _severity(worst),
+            segments.append(Segment(start, end, start_s, end_s, _severity(float(native_depth[start : end + 1].max())),
                                     float(np.min(series.scores[start : end + 1]))))
+        flags = events.copy()
+        shot_list = []
+        for start, stop in shots:
+            shot, soft_segment = self._judge_shot(series, x, native, usable, events, start, stop)
+            shot_list.append(shot)
+            if soft_segment is not None:
+                segments.append(soft_segment)
+                flags[start:stop] |= usable[start:stop]
+        segments.sort(key=lambda seg: (seg.start_frame, seg.kind != "soft"))
         severity = worst_severity(s.severity for s in segments)
 
         if segments:
-            peak = float(depth[flags].max())
+            peak = max(float(depth[events].max()) if events.any() else 0.0,
+                       max((NOMINAL_SHARP - shot["level"] for shot in shot_list if shot["soft"]), default=0.0))
             confidence = 1.0 - 0.5 * math.exp(-(peak / self.drop - 1.0))
         else:
             closest = float(depth[usable].max()) if usable.any() else 0.0
             confidence = 0.5 + 0.5 * min(1.0, max(0.0, (self.drop - closest) / self.drop))
 
         throughout = None  # unknown: no absolute scale, or nothing to measure (a black video)
+        soft_frames = sum(int(usable[s["start_frame"] : s["end_frame"] + 1].sum()) for s in shot_list if s["soft"])
         if series.absolute_scale and usable.any():
-            throughout = bool(flags.sum() >= THROUGHOUT_SHARE * usable.sum())
-        advice = ["The whole video is blurry: compare it with a sharp recording before using it."] if throughout else []
+            throughout = bool(soft_frames >= THROUGHOUT_SHARE * usable.sum())
+        advice = []
+        if throughout:
+            advice.append("The whole video is blurry: compare it with a sharp recording before using it.")
+        elif soft_frames:
+            advice.append("Some shots are soft throughout (see shots): drop or replace them rather than trimming.")
+        for shot in shot_list:
+            del shot["level"]
         return Detection(
             blur_frames=np.flatnonzero(flags).astype(np.int64),
             segments=segments,
@@ -216,9 +232,32 @@ class DropDetector(Detector):
             extra={
                 "blurry_throughout": throughout,
                 "shots": len(shots),
+                "shot_list": shot_list,
                 "floor": round(self.floor, 6) if series.absolute_scale else None,
             },
         )
+
+    def _judge_shot(self, series: ScoreSeries, x, native, usable, events, start: int, stop: int):
+        """One shot's entry in ``shots``, and its "soft" segment when it is soft throughout."""
+        start_s, end_s = segment_times(series, start, stop - 1)
+        shot = {**span(start, stop - 1, start_s, end_s), "frames": stop - start,
+                "soft": None, "reason": None, "severity": None, "level": 0.0}
+        own = shot_level(native[start:stop], usable[start:stop], events[start:stop])
+        if not series.absolute_scale or own is None:
+            return shot, None
+        shot["level"] = own
+        shot["soft"] = bool(own < self.floor_logit)
+        if not shot["soft"]:
+            return shot, None
+        quality = 1.0 / (1.0 + math.exp(-own))
+        where = " at the video's own resolution" if series.native_scale and series.native_scale > 1 else ""
+        shot["reason"] = f"its frames' quality{where} (median {quality:.2f}) is below the floor {self.floor:.2f} throughout"
+        shot["severity"] = _severity(NOMINAL_SHARP - own)
+        first, last = (int(i) + start for i in np.flatnonzero(usable[start:stop])[[0, -1]])
+        seg_start, seg_end = segment_times(series, first, last)
+        segment = Segment(first, last, seg_start, seg_end, shot["severity"],
+                          float(np.min(series.scores[first : last + 1])), kind="soft")
+        return shot, segment
 
     def settings(self) -> dict:
         return {"sensitivity": self.sensitivity, "drop": round(self.drop, 6), "floor": round(self.floor, 6)}

@@ -51,6 +51,11 @@ class Scorer(ABC):
 
     # -- optional hooks ---------------------------------------------------
 
+    def native_scale(self, width: int, height: int) -> float | None:
+        """Native pixels one working pixel spans, when this scorer's quality logit is -3 x log edge
+        width (so the detector can read blur at the video's own size); None otherwise."""
+        return None
+
     def batch_size(self) -> int:
         """The batch size to start from when the user asks for ``auto``."""
         return 64

@@ -179,6 +179,11 @@ class SharpnessScorer(Scorer):
     def frame_format(self) -> FrameFormat:
         return FrameFormat("gray", self.working_width, fit="width", interpolation="area")
 
+    def native_scale(self, width: int, height: int) -> float | None:
+        if self.measure != "edge" or width <= 0:
+            return None
+        return max(1.0, width / self.frame_format.output_size(width, height)[0])
+
     def encode_frames(self, images: Sequence[np.ndarray]) -> list[float]:
         fn = self._measure.function
         return [fn(image) for image in images]

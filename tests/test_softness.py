@@ -1,0 +1,119 @@
+"""Shots soft throughout (a verdict for the whole shot, never a part of it) and blur read at the
+video's own resolution: on synthetic score series in logit units (as tests/test_detect.py) and on
+rendered clips."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from blurscan import Scanner
+from blurscan.detect import ScoreSeries
+from blurscan.detect.drop import DropDetector
+from blurscan.detect.softness import PIXEL_SHARP_LOGIT, native_logit
+from blurscan.synthetic import Blur, make_clip
+
+FPS = 25.0
+
+
+def series(x, *, scene_change=None, native_scale=None) -> ScoreSeries:
+    q = 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
+    signals = {"quality": q}
+    if scene_change is not None:
+        signals["scene_change"] = np.asarray(scene_change, dtype=np.float64)
+    return ScoreSeries(scores=q.copy(), times_s=np.arange(len(q)) / FPS, fps=FPS, camera_movement=0.0,
+                       signals=signals, absolute_scale=True, native_scale=native_scale)
+
+
+def noisy(level: float, n: int, seed: int = 0, noise: float = 0.25) -> np.ndarray:
+    return level + np.random.default_rng(seed).normal(0.0, noise, n)
+
+
+@pytest.mark.parametrize("level", [-0.15, -0.05, 0.05, 0.15])
+def test_a_shot_hovering_at_the_floor_is_soft_as_a_whole_or_not_at_all(level):
+    """Frames of a uniformly soft shot scatter around the floor: the verdict is the shot's, so
+    either every frame is flagged (one 'soft' segment) or none is."""
+    detection = DropDetector().detect(series(noisy(level, 300)))
+    flagged = len(detection.blur_frames)
+    assert flagged in (0, 300)
+    (shot,) = detection.extra["shot_list"]
+    assert shot["soft"] is (level < 0)
+    if level < 0:
+        (segment,) = detection.segments
+        assert (segment.kind, segment.start_frame, segment.end_frame) == ("soft", 0, 299)
+        assert "below the floor" in shot["reason"] and detection.extra["blurry_throughout"] is True
+    else:
+        assert detection.segments == [] and shot["reason"] is None
+
+
+def test_soft_shots_apart_from_events_with_events_inside_soft_shots():
+    """Shot 1 sharp with a blur event; shot 2 soft throughout, with a deeper event of its own."""
+    x = np.concatenate([noisy(2.0, 200, 1, 0.2), noisy(-0.6, 200, 2, 0.2)])
+    x[80:95] -= 2.5  # an event in the sharp shot
+    x[300:310] -= 2.5  # an event inside the soft shot, relative to its own level
+    change = np.zeros(400)
+    change[200] = 0.5
+    detection = DropDetector().detect(series(x, scene_change=change))
+    kinds = [(s.kind, s.start_frame, s.end_frame) for s in detection.segments]
+    assert ("soft", 200, 399) in kinds
+    events = [(a, b) for kind, a, b in kinds if kind == "event"]
+    assert any(a <= 80 and b >= 94 for a, b in events) and any(a <= 300 and b >= 309 and a >= 200 for a, b in events)
+    first, second = detection.extra["shot_list"]
+    assert first["soft"] is False and second["soft"] is True and second["start_tc"] == "00:00:08.000"
+    assert detection.extra["shots"] == 2 and detection.extra["blurry_throughout"] is False
+    assert any("soft throughout" in line for line in detection.recommendations)
+    assert set(detection.blur_frames) >= set(range(200, 400)) | set(range(80, 95))
+
+
+def test_native_logit_reads_working_blur_at_the_videos_own_size():
+    assert native_logit(1.0, None) == 1.0 and native_logit(1.0, 1.0) == 1.0
+    # a pixel-sharp working picture says nothing beyond its pixel: it stays pixel-sharp
+    assert native_logit(PIXEL_SHARP_LOGIT + 0.5, 3.0) == pytest.approx(PIXEL_SHARP_LOGIT)
+    # beyond it, blur spans `scale` times as many native pixels: 3 * log(2) lower for twice the size
+    assert native_logit(-2.0, 2.0) == pytest.approx(-2.0 - 3 * np.log(2), abs=0.05)
+    assert native_logit(1.0, 2.0) < 0.0 < native_logit(1.0, 1.0)
+
+
+def test_severity_and_floor_follow_the_native_scale():
+    """The same working-width series: mild at the working size, not mild on a video twice as wide;
+    a shot a little soft at 640 px is soft throughout at 1280 px."""
+    x = noisy(2.4, 300, 3, 0.15)
+    x[100:120] -= 1.3
+    at_working = DropDetector().detect(series(x))
+    at_native = DropDetector().detect(series(x, native_scale=2.0))
+    assert [s.severity for s in at_working.segments] == ["mild"]
+    assert [s.severity for s in at_native.segments] != ["mild"] and len(at_native.segments) == 1
+    assert at_native.segments[0].frames == at_working.segments[0].frames  # where: unchanged; how bad: native
+    soft_at_640 = noisy(1.0, 300, 4, 0.15)
+    assert DropDetector().detect(series(soft_at_640)).extra["shot_list"][0]["soft"] is False
+    assert DropDetector().detect(series(soft_at_640, native_scale=2.0)).extra["shot_list"][0]["soft"] is True
+
+
+def test_rendered_clips_soft_throughout_and_sharp(tmp_path):
+    """Gaussian sigma 3 on a whole 1280x720 clip: one soft shot, not mild; the same clip sharp: nothing."""
+    blurred = make_clip(tmp_path / "soft720.mp4", frames=45, width=1280, height=720,
+                        blurs=[Blur(0, 44, "gaussian", 3.0)], pan=2.0)
+    sharp = make_clip(tmp_path / "sharp720.mp4", frames=45, width=1280, height=720, pan=2.0)
+    with Scanner() as scanner:
+        soft_result = scanner.scan(blurred.path).to_dict(include_scores=False)
+        sharp_result = scanner.scan(sharp.path).to_dict(include_scores=False)
+    json.dumps(soft_result)  # the new fields are plain JSON
+    (shot,) = soft_result["shot_list"]
+    assert shot["soft"] is True and shot["severity"] in ("moderate", "severe")
+    assert [s["kind"] for s in soft_result["segments"]] == ["soft"] and soft_result["blurry_throughout"] is True
+    assert soft_result["blur_ratio"] == 1.0
+    assert sharp_result["shot_list"][0]["soft"] is False and sharp_result["segments"] == []
+
+
+def test_cut_lists_drop_soft_shots_whole_with_the_events_inside_them():
+    from blurscan.cut.ranges import keep_ranges
+
+    x = np.concatenate([noisy(2.0, 200, 1, 0.2), noisy(-0.6, 200, 2, 0.2)])
+    x[300:310] -= 2.5
+    change = np.zeros(400)
+    change[200] = 0.5
+    detection = DropDetector().detect(series(x, scene_change=change))
+    kept = keep_ranges([s.to_dict() for s in detection.segments], 400, 16.0)
+    assert [(r.start_frame, r.end_frame) for r in kept] == [(0, 199)]

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from blurscan.detect import DEFAULT_DETECTOR, Detector, ScoreSeries, create_detector
+from blurscan.detail import detail_format, effective_size, measure_detail
 from blurscan.detect.shots import shot_ranges
 from blurscan.errors import path_text
 from blurscan.memory import BatchSizer, PeakRSS, run_batched
@@ -74,6 +75,8 @@ class _Gathered:
     times: array = field(default_factory=lambda: array("d"))
     scores: array = field(default_factory=lambda: array("d"))
     signals: dict[str, array] = field(default_factory=dict)
+    #: per frame, the share of its resolution the picture carries (NaN where not measured)
+    detail: array = field(default_factory=lambda: array("d"))
     rotation: int = 0
     width: int = 0
     height: int = 0
@@ -129,8 +132,10 @@ class Scanner:
             if collector is not None and scorer.frame_format.pixel_format == "gray":
                 chroma_slot = len(formats)
                 formats.append(CHROMA_FORMAT)
+            detail_slot = len(formats)
+            formats.append(detail_format(info.fps))
             gathered = _Gathered(info=info, motion=MotionTracker(), peak=peak, thumbnails=collector)
-            times, scores, signals = gathered.times, gathered.scores, gathered.signals
+            times, scores, signals, detail = gathered.times, gathered.scores, gathered.signals, gathered.detail
             waiting: dict[int, tuple] = {}  # the pictures of frames not yet scored, for the thumbnails
 
             def features(frames: Iterable[Frame]) -> Iterator[Any]:
@@ -140,6 +145,8 @@ class Scanner:
                     for frame in chunk:
                         gathered.motion.update(frame.images[motion_slot])
                         times.append(frame.time_s)
+                        luma = frame.images[detail_slot]
+                        detail.append(math.nan if luma is None else measure_detail(luma) or math.nan)
                         if collector is not None:
                             chroma = frame.images[chroma_slot] if chroma_slot is not None else None
                             waiting[frame.index] = (frame.images[0], chroma)
@@ -212,6 +219,8 @@ class Scanner:
             absolute_scale=scorer.absolute_scale,
             missing_after=frozenset(g["before_frame"] - 1 for g in gaps if g["before_frame"]),
             native_scale=scorer.native_scale(gathered.width, gathered.height),
+            detail=np.frombuffer(gathered.detail, dtype=np.float64),
+            size=(gathered.width, gathered.height),
         )
         detection = self.detector.detect(series)
         n = len(score_array)
@@ -237,6 +246,7 @@ class Scanner:
             "frame_numbering": "decoded",
             "missing_frames": sum(g["missing_frames"] for g in gaps),
             "gaps": gaps[:MAX_GAPS_LISTED],
+            **effective_size(series.detail, (width, height), outside=_event_frames(detection)),
         }
         peak = gathered.peak
         memory = {"peak_rss_mb": round(peak.peak_mb, 1), **{k: round(v, 1) for k, v in scorer.peak_memory().items()}}
@@ -273,6 +283,12 @@ class Scanner:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _event_frames(detection) -> np.ndarray:
+    """The frames of blur events (not of soft shots): a blur event does not lower what a shot holds."""
+    spans = [np.arange(s.start_frame, s.end_frame + 1) for s in detection.segments if s.kind == "event"]
+    return np.concatenate(spans) if spans else np.zeros(0, dtype=np.int64)
 
 
 def _gaps_warning(gaps: list[dict]) -> str:

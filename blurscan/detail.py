@@ -1,0 +1,150 @@
+"""Detail stage: how much of its own resolution a picture really carries, read at native size.
+
+Blur events are found at the scorer's working width, relative to a shot's own
+level; what that cannot tell is footage soft from start to end: defocused,
+upscaled, smeared. This stage looks at a sample of frames at their native
+resolution, at the tiles with the most gradient energy (the in-focus part of
+a shallow-focus shot, the lines of a cartoon). The gradient's spectrum of a
+sharp picture is about flat up to the sampling limit; blur and upscaling cut
+it off below. The cut-off, where the spectrum falls 10 dB under its own
+low-frequency level, moves by exactly ``k`` when a picture is enlarged ``k``
+times, whatever the picture shows. ``detail`` is the cut-off as a share of
+the sampling limit (1.0: the picture uses its whole resolution), and
+``detail x size`` is the resolution it holds ("this 1280x720 video holds the
+detail of about 330x185").
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from blurscan.video import FrameFormat
+
+#: native-size grey (the decoder's own luma plane where it can be read as is)
+LUMA_FORMAT = FrameFormat("luma", None)
+#: frames measured per second of video
+SAMPLES_PER_S = 3.0
+#: tile side in pixels (smaller frames use smaller tiles, down to MIN_TILE)
+TILE = 128
+MIN_TILE = 32
+#: tiles measured per frame: those with the most gradient energy
+TILES = 4
+#: the cut-off of an enlarged picture falls a little slower than 1/k (the interpolator's own roll-off
+#: is gentler than a sharp picture's sampling limit): raised to this power it reads 1/k within about
+#: 10 % on pixel-sharp rendered scenes and photographs enlarged 1.5x to 4x (benchmarks/accuracy.py)
+CALIBRATION_POWER = 1.25
+#: the spectrum's low-frequency level is its median over these rings (in cycles per tile)
+PLATEAU_RINGS = (2, 7)
+#: the cut-off: where the gradient's spectrum falls this far under its low-frequency level
+CUTOFF_DB = 12.0
+#: rows or columns at the edges whose spread is below this (grey levels) are bars, not picture
+BAR_SPREAD = 3.0
+#: tiles whose mean absolute gradient is below this (grey levels a pixel) have nothing to measure
+MIN_GRADIENT = 1.0
+
+
+def detail_format(fps: float) -> FrameFormat:
+    """The native luma of one frame in every ``fps / SAMPLES_PER_S``."""
+    return replace(LUMA_FORMAT, every=max(1, round((fps or 25.0) / SAMPLES_PER_S)))
+
+
+def _content_box(luma: np.ndarray) -> tuple[slice, slice]:
+    """The picture inside black (or flat) bars, whose straight edge would read as detail."""
+    coarse = luma[::4, ::4].astype(np.float32)
+    rows = np.flatnonzero(coarse.std(axis=1) > BAR_SPREAD)
+    cols = np.flatnonzero(coarse.std(axis=0) > BAR_SPREAD)
+    if not len(rows) or not len(cols):
+        return slice(0, 0), slice(0, 0)
+    return slice(rows[0] * 4 + 4, rows[-1] * 4), slice(cols[0] * 4 + 4, cols[-1] * 4)
+
+
+_TOOLS: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+
+def _tools(tile: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For a ``tile``-sided rfft2: each coefficient's ring, the coefficients per ring, the window."""
+    if tile not in _TOOLS:
+        radius = np.rint(np.hypot(np.fft.rfftfreq(tile)[None, :], np.fft.fftfreq(tile)[:, None]) * tile).astype(np.int64)
+        counts = np.bincount(radius.ravel(), minlength=tile)[: tile // 2 + 1]
+        window = np.outer(np.hanning(tile), np.hanning(tile)).astype(np.float32)
+        _TOOLS[tile] = (radius.ravel(), counts, window)
+    return _TOOLS[tile]
+
+
+def _strongest_tiles(picture: np.ndarray, tile: int) -> list[np.ndarray]:
+    rows, cols = picture.shape[0] // tile, picture.shape[1] // tile
+    picture = picture[: rows * tile, : cols * tile]
+    # gradient energy of each tile, on every fourth row (enough to rank them)
+    grad = np.abs(np.diff(picture[::4].astype(np.int16), axis=1)).astype(np.float32)
+    grad = np.pad(grad, ((0, 0), (0, 1)))
+    energy = grad.reshape(rows, tile // 4, cols, tile).mean(axis=(1, 3))
+    order = [int(i) for i in np.argsort(energy, axis=None)[::-1][:TILES] if energy.flat[i] >= MIN_GRADIENT]
+    return [picture[(i // cols) * tile : (i // cols + 1) * tile, (i % cols) * tile : (i % cols + 1) * tile] for i in order]
+
+
+def gradient_spectra(luma: np.ndarray) -> list[np.ndarray]:
+    """Ring-averaged spectrum of the gradient (power x f^2), rings 0..tile/2, of each of the strongest
+    tiles (none when the picture has nothing to measure)."""
+    rows, cols = _content_box(luma)
+    picture = luma[rows, cols]
+    side = min(picture.shape) if picture.size else 0
+    tile = TILE
+    while tile > side and tile > MIN_TILE:
+        tile //= 2
+    if side < tile:
+        return []
+    tiles = _strongest_tiles(picture, tile)
+    radius, counts, window = _tools(tile)
+    frequency2 = (np.arange(tile // 2 + 1) / tile) ** 2
+    spectra = []
+    for block in tiles:
+        block = block.astype(np.float32)
+        power = (np.abs(np.fft.rfft2((block - block.mean()) * window)) ** 2).ravel()
+        spectra.append(np.bincount(radius, power, minlength=tile)[: tile // 2 + 1] / np.maximum(counts, 1) * frequency2)
+    return spectra
+
+
+def cutoff_share(spectrum: np.ndarray) -> float | None:
+    """Where the gradient's spectrum falls CUTOFF_DB under its low-frequency level, as a share of the
+    sampling limit (interpolated between rings; 1.0 when it never does)."""
+    half = len(spectrum) - 1
+    lo, hi = (max(1, round(r * half / 64)) for r in PLATEAU_RINGS)
+    plateau = float(np.median(spectrum[lo:hi]))
+    if not plateau > 0:
+        return None
+    level = 10 * np.log10(np.maximum(np.convolve(spectrum, np.ones(3) / 3, mode="same"), 1e-30) / plateau)
+    below = np.flatnonzero(level[hi:half] < -CUTOFF_DB)
+    if not len(below):
+        return 1.0
+    ring = hi + int(below[0])
+    a, b = level[ring - 1], level[ring]
+    step = (-CUTOFF_DB - a) / (b - a) if b < a else 0.0
+    return float(min(1.0, (ring - 1 + step) / half))
+
+
+def measure_detail(luma: np.ndarray) -> float | None:
+    """The share (0..1) of its linear resolution a grey picture carries; None: nothing to measure.
+
+    Of the tiles measured, the sharpest counts: a shallow-focus shot is as sharp as its subject."""
+    shares = sorted(filter(None, (cutoff_share(spectrum) for spectrum in gradient_spectra(luma))), reverse=True)
+    if not shares:
+        return None
+    return shares[0] ** CALIBRATION_POWER
+
+
+def effective_size(detail: np.ndarray | None, size: tuple[int, int], outside=()) -> dict:
+    """``detail`` (the median of the measured frames, leaving out the frames ``outside`` names
+    where others were measured) and the ``effective_width`` and ``effective_height`` it stands for."""
+    share = None
+    if detail is not None and len(detail):
+        measured = ~np.isnan(detail)
+        keep = measured.copy()
+        keep[np.asarray(outside, dtype=np.int64)] = False
+        pool = detail[keep] if keep.any() else detail[measured]
+        share = float(np.median(pool)) if len(pool) else None
+    if share is None:
+        return {"detail": None, "effective_width": None, "effective_height": None}
+    return {"detail": round(share, 3), "effective_width": max(1, round(share * size[0])),
+            "effective_height": max(1, round(share * size[1]))}

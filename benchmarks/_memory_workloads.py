@@ -141,7 +141,8 @@ def original(path: str, window: int, cap_mib: float, max_frames: int | None) -> 
 # -- blurscan ------------------------------------------------------------------
 
 
-def blurscan_scan(path: str, scorer_options: dict | None = None, thumbnails: bool = False) -> dict:
+def blurscan_scan(path: str, scorer_options: dict | None = None, thumbnails: bool = False,
+                  detail: bool = True) -> dict:
     """blurscan end to end: ``Scanner().scan`` with the default scorer and detector; with
     ``thumbnails``, also the segment thumbnails taken during the pass, and their JPEG files
     written (the other outputs are written by neither workload, so the two differ by the thumbnails alone).
@@ -154,6 +155,13 @@ def blurscan_scan(path: str, scorer_options: dict | None = None, thumbnails: boo
     import blurscan
     from blurscan.report.atomic import atomic_write
 
+    if not detail:  # blurscan before issue 10: no native-size look (only the first frame is measured)
+        from dataclasses import replace
+
+        import blurscan.engine
+        from blurscan.detail import LUMA_FORMAT
+
+        blurscan.engine.detail_format = lambda fps: replace(LUMA_FORMAT, every=2**62)
     baseline = rss_mib()
     started, cpu_started = time.perf_counter(), cpu_s()
     settings = blurscan.Settings(scorer_options=scorer_options) if scorer_options else None
@@ -169,7 +177,7 @@ def blurscan_scan(path: str, scorer_options: dict | None = None, thumbnails: boo
     elapsed, cpu = time.perf_counter() - started, cpu_s() - cpu_started
     data = result.to_dict()
     return {
-        "workload": "thumbnails" if thumbnails else "blurscan",
+        "workload": "thumbnails" if thumbnails else "blurscan" if detail else "no_detail",
         "thumbnail_files": thumbs,
         "frames_done": data["video"]["frames"],
         "seconds": elapsed,
@@ -264,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="profiling only: a scorer option, e.g. measure=laplacian")
     p = sub.add_parser("thumbnails")
     p.add_argument("path")
+    p = sub.add_parser("no_detail")
+    p.add_argument("path")
     p = sub.add_parser("pyav")
     p.add_argument("path")
     p = sub.add_parser("make_clip")
@@ -280,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
         out = blurscan_scan(args.path, dict(option.split("=", 1) for option in args.scorer_option))
     elif args.workload == "thumbnails":
         out = blurscan_scan(args.path, thumbnails=True)
+    elif args.workload == "no_detail":
+        out = blurscan_scan(args.path, detail=False)
     elif args.workload == "pyav":
         out = pyav_rgb(args.path)
     else:

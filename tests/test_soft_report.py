@@ -356,3 +356,65 @@ def test_soft_shots_in_chinese_with_the_same_data(batch, tmp_path):
     assert ">含偏软镜头</option>" in html and ">有效分辨率<" in html
     for name in ("summary.csv", "segments.csv", "results.json"):  # the data stays language-neutral
         assert (out / name).read_bytes() == (batch / name).read_bytes(), name
+
+
+# -- Parquet ----------------------------------------------------------------------------------
+
+
+def _old_schema():
+    """The videos schema before issue 10: no detail, events or segment kind."""
+    pa = pytest.importorskip("pyarrow")
+    from blurscan.report.dataset import video_schema
+
+    fields = []
+    for field in video_schema():
+        if field.name in ("detail", "events"):
+            continue
+        if field.name == "segments":
+            struct = field.type.value_type
+            field = pa.field("segments", pa.list_(pa.struct([f for f in struct if f.name != "kind"])))
+        fields.append(field)
+    return pa.schema(fields)
+
+
+def test_a_parquet_row_counts_soft_shots_events_and_keeps_the_kinds():
+    pa = pytest.importorskip("pyarrow")
+    from blurscan.report.dataset import video_row, video_schema
+
+    names = video_schema().names
+    assert names[-2:] == ["detail", "events"] and names[:-2] == _old_schema().names  # appended, nothing moved
+    rows = [video_row(soft_result(), "s"), video_row(old_result(), "s"), video_row({**old_result(), "shots": 3}, "s")]
+    table = pa.Table.from_pylist(rows, schema=video_schema())
+    soft, old, counted = table.to_pylist()
+    assert [soft[k] for k in ("shots", "soft_shots", "soft_frames", "effective_width", "effective_height", "detail",
+                              "events", "segment_count")] == [2, 1, 100, 602, 338, 0.47, 2, 3]
+    assert [s["kind"] for s in soft["segments"]] == ["soft", "event", "event"]
+    assert [old[k] for k in ("shots", "soft_shots", "effective_width", "detail", "events")] == [None, None, None, None, 2]
+    assert [s["kind"] for s in old["segments"]] == ["event", "event"]
+    assert counted["shots"] == 3 and counted["soft_shots"] is None  # a count, as the detector reported it before
+
+
+def test_summaries_from_a_parquet_dataset_old_shards_included(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    from blurscan.report.dataset import DatasetDir, prune_for_resume, video_row, video_schema, write_shard
+    from blurscan.report.from_dataset import write_dataset_summaries
+
+    dataset = DatasetDir(tmp_path / "ds")
+    dataset.prepare()
+    dataset.write_meta({"scorer": "sharpness", "detector": "drop", "window_size": 3})
+    write_shard(dataset, "part-new.parquet", [video_row(soft_result(), "s")], [])
+    old_row = {k: v for k, v in video_row(old_result(), "s").items() if k not in ("detail", "events")}
+    old_row["segments"] = [{k: v for k, v in s.items() if k != "kind"} for s in old_row["segments"]]
+    dataset.write("videos", "part-old.parquet", pa.Table.from_pylist([old_row], schema=_old_schema()))
+
+    write_dataset_summaries(dataset.location)
+    rows = {r["name"]: [r[k] for k in NEW_SUMMARY_FIELDS] for r in check_summary_csv(dataset.root / "summary.csv", 2)}
+    assert rows == {"upscaled.mp4": ["602", "338", "0.47", "1", "2"], "old.mp4": ["", "", "", "", "2"]}
+    videos = {v["n"]: v for v in check_report_html(dataset.root)["data"]["videos"]}
+    assert videos["upscaled.mp4"]["s"] == 3 and "e" not in videos["upscaled.mp4"]  # severe, not an error
+    assert (videos["upscaled.mp4"]["ew"], videos["upscaled.mp4"]["ss"]) == (602, 1)
+
+    assert prune_for_resume(dataset, lambda row: True) == {"/data/upscaled.mp4", "/data/old.mp4"}
+    assert dataset.schema("videos", "part-old.parquet").equals(video_schema())  # brought up to today's columns
+    (old,) = dataset.read("videos", "part-old.parquet").to_pylist()
+    assert old["name"] == "old.mp4" and old["detail"] is None and [s["kind"] for s in old["segments"]] == [None, None]

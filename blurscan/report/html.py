@@ -167,7 +167,8 @@ def video_entry(row: dict[str, Any], result: dict[str, Any], out_dir: Path, smal
     events = count(row.get("events"))
     if events is not None:
         entry["g"] = events  # the segments column counts blur events; soft shots are counted apart
-    width, height, detail = count(row.get("effective_width")), count(row.get("effective_height")), share(row.get("detail"))
+    width, height = count(row.get("effective_width")), count(row.get("effective_height"))
+    detail = share(row.get("detail"))
     if width and height:
         entry.update(ew=width, eh=height)
     if detail is not None:

@@ -230,8 +230,7 @@ def statistics_markdown(rows: Sequence[dict[str, Any]], settings: dict[str, Any]
                   "|---|---:|---|---:|"]
         lines += [
             f"| {markdown_text(_shown_path(r))} | {_dash(r.get('soft_shots'))} | "
-            f"{markdown_text(size_text(count(r.get('effective_width')), count(r.get('effective_height')), detail=_detail(r), lang=lang) or '–')} | "
-            f"{_events(r)} |"
+            f"{markdown_text(_size(r, lang))} | {_events(r)} |"
             for r in soft
         ]
     if errors:
@@ -248,6 +247,11 @@ def _events(row: dict[str, Any]) -> int:
 
 def _detail(row: dict[str, Any]) -> float | None:
     return share(row.get("detail"))
+
+
+def _size(row: dict[str, Any], lang: str) -> str:
+    width, height = count(row.get("effective_width")), count(row.get("effective_height"))
+    return size_text(width, height, detail=_detail(row), lang=lang) or "–"
 
 
 def _dash(value: Any) -> str:

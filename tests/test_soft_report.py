@@ -418,3 +418,17 @@ def test_summaries_from_a_parquet_dataset_old_shards_included(tmp_path):
     assert dataset.schema("videos", "part-old.parquet").equals(video_schema())  # brought up to today's columns
     (old,) = dataset.read("videos", "part-old.parquet").to_pylist()
     assert old["name"] == "old.mp4" and old["detail"] is None and [s["kind"] for s in old["segments"]] == [None, None]
+
+
+def test_a_shot_list_beside_the_detectors_shot_count_is_read_as_the_shots():
+    """The drop detector's first form: ``shots`` a count, the list in ``shot_list`` (shots without ``index``)."""
+    from blurscan.report.dataset import video_row
+    from blurscan.report.summary import summary_row
+
+    data = soft_result()
+    data["shot_list"] = [{k: v for k, v in s.items() if k != "index"} for s in data.pop("shots")]
+    data["shots"] = 2
+    assert "(shot 1, moderate, holds about 330x185 of 1280x720)" in summary(data)
+    assert summary_row(data, "x.json")["soft_shots"] == 1
+    row = video_row(data, "s")
+    assert (row["shots"], row["soft_shots"], row["soft_frames"]) == (2, 1, 100)

@@ -43,9 +43,16 @@ def event_segments(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def shot_list(result: dict[str, Any]) -> list[dict[str, Any]] | None:
-    """The result's shots, or None when it does not list them (older results)."""
+    """The result's shots, each with its 0-based ``index``, or None when it does not list them (older results).
+
+    ``shots`` holds the list; a result where ``shots`` is still the detector's count keeps it in ``shot_list``.
+    """
     shots = result.get("shots")
-    return [s for s in shots if isinstance(s, dict)] if isinstance(shots, list) else None
+    if not isinstance(shots, list):
+        shots = result.get("shot_list")
+    if not isinstance(shots, list):
+        return None
+    return [s if "index" in s else {"index": i, **s} for i, s in enumerate(shots) if isinstance(s, dict)]
 
 
 def soft_shots(result: dict[str, Any]) -> list[dict[str, Any]]:

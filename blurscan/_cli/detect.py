@@ -45,31 +45,66 @@ class Format(str, Enum):
 
 
 def summary_line(data: dict, written: dict | None = None, lang: str = "en") -> str:
-    """One line of rich markup about a finished video: the verdict and where the blur is, as timecodes
-    (names and paths escaped; words in ``lang``)."""
-    from blurscan.report.labels import severity_label, text
+    """One line of rich markup about a finished video: the verdict, where the blur events are, the shots soft
+    throughout, and the effective resolution when it is clearly below the frame size, as timecodes
+    (names, paths and reasons escaped; words in ``lang``)."""
+    from blurscan.report.labels import severity_label, size_text, text
+    from blurscan.report.shots import clearly_below, event_segments, frame_size, shot_list, soft_shots, video_effective_size
 
     video = {**data["video"], "name": terminal_markup(data["video"]["name"])}
     where = f" → {terminal_markup(written['.json'])}" if written else ""
     frames = text("frames", lang)
-    if not data["blur_detected"]:
-        return f"[green]{video['name']}[/green]: {text('no blur found', lang)} ({video['frames']} {frames}){where}"
     severity = severity_label(data["severity"], lang)
     if data.get("blurry_throughout"):
-        return (
-            f"[yellow]{video['name']}[/yellow]: {text('blurry throughout', lang)} ({severity}), "
-            f"{len(data['blur_frames'])}/{video['frames']} {frames}{where}"
+        head = (f"[yellow]{video['name']}[/yellow]: {text('blurry throughout', lang)} ({severity}), "
+                f"{len(data['blur_frames'])}/{video['frames']} {frames}")
+    elif data["blur_detected"]:
+        head = (f"[yellow]{video['name']}[/yellow]: {severity}, {len(data['blur_frames'])}/{video['frames']} {frames} "
+                f"({data['blur_ratio']:.1%})")
+    else:
+        head = f"[green]{video['name']}[/green]: {text('no blur found', lang)} ({video['frames']} {frames})"
+
+    shots = shot_list(data)
+    events = event_segments(data)
+    if events and (shots is not None or not data.get("blurry_throughout")):  # an older result: as it was shown
+        first = ", ".join(
+            f"{s.get('start_tc', s.get('start_s'))}–{s.get('end_tc', s.get('end_s'))} ({frames} {s.get('start_frame')}–{s.get('end_frame')})"
+            for s in events[:4]
         )
-    segments = data["segments"]
-    first = ", ".join(
-        f"{s.get('start_tc', s['start_s'])}–{s.get('end_tc', s['end_s'])} ({frames} {s['start_frame']}–{s['end_frame']})"
-        for s in segments[:4]
-    )
-    more = f" (+{len(segments) - 4})" if len(segments) > 4 else ""
-    return (
-        f"[yellow]{video['name']}[/yellow]: {severity}, {len(data['blur_frames'])}/{video['frames']} {frames} "
-        f"({data['blur_ratio']:.1%}), {len(segments)} {text('segments', lang)}: {first}{more}{where}"
-    )
+        more = f" (+{len(events) - 4})" if len(events) > 4 else ""
+        head += f", {len(events)} {text('segments', lang)}: {terminal_markup(first)}{more}"
+    parts = []
+    frame_w, frame_h = frame_size(data)
+    soft = soft_shots(data)
+    if soft:
+        parts.append(f"{text('soft throughout', lang)}: " + ", ".join(_soft_shot_text(s, frame_w, frame_h, lang) for s in soft[:4])
+                     + (f" (+{len(soft) - 4})" if len(soft) > 4 else ""))
+    width, height, detail = video_effective_size(data)
+    said = len(soft) == 1 and len(shots or ()) == 1  # one shot, soft: its size is the video's
+    if clearly_below(detail) and not said:
+        size = size_text(width, height, frame_w, frame_h, detail, lang, lead="effective resolution")
+        if size:
+            parts.append(size)
+    return head + "".join(f"; {p}" for p in parts) + where
+
+
+def _soft_shot_text(shot: dict, frame_width: int | None, frame_height: int | None, lang: str) -> str:
+    """"00:00:00.000–00:00:04.000 (shot 1, moderate, holds about 330x185 of 1280x720)", escaped for rich."""
+    from blurscan.report.labels import severity_label, size_text, text
+    from blurscan.report.shots import count, effective_size
+
+    width, height, detail = effective_size(shot)
+    index = count(shot.get("index"))
+    about = [f"{text('shot', lang)} {index + 1}" if index is not None else None]
+    if shot.get("severity") in ("mild", "moderate", "severe"):
+        about.append(severity_label(shot["severity"], lang))
+    size = size_text(width, height, frame_width, frame_height, None, lang, lead="holds")
+    if size:
+        about.append(size)
+    elif shot.get("reason"):
+        about.append(str(shot["reason"]))
+    span = f"{shot.get('start_tc', shot.get('start_s'))}–{shot.get('end_tc', shot.get('end_s'))}"
+    return terminal_markup(span + " (" + ", ".join(a for a in about if a) + ")")
 
 
 @app.command()

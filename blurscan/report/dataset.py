@@ -25,6 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from blurscan.errors import MissingDependencyError, OutputError
+from blurscan.report.shots import (
+    count,
+    event_segments,
+    segment_kind,
+    shot_list,
+    soft_shots,
+    video_effective_size,
+)
 from blurscan.sources import filesystem, is_url
 
 logger = logging.getLogger("blurscan")
@@ -52,6 +60,8 @@ _VIDEO_FIELDS = {
     "frames": "int64", "fps": "float64", "duration_s": "float64", "width": "int64", "height": "int64",
     "rotation": "int64", "codec": "string", "declared_frames": "int64", "corrupt_frames": "int64",
 }
+#: summary columns added after the first release, at the end of the row so older readers keep their columns
+_SUMMARY_COUNTS = {"detail": "float64", "events": "int64"}
 #: result fields held elsewhere in the row (or only in the frames dataset)
 _HANDLED = {"schema", "video", "settings", "scores", "blur_frames", "segments", "recommendations", "timing",
             "memory", "warnings", "error", "error_type", *_SCALARS}
@@ -71,6 +81,7 @@ def video_schema():
     segment = pa.struct([
         ("start_frame", pa.int64()), ("end_frame", pa.int64()), ("start_s", pa.float64()), ("end_s", pa.float64()),
         ("start_tc", pa.string()), ("end_tc", pa.string()), ("severity", pa.string()), ("min_score", pa.float64()),
+        ("kind", pa.string()),
     ])
     fields = [("path", pa.string()), ("name", pa.string()), ("status", pa.string())]
     fields += [(k, pa.type_for_alias(v)) for k, v in _SCALARS.items()]
@@ -82,6 +93,7 @@ def video_schema():
         ("extra", pa.string()), ("error", pa.string()), ("error_type", pa.string()),
         ("settings_id", pa.string()), ("source_size", pa.int64()), ("source_mtime_ns", pa.int64()),
     ]
+    fields += [(k, pa.type_for_alias(v)) for k, v in _SUMMARY_COUNTS.items()]
     return pa.schema(fields)
 
 
@@ -113,8 +125,18 @@ def video_row(result: dict[str, Any], settings_id: str, source: dict[str, int] |
         row[key] = result.get(key)
     for key in _VIDEO_FIELDS:
         row[key] = video.get(key)
+    shots = shot_list(result)
+    if shots is not None:  # a result that lists its shots: the counts and sizes come from the list and the video
+        soft = soft_shots(result)
+        row.update(shots=len(shots), soft_shots=len(soft),
+                   soft_frames=sum(count(s.get("frames")) or 0 for s in soft))
+    width, height, detail = video_effective_size(result)
+    row.update(effective_width=width, effective_height=height, detail=detail, events=len(event_segments(result)))
+    if count(row["shots"]) is None:
+        row["shots"] = None
     segments = result.get("segments") or []
-    row["segments"] = [{**s, "start_tc": timecode(s.get("start_s")), "end_tc": timecode(s.get("end_s"))} for s in segments]
+    row["segments"] = [{**s, "start_tc": timecode(s.get("start_s")), "end_tc": timecode(s.get("end_s")),
+                        "kind": segment_kind(s)} for s in segments]
     row["segment_count"] = len(segments)
     row["blur_frame_count"] = len(result.get("blur_frames") or [])
     timing, memory = result.get("timing") or {}, result.get("memory") or {}
@@ -226,12 +248,21 @@ class DatasetDir:
                               "credentials in the environment") from None
 
     def read(self, sub: str, name: str, columns: list[str] | None = None):
+        """A shard, or the ``columns`` of it that it has: a shard from an older blurscan lacks the newer ones."""
         import pyarrow.parquet as pq
 
         if self.is_local:
-            return pq.read_table(self.root / sub / name, columns=columns)
+            return pq.read_table(self.root / sub / name, columns=_present(pq.read_schema(self.root / sub / name), columns))
         with self.fs.open(self._join(sub, name), "rb") as handle:
-            return pq.read_table(handle, columns=columns)
+            return pq.read_table(handle, columns=_present(pq.read_schema(handle), columns))
+
+    def schema(self, sub: str, name: str):
+        import pyarrow.parquet as pq
+
+        if self.is_local:
+            return pq.read_schema(self.root / sub / name)
+        with self.fs.open(self._join(sub, name), "rb") as handle:
+            return pq.read_schema(handle)
 
     def remove(self, sub: str, name: str) -> None:
         if self.is_local:
@@ -249,6 +280,10 @@ class DatasetDir:
 
     def __str__(self) -> str:
         return self.location
+
+
+def _present(schema, columns: list[str] | None) -> list[str] | None:
+    return None if columns is None else [c for c in columns if c in schema.names]
 
 
 def batch_shard_name(paths: Iterable[str]) -> str:
@@ -310,13 +345,17 @@ def prune_for_resume(dataset: DatasetDir, keep) -> set[str]:
 
     Rows of videos that will be scanned again (failed, other settings, a
     changed source) and second rows of one path are dropped, by rewriting
-    their shards, so the finished dataset holds one row per video.
+    their shards, so the finished dataset holds one row per video. A shard an
+    older blurscan wrote is rewritten with today's columns (null where it had
+    none), so every shard keeps one schema.
     """
     kept: set[str] = set()
     columns = ["path", "status", "settings_id", "source_size", "source_mtime_ns"]
+    schema = video_schema()
     for name in dataset.shards(VIDEOS_DIR):
         try:
             table = dataset.read(VIDEOS_DIR, name, columns)
+            outdated = not dataset.schema(VIDEOS_DIR, name).equals(schema)
         except Exception as ex:  # noqa: BLE001 - a damaged shard is dropped and its videos redone
             logger.warning("%s/%s/%s unreadable (%s); its videos are scanned again", dataset, VIDEOS_DIR, name, ex)
             dataset.remove(VIDEOS_DIR, name)
@@ -328,7 +367,7 @@ def prune_for_resume(dataset: DatasetDir, keep) -> set[str]:
             if ok:
                 kept.add(row["path"])
             mask.append(ok)
-        if all(mask):
+        if all(mask) and not outdated:
             continue
         if not any(mask):
             dataset.remove(VIDEOS_DIR, name)
@@ -336,7 +375,10 @@ def prune_for_resume(dataset: DatasetDir, keep) -> set[str]:
             continue
         pa = require_pyarrow()
         full = dataset.read(VIDEOS_DIR, name)
-        dataset.write(VIDEOS_DIR, name, full.filter(pa.array(mask)))
+        rows = full.filter(pa.array(mask))
+        dataset.write(VIDEOS_DIR, name, pa.Table.from_pylist(rows.to_pylist(), schema=schema) if outdated else rows)
+        if all(mask):
+            continue
         if name in dataset.shards(FRAMES_DIR):
             paths = set(full.filter(pa.array(mask)).column("path").to_pylist())
             frames = dataset.read(FRAMES_DIR, name)

@@ -32,6 +32,8 @@ def summary_rows(dataset: DatasetDir) -> Iterator[dict[str, Any]]:
         out = {field: row.get(_RENAMED.get(field, field)) for field in SUMMARY_FIELDS}
         out["result_file"] = ""
         out["relative_path"] = row.get("path")
+        if out["events"] is None and out["status"] == "ok":  # a row from before segments had kinds: all events
+            out["events"] = row.get("segment_count")
         yield out
 
 

@@ -27,7 +27,16 @@ from blurscan.detect.base import SEVERITIES
 from blurscan.report.atomic import atomic_write
 from blurscan.report.escape import html_href, html_text, script_json, visible
 from blurscan.report.files import FRAMES_SUFFIX, JSON_SUFFIX, PLOT_SUFFIX
-from blurscan.report.labels import DEFAULT_LANG, severity_label, text
+from blurscan.report.labels import DEFAULT_LANG, severity_label, size_text, text
+from blurscan.report.shots import (
+    count,
+    effective_size,
+    event_segments,
+    frame_size,
+    segment_kind,
+    share,
+    soft_shots,
+)
 from blurscan.report.summary import read_result
 from blurscan.timecode import clock
 
@@ -48,13 +57,14 @@ _UI_WORDS = (
     "video", "severity", "blur ratio", "segments", "confidence", "frames", "duration (s)", "files", "segment",
     "start", "end", "duration", "worst score", "worst", "sharp", "verdict", "recommendations", "details", "hide",
     "no segments", "scores over time", "showing", "of", "previous", "next", "no videos match", "plot",
-    "other fields", "error", "blurry throughout", "thumbnails",
+    "other fields", "error", "blurry throughout", "thumbnails", "soft throughout", "soft shots", "blur events", "shot",
+    "effective resolution", "reason",
 )
 #: result fields the page shows in its own way; any other scalar field is listed under "other fields"
 _KNOWN_FIELDS = frozenset(
     "schema video settings scores blur_frames segments blur_detected blur_ratio mss severity confidence avg_quality "
     "quality_std max_quality_drop threshold camera_movement camera_movement_vmbench recommendations timing memory "
-    "warnings labels error error_type result_file relative_path blurry_throughout".split()
+    "warnings labels error error_type result_file relative_path blurry_throughout shots".split()
 )
 
 
@@ -154,6 +164,17 @@ def video_entry(row: dict[str, Any], result: dict[str, Any], out_dir: Path, smal
         f=row.get("frames"),
         d=_number(row.get("duration_s"), 2),
     )
+    events = count(row.get("events"))
+    if events is not None:
+        entry["g"] = events  # the segments column counts blur events; soft shots are counted apart
+    width, height = count(row.get("effective_width")), count(row.get("effective_height"))
+    detail = share(row.get("detail"))
+    if width and height:
+        entry.update(ew=width, eh=height)
+    if detail is not None:
+        entry["dt"] = round(detail, 3)
+    if count(row.get("soft_shots")) is not None:
+        entry["ss"] = row["soft_shots"]
     if row.get("blurry_throughout"):
         entry["bt"] = 1
     labels = result.get("labels") if isinstance(result.get("labels"), dict) else {}
@@ -165,29 +186,60 @@ def video_entry(row: dict[str, Any], result: dict[str, Any], out_dir: Path, smal
         entry["k"] = pack_curve(scores, CURVE_POINTS[0] if small else CURVE_POINTS[1], chars)
         entry["kn"] = len(scores)
     segments = []
-    for seg in result.get("segments") or []:
-        if not isinstance(seg, dict):
-            continue
-        thumbs = []
-        for kind in ("worst", "sharp"):
-            thumb = (seg.get("thumbnails") or {}).get(kind) if isinstance(seg.get("thumbnails"), dict) else None
-            src = thumbnails.src(thumb.get("file")) if isinstance(thumb, dict) else None
-            if src:
-                time_s = _number(thumb.get("time_s"), 3)
-                thumbs.append({"l": text(kind, lang), "src": src, "t": clock(time_s) if time_s is not None else ""})
+    for seg in event_segments(result):
         sev = seg.get("severity")
         segments.append([
             seg.get("start_frame"), seg.get("end_frame"), visible(seg.get("start_tc") or ""),
             visible(seg.get("end_tc") or ""), _number(seg.get("duration_s"), 3),
-            SEVERITIES.index(sev) if sev in SEVERITIES else 0, _number(seg.get("min_score"), 4), thumbs,
+            SEVERITIES.index(sev) if sev in SEVERITIES else 0, _number(seg.get("min_score"), 4),
+            _segment_thumbnails(seg, thumbnails, lang),
         ])
     if segments:
         entry["sg"] = segments
+    soft = _soft_shots(result, thumbnails, lang)
+    if soft:
+        entry["so"] = soft
+    size = size_text(entry.get("ew"), entry.get("eh"), *frame_size(result), detail, lang)
+    if size:
+        entry["ef"] = visible(size)
     extra = {visible(k): visible(v) for k, v in result.items()
              if k not in _KNOWN_FIELDS and isinstance(v, (str, int, float))}
     if extra:
         entry["x"] = dict(list(extra.items())[:12])
     return entry
+
+
+def _segment_thumbnails(seg: dict[str, Any], thumbnails: _Thumbnails, lang: str) -> list[dict[str, Any]]:
+    thumbs = []
+    for kind in ("worst", "sharp"):
+        thumb = (seg.get("thumbnails") or {}).get(kind) if isinstance(seg.get("thumbnails"), dict) else None
+        src = thumbnails.src(thumb.get("file")) if isinstance(thumb, dict) else None
+        if src:
+            time_s = _number(thumb.get("time_s"), 3)
+            thumbs.append({"l": text(kind, lang), "src": src, "t": clock(time_s) if time_s is not None else ""})
+    return thumbs
+
+
+def _soft_shots(result: dict[str, Any], thumbnails: _Thumbnails, lang: str) -> list[list[Any]]:
+    """The shots soft throughout: number, frames, timecodes, duration, severity, effective size in words,
+    reason (shown as text), and the thumbnails of the segment that spans the shot."""
+    spans = {seg.get("start_frame"): seg for seg in result.get("segments") or []
+             if isinstance(seg, dict) and segment_kind(seg) == "soft"}
+    frame_width, frame_height = frame_size(result)
+    out = []
+    for shot in soft_shots(result):
+        index, sev = count(shot.get("index")), shot.get("severity")
+        width, height, detail = effective_size(shot)
+        segment = spans.get(shot.get("start_frame"))
+        out.append([
+            index + 1 if index is not None else None, count(shot.get("start_frame")), count(shot.get("end_frame")),
+            visible(shot.get("start_tc") or ""), visible(shot.get("end_tc") or ""), _number(shot.get("duration_s"), 3),
+            SEVERITIES.index(sev) if sev in SEVERITIES else 0,
+            visible(size_text(width, height, frame_width, frame_height, detail, lang) or "–"),
+            visible(text(str(shot["reason"]), lang)) if shot.get("reason") else "",
+            _segment_thumbnails(segment, thumbnails, lang) if segment else [],
+        ])
+    return out
 
 
 def _head(rows: Sequence[dict[str, Any]], settings: dict[str, Any], lang: str) -> str:
@@ -198,6 +250,9 @@ def _head(rows: Sequence[dict[str, Any]], settings: dict[str, Any], lang: str) -
     cards = [(text("videos", lang), len(rows)), (text("with blur", lang), blurry),
              (text("without", lang), len(ok) - blurry), (text("errors", lang), len(errors))]
     cards += [(severity_label(s, lang), severities.get(s, 0)) for s in SEVERITIES[1:]]
+    measured = [r for r in ok if count(r.get("soft_shots")) is not None]
+    if measured:
+        cards.append((text("with soft shots", lang), sum(bool(r["soft_shots"]) for r in measured)))
     card_html = "".join(f'<div class="card"><b>{v:,}</b>{html_text(k)}</div>' for k, v in cards)
     setup = (
         f"{html_text(text('scorer', lang))} <code>{html_text(settings.get('scorer'))}</code>, "
@@ -215,12 +270,13 @@ def _head(rows: Sequence[dict[str, Any]], settings: dict[str, Any], lang: str) -
         error_html = f'<h2>{html_text(text("Errors", lang))} ({len(errors)})</h2><ul id="errors">{items}{more}</ul>'
     options = [("", text("all severities", lang)), ("blur", text("any blur", lang))]
     options += [(str(i), severity_label(s, lang)) for i, s in enumerate(SEVERITIES)]
+    options.append(("soft", text("with soft shots", lang)))
     options.append((str(ERROR_CODE), text("errors", lang)))
     option_html = "".join(f'<option value="{v}">{html_text(label)}</option>' for v, label in options)
     headers = [("p", "video"), ("s", "severity"), ("r", "blur ratio"), ("g", "segments"), ("c", "confidence"),
-               ("f", "frames"), ("d", "duration (s)")]
+               ("f", "frames"), ("e", "effective resolution"), ("d", "duration (s)")]
     header_html = "".join(
-        f'<th data-k="{k}" aria-sort="none" class="{"num" if k in "rgcfd" else ""}">'
+        f'<th data-k="{k}" aria-sort="none" class="{"num" if k in "rgcfed" else ""}">'
         f'{html_text(text(label, lang))}<span class="ind"></span></th>'
         for k, label in headers
     )
@@ -252,7 +308,7 @@ def write_report_html(path: str | os.PathLike, rows: Sequence[dict[str, Any]], s
         handle.write(_head(rows, settings, lang))
         handle.write('<script type="application/json" id="data">{"videos":[')
         for i, row in enumerate(rows):
-            result = read_result(out_dir, row) if row.get("status") == "ok" else {}
+            result = read_result(out_dir, row) if row.get("status") == "ok" and row.get("result_file") else {}
             if i:
                 handle.write(",")
             handle.write(script_json(video_entry(row, result, out_dir, small, thumbnails, recs, lang)))
@@ -289,6 +345,7 @@ svg.spark{display:block;width:220px;height:28px;margin-top:2px} svg.curve{displa
 tr.detail>td{background:#f7f9fc;padding:10px 16px} table.segs{width:auto;margin:8px 0} table.segs td,table.segs th{padding:3px 8px}
 .thumb{display:inline-block;margin:0 6px 0 0;text-align:center;font-size:12px} .thumb img{display:block;width:160px;border:1px solid #ccc}
 .pager{margin:10px 0;display:flex;gap:10px;align-items:center} button{font:inherit}
+.soft{color:#4a5a72} td.eff .soft{font-size:12px} table.segs.soft td{background:#eef1f6} table.segs td:last-child{white-space:nowrap}
 """
 
 # Fixed code: data reaches the page only through textContent, setAttribute of fixed names, and
@@ -296,7 +353,7 @@ tr.detail>td{background:#f7f9fc;padding:10px 16px} table.segs{width:auto;margin:
 _SCRIPT = r"""
 (()=>{'use strict';
 const D=JSON.parse(document.getElementById('data').textContent),V=D.videos,M=D.meta,T=M.t;
-const A='ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_',SC=['#f6c85f','#f6c85f','#f28e2b','#d62728'];
+const A='ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_',SC=['#f6c85f','#f6c85f','#f28e2b','#d62728'],SOFT='#7f8fa6';
 const NS='http://www.w3.org/2000/svg',tbody=document.querySelector('#videos tbody'),ths=[...document.querySelectorAll('#videos th[data-k]')];
 const q=V.map(v=>(v.p+' '+(v.e||'')).toLowerCase());
 let view=V.map((_,i)=>i),key=null,asc=true,page=0;const open=new Set();
@@ -306,27 +363,36 @@ function curve(v){const s=v.k||'',n=M.points,out=[];for(let i=0;i+n<=s.length;i+
   if(c[0]==='.'){out.push(null);continue;}out.push(n===1?A.indexOf(c)/63:(A.indexOf(c[0])*64+A.indexOf(c[1]))/4095);}return out;}
 function svg(v,cls,w,h){const pts=curve(v),s=document.createElementNS(NS,'svg');s.setAttribute('class',cls);
   s.setAttribute('viewBox','0 0 '+w+' '+h);s.setAttribute('preserveAspectRatio','none');
-  const kn=v.kn||v.f||1;for(const g of (v.sg||[])){const r=document.createElementNS(NS,'rect');
-    const x0=g[0]/kn*w,x1=(g[1]+1)/kn*w;r.setAttribute('x',x0);r.setAttribute('width',Math.max(1,x1-x0));
-    r.setAttribute('y',0);r.setAttribute('height',h);r.setAttribute('fill',SC[g[5]]||SC[3]);r.setAttribute('opacity','0.45');s.appendChild(r);}
+  const kn=v.kn||v.f||1;const band=(a,b,fill,op)=>{const r=document.createElementNS(NS,'rect');
+    const x0=a/kn*w,x1=(b+1)/kn*w;r.setAttribute('x',x0);r.setAttribute('width',Math.max(1,x1-x0));
+    r.setAttribute('y',0);r.setAttribute('height',h);r.setAttribute('fill',fill);r.setAttribute('opacity',op);s.appendChild(r);};
+  for(const o of (v.so||[]))if(o[1]!=null&&o[2]!=null)band(o[1],o[2],SOFT,'0.3');
+  for(const g of (v.sg||[]))band(g[0],g[1],SC[g[5]]||SC[3],'0.45');
   if(pts.length){let d='',pen=false;const dx=w/Math.max(1,pts.length-1);
     pts.forEach((p,i)=>{if(p==null){pen=false;return;}d+=(pen?'L':'M')+(pts.length===1?0:i*dx).toFixed(1)+' '+((1-p)*(h-2)+1).toFixed(1);pen=true;});
     const p=document.createElementNS(NS,'path');p.setAttribute('d',d);p.setAttribute('fill','none');p.setAttribute('stroke','#1f77b4');
     p.setAttribute('stroke-width',cls==='spark'?'1':'1.5');p.setAttribute('vector-effect','non-scaling-stroke');s.appendChild(p);}
   return s;}
 function links(v){const td=el('td');(v.files||[]).forEach((f,i)=>{if(i)td.append(' · ');const a=el('a',null,f.l);a.href=f.href;td.appendChild(a);});return td;}
-function detail(v){const tr=el('tr','detail'),td=el('td');td.colSpan=8;tr.appendChild(td);
+function thumbsCell(list){const c=el('td');(list||[]).forEach(th=>{const f=el('figure','thumb');f.style.margin='0 6px 0 0';
+    const im=el('img');im.alt=th.l;im.src=th.src;im.loading='lazy';f.appendChild(im);
+    f.appendChild(el('figcaption',null,th.l+(th.t!==''?' @ '+th.t:'')));c.appendChild(f);});return c;}
+function size(v){return v.ew&&v.eh?v.ew+'x'+v.eh+(v.dt!=null?' ('+Math.round(v.dt*100)+' %)':''):(v.dt!=null?Math.round(v.dt*100)+' %':'–');}
+function detail(v){const tr=el('tr','detail'),td=el('td');td.colSpan=9;tr.appendChild(td);
   if(v.e!=null){td.appendChild(el('div','error',v.e));return tr;}
   td.appendChild(el('div','muted',T['scores over time']));td.appendChild(svg(v,'curve',1000,140));
-  const verdict=el('div',null,T['verdict']+': '+M.sev[v.s]+(v.bt?' · '+T['blurry throughout']:''));td.appendChild(verdict);
-  if(v.sg&&v.sg.length){const t=el('table','segs'),h=el('tr');
+  const verdict=el('div',null,T['verdict']+': '+M.sev[v.s]+(v.bt?' · '+T['blurry throughout']:'')+(v.ef?' · '+T['effective resolution']+': '+v.ef:''));td.appendChild(verdict);
+  if(v.so&&v.so.length){td.appendChild(el('div','soft',T['soft throughout']+' ('+T['soft shots']+': '+v.so.length+')'));
+    const t=el('table','segs soft'),h=el('tr');
+    ['shot','start','end','duration','frames','severity','effective resolution','reason','thumbnails'].forEach(w=>h.appendChild(el('th',null,T[w])));t.appendChild(h);
+    v.so.forEach(o=>{const r=el('tr');r.appendChild(el('td','num',fmt(o[0])));r.appendChild(el('td',null,o[3]));r.appendChild(el('td',null,o[4]));
+      r.appendChild(el('td','num',fmt(o[5],3)+' s'));r.appendChild(el('td','num',fmt(o[1])+'–'+fmt(o[2])));r.appendChild(el('td','sev'+o[6],M.sev[o[6]]));
+      r.appendChild(el('td',null,o[7]));r.appendChild(el('td',null,o[8]));r.appendChild(thumbsCell(o[9]));t.appendChild(r);});td.appendChild(t);}
+  if(v.sg&&v.sg.length){if(v.so&&v.so.length)td.appendChild(el('div',null,T['blur events']));const t=el('table','segs events'),h=el('tr');
     ['segment','start','end','duration','frames','severity','worst score','thumbnails'].forEach(w=>h.appendChild(el('th',null,T[w])));t.appendChild(h);
     v.sg.forEach((g,i)=>{const r=el('tr');r.appendChild(el('td','num',i+1));r.appendChild(el('td',null,g[2]));r.appendChild(el('td',null,g[3]));
       r.appendChild(el('td','num',fmt(g[4],3)+' s'));r.appendChild(el('td','num',g[0]+'–'+g[1]));r.appendChild(el('td','sev'+g[5],M.sev[g[5]]));
-      r.appendChild(el('td','num',fmt(g[6],4)));const c=el('td');
-      (g[7]||[]).forEach(th=>{const f=el('figure','thumb');f.style.margin='0 6px 0 0';const im=el('img');im.alt=th.l;im.src=th.src;im.loading='lazy';
-        f.appendChild(im);f.appendChild(el('figcaption',null,th.l+(th.t!==''?' @ '+th.t:'')));c.appendChild(f);});
-      r.appendChild(c);t.appendChild(r);});td.appendChild(t);}
+      r.appendChild(el('td','num',fmt(g[6],4)));r.appendChild(thumbsCell(g[7]));t.appendChild(r);});td.appendChild(t);}
   else td.appendChild(el('div','muted',T['no segments']));
   if(v.rc&&v.rc.length){td.appendChild(el('div',null,T['recommendations']+':'));const ul=el('ul');v.rc.forEach(i=>ul.appendChild(el('li',null,M.recs[i])));td.appendChild(ul);}
   if(v.x){td.appendChild(el('div','muted',T['other fields']+': '+Object.entries(v.x).map(e=>e[0]+' = '+e[1]).join(' · ')));}
@@ -337,11 +403,13 @@ function row(i){const v=V[i],tr=el('tr');tr.dataset.i=i;const c=el('td'),b=el('b
   c.appendChild(b);c.appendChild(el('span','path',v.p));if(v.e!=null)c.appendChild(el('div','error',v.e));else if(v.k)c.appendChild(svg(v,'spark',220,28));tr.appendChild(c);
   tr.appendChild(el('td','sev'+v.s,M.sev[v.s]+(v.bt?' ('+T['blurry throughout']+')':'')));
   tr.appendChild(el('td','num',fmt(v.r,4)));tr.appendChild(el('td','num',fmt(v.g)));tr.appendChild(el('td','num',fmt(v.c,3)));
-  tr.appendChild(el('td','num',fmt(v.f)));tr.appendChild(el('td','num',fmt(v.d,2)));tr.appendChild(links(v));return tr;}
+  tr.appendChild(el('td','num',fmt(v.f)));const e=el('td','num eff',size(v));
+  if(v.ss)e.appendChild(el('div','soft',T['soft shots']+': '+v.ss));tr.appendChild(e);
+  tr.appendChild(el('td','num',fmt(v.d,2)));tr.appendChild(links(v));return tr;}
 function render(){const n=view.length,pages=Math.max(1,Math.ceil(n/M.page));page=Math.min(page,pages-1);
   const f=document.createDocumentFragment(),a=page*M.page,b=Math.min(n,a+M.page);
   for(let j=a;j<b;j++){const i=view[j];f.appendChild(row(i));if(open.has(i))f.appendChild(detail(V[i]));}
-  if(!n){const tr=el('tr'),td=el('td','muted',T['no videos match']);td.colSpan=8;tr.appendChild(td);f.appendChild(tr);}
+  if(!n){const tr=el('tr'),td=el('td','muted',T['no videos match']);td.colSpan=9;tr.appendChild(td);f.appendChild(tr);}
   tbody.replaceChildren(f);
   document.getElementById('count').textContent=T['showing']+' '+(n?a+1:0)+'–'+b+' '+T['of']+' '+n;
   document.getElementById('pageinfo').textContent=(page+1)+' / '+pages;
@@ -349,11 +417,12 @@ function render(){const n=view.length,pages=Math.max(1,Math.ceil(n/M.page));page
 const KC={};
 function keyOf(k){if(KC[k])return KC[k];const a=new Float64Array(V.length);
   if(k==='p'){V.map((_,i)=>i).sort((x,y)=>V[x].p<V[y].p?-1:V[x].p>V[y].p?1:x-y).forEach((i,r)=>{a[i]=r;});}
+  else if(k==='e'){for(let i=0;i<V.length;i++){const v=V[i];a[i]=v.ew&&v.eh?v.ew*v.eh:-Infinity;}}
   else for(let i=0;i<V.length;i++){const v=V[i],x=v[k];a[i]=k==='s'?(x===4?-1:x*2+(v.r||0)):(x==null?-Infinity:x);}
   return KC[k]=a;}
 function apply(){const text=document.getElementById('filter').value.trim().toLowerCase(),sev=document.getElementById('severity').value;
   let idx=[];for(let i=0;i<V.length;i++){const s=V[i].s;
-    if(sev==='blur'?!(s>=1&&s<=3):(sev!==''&&String(s)!==sev))continue;if(text&&!q[i].includes(text))continue;idx.push(i);}
+    if(sev==='soft'?!V[i].ss:sev==='blur'?!(s>=1&&s<=3):(sev!==''&&String(s)!==sev))continue;if(text&&!q[i].includes(text))continue;idx.push(i);}
   if(key){const K=keyOf(key),dir=asc?1:-1;idx.sort((x,y)=>dir*(K[x]-K[y])||x-y);}
   view=idx;page=0;render();}
 ths.forEach(th=>th.addEventListener('click',()=>{const k=th.dataset.k;asc=key===k?!asc:k==='p';key=k;

@@ -24,7 +24,7 @@ _ZH = {
     "no blur found": "未发现模糊",
     "blur found": "发现模糊",
     "blurry throughout": "全程模糊",
-    "soft throughout": "全程偏软",
+    "soft throughout": "画面整体偏软",
     "error": "错误",
     # advice (detect/base.py, detect/drop.py)
     "No blur found; no action needed.": "未发现模糊，无需处理。",
@@ -101,7 +101,40 @@ _ZH = {
     "detector": "检测器",
     "window": "窗口",
     "and more": "等",
+    # soft shots and effective resolution (issue 10)
+    "shot": "镜头",
+    "soft shots": "偏软镜头",
+    "blur events": "模糊事件",
+    "no blur events": "无模糊事件",
+    "videos with soft shots": "含偏软镜头的视频",
+    "with soft shots": "含偏软镜头",
+    "effective resolution": "有效分辨率",
+    "holds": "有效分辨率",
+    "detail (share of the frame's resolution)": "有效分辨率占比（相对画面尺寸）",
+    "Soft footage": "画面偏软的视频",
+    "reason": "原因",
 }
+
+
+def size_text(width: int | None, height: int | None, frame_width: int | None = None,
+              frame_height: int | None = None, detail: float | None = None, lang: str = DEFAULT_LANG,
+              lead: str | None = None) -> str | None:
+    """An effective resolution in words, after ``lead`` (English, translated here): "holds about 330x185
+    of 1280x720 (26 %)", "有效分辨率约 330x185（画面 1280x720，26 %）"; None when nothing is known."""
+    percent = f"{round(detail * 100)} %" if detail is not None else None
+    frame = f"{frame_width}x{frame_height}" if frame_width and frame_height else None
+    if lang == "zh":
+        if width is None or height is None:
+            words = f"约 {percent}" if percent else None
+        else:
+            inside = "，".join(x for x in (f"画面 {frame}" if frame else None, percent) if x)
+            words = f"约 {width}x{height}" + (f"（{inside}）" if inside else "")
+        return None if words is None else text(lead, lang) + words if lead else words
+    if width is None or height is None:
+        words = f"about {percent}" if percent else None
+    else:
+        words = f"about {width}x{height}" + (f" of {frame}" if frame else "") + (f" ({percent})" if percent else "")
+    return None if words is None else f"{lead} {words}" if lead else words
 
 
 def check_lang(lang: str) -> str:

@@ -1,5 +1,7 @@
 """``segments.csv``: one row per blurry segment of every video in a batch — what to cut, where.
 
+``kind`` tells a blur event (``event``) from a shot soft throughout (``soft``).
+
 Streamed: each video's result file is read, its segments written and the
 result dropped before the next, so the file can list millions of segments.
 Text cells go through :func:`csv_cell`, so a name cannot become a formula.
@@ -15,6 +17,7 @@ from typing import Any
 
 from blurscan.report.atomic import atomic_write
 from blurscan.report.escape import csv_cell
+from blurscan.report.shots import segment_kind
 from blurscan.report.summary import read_result
 
 SEGMENT_FIELDS = (
@@ -34,6 +37,7 @@ SEGMENT_FIELDS = (
     "worst_thumbnail",
     "sharp_thumbnail",
     "result_file",
+    "kind",
 )
 
 
@@ -60,6 +64,7 @@ def segment_rows(row: dict[str, Any], result: dict[str, Any]):
             "worst_thumbnail": (thumbs.get("worst") or {}).get("file") if isinstance(thumbs, dict) else None,
             "sharp_thumbnail": (thumbs.get("sharp") or {}).get("file") if isinstance(thumbs, dict) else None,
             "result_file": row.get("result_file"),
+            "kind": segment_kind(seg),
         }
 
 

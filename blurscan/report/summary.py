@@ -19,7 +19,8 @@ from typing import Any
 from blurscan.detect.base import SEVERITIES
 from blurscan.report.escape import csv_cell, markdown_text
 from blurscan.report.files import atomic_write
-from blurscan.report.labels import DEFAULT_LANG, severity_label, text
+from blurscan.report.labels import DEFAULT_LANG, severity_label, size_text, text
+from blurscan.report.shots import clearly_below, count, event_segments, share, soft_shot_count, video_effective_size
 
 #: per-video fields copied into the manifest row and the summary CSV
 SUMMARY_FIELDS = (
@@ -45,6 +46,12 @@ SUMMARY_FIELDS = (
     "peak_rss_mb",
     "result_file",
     "error",
+    # soft footage (issue 10): the video's effective resolution, its shots soft throughout, its blur events
+    "effective_width",
+    "effective_height",
+    "detail",
+    "soft_shots",
+    "events",
 )
 
 
@@ -84,6 +91,9 @@ def summary_row(result: dict[str, Any], result_file: str, relative_path: str | N
         frames_per_s=result["timing"].get("frames_per_s"),
         peak_rss_mb=result["memory"].get("peak_rss_mb"),
     )
+    width, height, detail = video_effective_size(result)
+    row.update(effective_width=width, effective_height=height, detail=detail,
+               soft_shots=soft_shot_count(result), events=len(event_segments(result)))
     return row
 
 
@@ -160,6 +170,7 @@ def statistics_markdown(rows: Sequence[dict[str, Any]], settings: dict[str, Any]
     detected = [r for r in ok if r.get("blur_detected")]
     rate = len(detected) / len(ok) if ok else 0.0
     frames = sum(r.get("frames") or 0 for r in ok)
+    measured = [r for r in ok if count(r.get("soft_shots")) is not None]  # rows of results that list their shots
     seconds = sum(r.get("seconds") or 0 for r in ok)
 
     def t(english: str) -> str:
@@ -183,6 +194,9 @@ def statistics_markdown(rows: Sequence[dict[str, Any]], settings: dict[str, Any]
         f"| {t('errors')} | {len(errors)} |",
         f"| {t('blur detected')} | {len(detected)} |",
         f"| {t('blurry throughout')} | {sum(bool(r.get('blurry_throughout')) for r in ok)} |",
+        f"| {t('blur events')} | {sum(_events(r) for r in ok)} |",
+        f"| {t('videos with soft shots')} | {sum(bool(r['soft_shots']) for r in measured) if measured else '–'} |",
+        f"| {t('soft shots')} | {sum(r['soft_shots'] for r in measured) if measured else '–'} |",
         f"| {t('detection rate (of scanned)')} | {rate:.1%} |",
         f"| {t('frames scanned')} | {frames} |",
         f"| {t('scan time (sum over videos)')} | {seconds:.1f} s |",
@@ -192,6 +206,7 @@ def statistics_markdown(rows: Sequence[dict[str, Any]], settings: dict[str, Any]
         _stats_line(t("confidence"), [r["confidence"] for r in ok if r.get("confidence") is not None]),
         _stats_line(t("blur ratio"), [r["blur_ratio"] for r in ok if r.get("blur_ratio") is not None]),
         _stats_line(t("average quality"), [r["avg_quality"] for r in ok if r.get("avg_quality") is not None]),
+        _stats_line(t("detail (share of the frame's resolution)"), [d for d in map(_detail, ok) if d is not None]),
         "",
         f"| {t('severity')} | {t('videos')} |",
         "|---|---:|",
@@ -207,10 +222,40 @@ def statistics_markdown(rows: Sequence[dict[str, Any]], settings: dict[str, Any]
             f"{(r.get('blur_ratio') or 0):.4f} | {r.get('segments')} |"
             for r in worst
         ]
+    soft = sorted((r for r in ok if r.get("soft_shots") or clearly_below(_detail(r))),
+                  key=lambda r: (1.0 if _detail(r) is None else _detail(r), -(r.get("soft_shots") or 0)))[:10]
+    if soft:
+        lines += ["", f"## {t('Soft footage')}", "",
+                  f"| {t('video')} | {t('soft shots')} | {t('effective resolution')} | {t('blur events')} |",
+                  "|---|---:|---|---:|"]
+        lines += [
+            f"| {markdown_text(_shown_path(r))} | {_dash(r.get('soft_shots'))} | "
+            f"{markdown_text(_size(r, lang))} | {_events(r)} |"
+            for r in soft
+        ]
     if errors:
         lines += ["", f"## {t('Errors')}", ""]
         lines += [f"- {markdown_text(_shown_path(r))}: {markdown_text(r.get('error'))}" for r in errors]
     return "\n".join(lines) + "\n"
+
+
+def _events(row: dict[str, Any]) -> int:
+    """A video's blur events: all its segments in a row made before segments had kinds."""
+    events = count(row.get("events"))
+    return events if events is not None else (count(row.get("segments")) or 0)
+
+
+def _detail(row: dict[str, Any]) -> float | None:
+    return share(row.get("detail"))
+
+
+def _size(row: dict[str, Any], lang: str) -> str:
+    width, height = count(row.get("effective_width")), count(row.get("effective_height"))
+    return size_text(width, height, detail=_detail(row), lang=lang) or "–"
+
+
+def _dash(value: Any) -> str:
+    return "–" if value is None else str(value)
 
 
 def _shown_path(row: dict[str, Any]) -> str:

@@ -1,0 +1,434 @@
+"""Soft shots and effective resolution in every output, apart from blur events (issue 10, the showing side).
+
+The results are made by hand, exactly as schema ``blurscan/1`` lists issue 10's fields: ``shots`` (each
+soft throughout or not, with its reason, detail, effective size and severity), ``video.effective_width``
+/ ``effective_height`` / ``detail``, and a ``kind`` on each segment. A result from before those fields
+(no ``shots``, no ``kind``) must still render, with "–" where a value is unknown.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from blurscan._cli import app
+from blurscan._cli.detect import summary_line
+from blurscan.report.summary import SUMMARY_FIELDS
+from blurscan.result import SCHEMA
+from blurscan.timecode import clock
+from tests.output_checks import check_report_html, check_statistics_md, check_summary_csv, check_terminal_text
+
+FPS = 25.0
+FRAMES = 300
+REASON = "holds the detail of about 330x185 of its 1280x720 (26 %)"
+
+
+def _span(start: int, end: int) -> dict[str, Any]:
+    return {"start_frame": start, "end_frame": end, "start_s": round(start / FPS, 4), "end_s": round(end / FPS, 4),
+            "start_tc": clock(start / FPS), "end_tc": clock(end / FPS), "duration_s": round((end - start) / FPS, 4),
+            "frames": end - start + 1}
+
+
+def soft_result(name: str = "upscaled.mp4", reason: str = REASON) -> dict[str, Any]:
+    """1280x720, 300 frames at 25 fps in two shots: frames 0-99 soft throughout (about 330x185, moderate)
+    with a severe blur event at 40-49 inside; frames 100-299 sharp with a mild event at 200-209."""
+    scores = [0.45] * 100 + [0.9] * 200
+    for i in range(40, 50):
+        scores[i] = 0.2
+    for i in range(200, 210):
+        scores[i] = 0.7
+    return {
+        "schema": SCHEMA,
+        "video": {"path": f"/data/{name}", "name": name, "frames": FRAMES, "fps": FPS, "duration_s": FRAMES / FPS,
+                  "width": 1280, "height": 720, "effective_width": 602, "effective_height": 338, "detail": 0.47},
+        "settings": {"scorer": "sharpness", "detector": "drop", "window_size": 3, "lang": "en"},
+        "scores": scores,
+        "blur_frames": list(range(0, 100)) + list(range(200, 210)),
+        "segments": [
+            {**_span(0, 99), "severity": "moderate", "min_score": 0.2, "kind": "soft"},
+            {**_span(40, 49), "severity": "severe", "min_score": 0.2, "kind": "event"},
+            {**_span(200, 209), "severity": "mild", "min_score": 0.7, "kind": "event"},
+        ],
+        "shots": [
+            {"index": 0, **_span(0, 99), "soft": True, "reason": reason, "detail": 0.26,
+             "effective_width": 330, "effective_height": 185, "severity": "moderate"},
+            {"index": 1, **_span(100, 299), "soft": False, "reason": None, "detail": 0.98,
+             "effective_width": 1254, "effective_height": 705, "severity": None},
+        ],
+        "blur_detected": True,
+        "blurry_throughout": False,
+        "blur_ratio": round(110 / FRAMES, 6),
+        "mss": round(1 - 110 / FRAMES, 6),
+        "severity": "severe",
+        "confidence": 0.93,
+        "avg_quality": 0.7,
+        "camera_movement": 0.05,
+        "floor": 0.5,
+        "recommendations": ["Severe blur: consider re-recording or regenerating the video."],
+        "timing": {"seconds": 1.0, "frames_per_s": 300.0},
+        "memory": {"peak_rss_mb": 100.0},
+        "warnings": [],
+    }
+
+
+def old_result(name: str = "old.mp4") -> dict[str, Any]:
+    """The same video as a result from before issue 10: no shots, no kinds, no effective resolution."""
+    data = copy.deepcopy(soft_result(name))
+    for key in ("effective_width", "effective_height", "detail"):
+        del data["video"][key]
+    del data["shots"]
+    data["segments"] = [{k: v for k, v in s.items() if k != "kind"} for s in data["segments"][1:]]
+    data["blur_frames"] = list(range(40, 50)) + list(range(200, 210))
+    data.update(blur_ratio=round(20 / FRAMES, 6), mss=round(1 - 20 / FRAMES, 6))
+    return data
+
+
+def native_result(name: str = "native.mp4") -> dict[str, Any]:
+    """A sharp video that lists its one shot: not soft, holding nearly its full 1280x720; no blur."""
+    data = copy.deepcopy(soft_result(name))
+    data["video"].update(effective_width=1254, effective_height=705, detail=0.98)
+    data["shots"] = [{"index": 0, **_span(0, FRAMES - 1), "soft": False, "reason": None, "detail": 0.98,
+                      "effective_width": 1254, "effective_height": 705, "severity": None}]
+    data.update(segments=[], blur_frames=[], blur_detected=False, blur_ratio=0.0, mss=1.0, severity="none",
+                scores=[0.9] * FRAMES, recommendations=["No blur found; no action needed."])
+    return data
+
+
+#: summary.csv's columns before issue 10, in their order
+OLD_SUMMARY_FIELDS = [
+    "name", "relative_path", "path", "status", "blur_detected", "blurry_throughout", "severity", "confidence",
+    "blur_ratio", "mss", "segments", "blur_frames", "frames", "fps", "duration_s", "avg_quality", "camera_movement",
+    "seconds", "frames_per_s", "peak_rss_mb", "result_file", "error",
+]
+NEW_SUMMARY_FIELDS = ["effective_width", "effective_height", "detail", "soft_shots", "events"]
+HOSTILE_REASON = '<img src=x onerror="window.pwned=1"> [bold red]=HYPERLINK("x")[/] \x1b[2J\u202e|\n# heading'
+
+
+def run(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def write_results(out: Path, results: list[dict[str, Any]]) -> Path:
+    """Result files as `blurscan detect -o` leaves them; `blurscan report` builds the summaries from them."""
+    out.mkdir(parents=True, exist_ok=True)
+    for data in results:
+        (out / (data["video"]["name"].rsplit(".", 1)[0] + ".json")).write_text(
+            json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return out
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    """A folder of three results and its summaries: one with a soft shot and events, one from before
+    issue 10, one sharp and measured."""
+    out = write_results(tmp_path_factory.mktemp("soft") / "out", [soft_result(), old_result(), native_result()])
+    made = run("report", out)
+    assert made.exit_code == 0, made.stderr
+    return out
+
+
+def test_summary_csv_appends_effective_resolution_soft_shots_and_events(batch):
+    rows = check_summary_csv(batch / "summary.csv", 3, ["upscaled.mp4", "old.mp4", "native.mp4"])
+    assert list(SUMMARY_FIELDS) == list(rows[0]) == OLD_SUMMARY_FIELDS + NEW_SUMMARY_FIELDS
+    by_name = {r["name"]: [r[k] for k in NEW_SUMMARY_FIELDS] for r in rows}
+    assert by_name == {
+        "upscaled.mp4": ["602", "338", "0.47", "1", "2"],
+        "old.mp4": ["", "", "", "", "2"],  # not measured: blank, its segments all events
+        "native.mp4": ["1254", "705", "0.98", "0", "0"],
+    }
+    assert {r["name"]: r["segments"] for r in rows}["upscaled.mp4"] == "3"  # every segment, soft ones too
+
+
+def test_segments_csv_says_which_segment_is_a_soft_shot(batch):
+    rows = _csv(batch / "segments.csv")
+    assert list(rows[0])[-1] == "kind"
+    assert [(r["name"], r["start_tc"], r["end_tc"], r["kind"]) for r in rows] == [
+        ("old.mp4", "00:00:01.600", "00:00:01.960", "event"),
+        ("old.mp4", "00:00:08.000", "00:00:08.360", "event"),
+        ("upscaled.mp4", "00:00:00.000", "00:00:03.960", "soft"),
+        ("upscaled.mp4", "00:00:01.600", "00:00:01.960", "event"),  # an event inside the soft shot
+        ("upscaled.mp4", "00:00:08.000", "00:00:08.360", "event"),
+    ]
+
+
+def test_statistics_count_soft_shots_apart_from_blur_events(batch):
+    sections = check_statistics_md(batch / "statistics.md", 3, ["upscaled.mp4", "old.mp4", "native.mp4"])
+    rows = sections["blurscan batch statistics"]["rows"]
+    counts = {r[0]: r[1] for r in rows if len(r) == 2}
+    assert (counts["blur events"], counts["videos with soft shots"], counts["soft shots"]) == ("4", "1", "1")
+    detail = next(r for r in rows if r[0] == "detail (share of the frame's resolution)")
+    assert detail[1:] == ["0.7250", "0.7250", "0.4700", "0.9800", "0.2550"]  # mean, median, min, max, std
+    assert sections["Soft footage"]["rows"] == [
+        ["video", "soft shots", "effective resolution", "blur events"],
+        ["upscaled.mp4", "1", "about 602x338 (47 %)", "2"],
+    ]
+
+
+def test_statistics_of_results_from_before_soft_shots_show_dashes(tmp_path):
+    out = write_results(tmp_path / "out", [old_result()])
+    assert run("report", out).exit_code == 0
+    sections = check_statistics_md(out / "statistics.md", 1, ["old.mp4"])
+    rows = sections["blurscan batch statistics"]["rows"]
+    counts = {r[0]: r[1] for r in rows if len(r) == 2}
+    assert (counts["blur events"], counts["videos with soft shots"], counts["soft shots"]) == ("2", "–", "–")
+    assert next(r for r in rows if r[0].startswith("detail"))[1:] == ["–"] * 5
+    assert "Soft footage" not in sections
+    assert [r["kind"] for r in _csv(out / "segments.csv")] == ["event", "event"]
+
+
+def shown(markup: str) -> str:
+    """A summary line as a terminal shows it (rich markup rendered, no colours)."""
+    console = Console(file=io.StringIO(), width=1000, color_system=None, soft_wrap=True)
+    console.print(markup)
+    return console.file.getvalue().rstrip("\n")
+
+
+def summary(data: dict[str, Any], lang: str = "en") -> str:
+    data = {k: v for k, v in data.items() if k != "scores"}
+    return shown(summary_line(data, {".json": "out/x.json"}, lang))
+
+
+def test_detect_prints_soft_shots_apart_from_blur_events():
+    assert summary(soft_result()) == (
+        "upscaled.mp4: severe, 110/300 frames (36.7%), "
+        "2 segments: 00:00:01.600–00:00:01.960 (frames 40–49), 00:00:08.000–00:00:08.360 (frames 200–209); "
+        "soft throughout: 00:00:00.000–00:00:03.960 (shot 1, moderate, holds about 330x185 of 1280x720); "
+        "effective resolution about 602x338 of 1280x720 (47 %) → out/x.json"
+    )
+    # a result from before soft shots: as it always was
+    assert summary(old_result()) == (
+        "old.mp4: severe, 20/300 frames (6.7%), "
+        "2 segments: 00:00:01.600–00:00:01.960 (frames 40–49), 00:00:08.000–00:00:08.360 (frames 200–209) → out/x.json"
+    )
+    # nearly its frame size: no effective resolution to point out
+    assert summary(native_result()) == "native.mp4: no blur found (300 frames) → out/x.json"
+
+
+def test_detect_prints_the_effective_resolution_only_when_clearly_below_the_frame():
+    sharp_upscale = native_result("upscale.mp4")
+    sharp_upscale["video"].update(effective_width=640, effective_height=360, detail=0.5)
+    assert summary(sharp_upscale) == (
+        "upscale.mp4: no blur found (300 frames); effective resolution about 640x360 of 1280x720 (50 %) → out/x.json")
+    whole = soft_result("whole.mp4")  # one shot, soft throughout: said once, with the shot
+    whole.update(blurry_throughout=True, shots=whole["shots"][:1], segments=whole["segments"][:2])
+    whole["shots"][0].update(end_frame=FRAMES - 1, end_tc=clock((FRAMES - 1) / FPS))
+    assert summary(whole) == (
+        "whole.mp4: blurry throughout (severe), 110/300 frames, 1 segments: 00:00:01.600–00:00:01.960 (frames 40–49); "
+        "soft throughout: 00:00:00.000–00:00:11.960 (shot 1, moderate, holds about 330x185 of 1280x720) → out/x.json"
+    )
+
+
+def test_detect_prints_a_hostile_reason_as_text():
+    data = soft_result("hostile.mp4", reason=HOSTILE_REASON)
+    del data["shots"][0]["effective_width"]  # no size to say: the reason is shown instead
+    line = summary(data)
+    check_terminal_text(line)
+    assert "\x1b" not in line and "[bold red]" in line and "\\x1b[2J" in line and "\\u202e" in line and "\\n" in line
+
+
+def test_detect_prints_soft_shots_in_chinese():
+    assert summary(soft_result(), "zh") == (
+        "upscaled.mp4: 严重模糊, 110/300 帧 (36.7%), "
+        "2 片段: 00:00:01.600–00:00:01.960 (帧 40–49), 00:00:08.000–00:00:08.360 (帧 200–209); "
+        "画面整体偏软: 00:00:00.000–00:00:03.960 (镜头 1, 中等模糊, 有效分辨率约 330x185（画面 1280x720）); "
+        "有效分辨率约 602x338（画面 1280x720，47 %） → out/x.json"
+    )
+
+
+# -- report.html ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from tests.cdp import Chromium, find_chromium
+
+    if not find_chromium():
+        pytest.skip("headless Chromium is not installed (Debian: apt-get install chromium chromium-driver)")
+    with Chromium() as chromium:
+        yield chromium
+
+
+READY = "document.body && document.body.dataset.ready === '1'"
+PATHS = "[...document.querySelectorAll('#videos tbody tr:not(.detail) .path')].map(e => e.textContent)"
+CELLS = "[...document.querySelectorAll('#videos tbody tr:not(.detail)')].map(r => r.cells[{}].textContent)"
+TABLE = "[...document.querySelectorAll('tr.detail table.{} tr')].slice(1).map(r => [...r.cells].map(c => c.textContent))"
+
+
+def _set(page, selector: str, value: str, event: str) -> None:
+    page.js(f"(() => {{const e = document.querySelector({json.dumps(selector)}); e.value = {json.dumps(value)};"
+            f" e.dispatchEvent(new Event({json.dumps(event)})); }})()")
+
+
+def _open(page, path: str) -> None:
+    page.js("[...document.querySelectorAll('#videos tbody tr')].find(r => r.querySelector('.path').textContent"
+            f" === {json.dumps(path)}).querySelector('button.tog').click()")
+
+
+def test_report_data_holds_soft_shots_apart_from_events(batch):
+    videos = {v["p"]: v for v in check_report_html(batch, ["upscaled.mp4", "old.mp4"])["data"]["videos"]}
+    soft, old = videos["upscaled.mp4"], videos["old.mp4"]
+    assert (soft["g"], soft["ss"], soft["ew"], soft["eh"], soft["dt"]) == (2, 1, 602, 338, 0.47)
+    assert [g[:2] for g in soft["sg"]] == [[40, 49], [200, 209]]  # the events only
+    assert [o[:5] for o in soft["so"]] == [[1, 0, 99, "00:00:00.000", "00:00:03.960"]]
+    assert soft["so"][0][7] == "about 330x185 of 1280x720 (26 %)" and soft["so"][0][8] == REASON
+    assert soft["ef"] == "about 602x338 of 1280x720 (47 %)"
+    assert old["g"] == 2 and not {"ss", "ew", "eh", "dt", "so", "ef"} & set(old)
+
+
+def test_report_shows_soft_shots_sorts_effective_resolution_and_filters(batch, tmp_path, browser):
+    extra = native_result("small.mp4")  # 640x360 of its frame: sorts between 602x338 and 1254x705
+    extra["video"].update(effective_width=640, effective_height=360, detail=0.5)
+    out = write_results(tmp_path / "out", [soft_result(), old_result(), native_result(), extra])
+    assert run("report", out).exit_code == 0
+    page = browser.page()
+    page.goto((out / "report.html").as_uri(), READY)
+    header = page.js("[...document.querySelectorAll('#videos thead th')].map(t => t.textContent)")
+    column = header.index("effective resolution")
+
+    page.js("document.querySelector('th[data-k=e]').click()")  # numbers, not text: 1254x705 is the largest
+    assert page.js(PATHS) == ["native.mp4", "small.mp4", "upscaled.mp4", "old.mp4"]
+    assert page.js(CELLS.format(column)) == ["1254x705 (98 %)", "640x360 (50 %)", "602x338 (47 %)soft shots: 1", "–"]
+    page.js("document.querySelector('th[data-k=e]').click()")
+    assert page.js(PATHS) == ["old.mp4", "upscaled.mp4", "small.mp4", "native.mp4"]
+
+    _set(page, "#severity", "soft", "change")
+    assert page.js(PATHS) == ["upscaled.mp4"]
+    _set(page, "#severity", "3", "change")  # the severity filter as before
+    assert sorted(page.js(PATHS)) == ["old.mp4", "upscaled.mp4"]
+    _set(page, "#severity", "0", "change")
+    assert sorted(page.js(PATHS)) == ["native.mp4", "small.mp4"]
+    _set(page, "#severity", "", "change")
+
+    _open(page, "upscaled.mp4")
+    assert page.js(TABLE.format("soft")) == [
+        ["1", "00:00:00.000", "00:00:03.960", "3.960 s", "0–99", "moderate", "about 330x185 of 1280x720 (26 %)", REASON, ""]]
+    assert [r[1:3] for r in page.js(TABLE.format("events"))] == [
+        ["00:00:01.600", "00:00:01.960"], ["00:00:08.000", "00:00:08.360"]]
+    assert "effective resolution: about 602x338 of 1280x720 (47 %)" in page.js("document.querySelector('tr.detail').textContent")
+    assert page.js("document.querySelectorAll('tr.detail svg.curve rect').length") == 3  # one soft shot, two events
+    _open(page, "old.mp4")  # a result from before soft shots: its segments, no soft table
+    assert page.js("document.querySelectorAll('tr.detail table.soft').length") == 1
+    assert page.js("document.querySelectorAll('tr.detail table.events').length") == 2
+
+
+def test_report_shows_a_hostile_reason_as_text(tmp_path, browser):
+    out = write_results(tmp_path / "out", [soft_result("hostile.mp4", reason=HOSTILE_REASON)])
+    assert run("report", out).exit_code == 0
+    data = check_report_html(out, ["hostile.mp4"])["data"]
+    assert data["videos"][0]["so"][0][8] == HOSTILE_REASON.replace("\x1b", "\\x1b").replace("\u202e", "\\u202e").replace("\n", "\\n")
+    page = browser.page()
+    page.goto((out / "report.html").as_uri(), READY)  # one video: its details are open
+    assert page.js(TABLE.format("soft"))[0][7] == data["videos"][0]["so"][0][8]
+    assert page.js("typeof window.pwned") == "undefined" and page.js("document.querySelectorAll('img[src=\"x\"]').length") == 0
+
+
+def test_soft_shots_in_chinese_with_the_same_data(batch, tmp_path):
+    import shutil
+
+    out = tmp_path / "zh"
+    shutil.copytree(batch, out)
+    assert run("report", out, "--lang", "zh").exit_code == 0
+    stats = (out / "statistics.md").read_text(encoding="utf-8")
+    for line in ("| 模糊事件 | 4 |", "| 含偏软镜头的视频 | 1 |", "| 偏软镜头 | 1 |", "## 画面偏软的视频",
+                 "| upscaled.mp4 | 1 | 约 602x338（47 %） | 2 |", "| 有效分辨率占比（相对画面尺寸） | 0.7250 |"):
+        assert line in stats, line
+    page = check_report_html(out, ["upscaled.mp4"])
+    words = page["data"]["meta"]["t"]
+    assert (words["soft throughout"], words["soft shots"], words["blur events"], words["effective resolution"]) == (
+        "画面整体偏软", "偏软镜头", "模糊事件", "有效分辨率")
+    assert all(any("\u4e00" <= c <= "\u9fff" for c in w) for w in words.values()), words
+    soft = next(v for v in page["data"]["videos"] if v["p"] == "upscaled.mp4")
+    assert soft["so"][0][7] == "约 330x185（画面 1280x720，26 %）" and soft["ef"] == "约 602x338（画面 1280x720，47 %）"
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert ">含偏软镜头</option>" in html and ">有效分辨率<" in html
+    for name in ("summary.csv", "segments.csv", "results.json"):  # the data stays language-neutral
+        assert (out / name).read_bytes() == (batch / name).read_bytes(), name
+
+
+# -- Parquet ----------------------------------------------------------------------------------
+
+
+def _old_schema():
+    """The videos schema before issue 10: no detail, events or segment kind."""
+    pa = pytest.importorskip("pyarrow")
+    from blurscan.report.dataset import video_schema
+
+    fields = []
+    for field in video_schema():
+        if field.name in ("detail", "events"):
+            continue
+        if field.name == "segments":
+            struct = field.type.value_type
+            field = pa.field("segments", pa.list_(pa.struct([f for f in struct if f.name != "kind"])))
+        fields.append(field)
+    return pa.schema(fields)
+
+
+def test_a_parquet_row_counts_soft_shots_events_and_keeps_the_kinds():
+    pa = pytest.importorskip("pyarrow")
+    from blurscan.report.dataset import video_row, video_schema
+
+    names = video_schema().names
+    assert names[-2:] == ["detail", "events"] and names[:-2] == _old_schema().names  # appended, nothing moved
+    rows = [video_row(soft_result(), "s"), video_row(old_result(), "s"), video_row({**old_result(), "shots": 3}, "s")]
+    table = pa.Table.from_pylist(rows, schema=video_schema())
+    soft, old, counted = table.to_pylist()
+    assert [soft[k] for k in ("shots", "soft_shots", "soft_frames", "effective_width", "effective_height", "detail",
+                              "events", "segment_count")] == [2, 1, 100, 602, 338, 0.47, 2, 3]
+    assert [s["kind"] for s in soft["segments"]] == ["soft", "event", "event"]
+    assert [old[k] for k in ("shots", "soft_shots", "effective_width", "detail", "events")] == [None, None, None, None, 2]
+    assert [s["kind"] for s in old["segments"]] == ["event", "event"]
+    assert counted["shots"] == 3 and counted["soft_shots"] is None  # a count, as the detector reported it before
+
+
+def test_summaries_from_a_parquet_dataset_old_shards_included(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    from blurscan.report.dataset import DatasetDir, prune_for_resume, video_row, video_schema, write_shard
+    from blurscan.report.from_dataset import write_dataset_summaries
+
+    dataset = DatasetDir(tmp_path / "ds")
+    dataset.prepare()
+    dataset.write_meta({"scorer": "sharpness", "detector": "drop", "window_size": 3})
+    write_shard(dataset, "part-new.parquet", [video_row(soft_result(), "s")], [])
+    old_row = {k: v for k, v in video_row(old_result(), "s").items() if k not in ("detail", "events")}
+    old_row["segments"] = [{k: v for k, v in s.items() if k != "kind"} for s in old_row["segments"]]
+    dataset.write("videos", "part-old.parquet", pa.Table.from_pylist([old_row], schema=_old_schema()))
+
+    write_dataset_summaries(dataset.location)
+    rows = {r["name"]: [r[k] for k in NEW_SUMMARY_FIELDS] for r in check_summary_csv(dataset.root / "summary.csv", 2)}
+    assert rows == {"upscaled.mp4": ["602", "338", "0.47", "1", "2"], "old.mp4": ["", "", "", "", "2"]}
+    videos = {v["n"]: v for v in check_report_html(dataset.root)["data"]["videos"]}
+    assert videos["upscaled.mp4"]["s"] == 3 and "e" not in videos["upscaled.mp4"]  # severe, not an error
+    assert (videos["upscaled.mp4"]["ew"], videos["upscaled.mp4"]["ss"]) == (602, 1)
+
+    assert prune_for_resume(dataset, lambda row: True) == {"/data/upscaled.mp4", "/data/old.mp4"}
+    assert dataset.schema("videos", "part-old.parquet").equals(video_schema())  # brought up to today's columns
+    (old,) = dataset.read("videos", "part-old.parquet").to_pylist()
+    assert old["name"] == "old.mp4" and old["detail"] is None and [s["kind"] for s in old["segments"]] == [None, None]
+
+
+def test_a_shot_list_beside_the_detectors_shot_count_is_read_as_the_shots():
+    """The drop detector's first form: ``shots`` a count, the list in ``shot_list`` (shots without ``index``)."""
+    from blurscan.report.dataset import video_row
+    from blurscan.report.summary import summary_row
+
+    data = soft_result()
+    data["shot_list"] = [{k: v for k, v in s.items() if k != "index"} for s in data.pop("shots")]
+    data["shots"] = 2
+    assert "(shot 1, moderate, holds about 330x185 of 1280x720)" in summary(data)
+    assert summary_row(data, "x.json")["soft_shots"] == 1
+    row = video_row(data, "s")
+    assert (row["shots"], row["soft_shots"], row["soft_frames"]) == (2, 1, 100)

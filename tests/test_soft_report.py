@@ -57,7 +57,8 @@ def soft_result(name: str = "upscaled.mp4", reason: str = REASON) -> dict[str, A
             {**_span(40, 49), "severity": "severe", "min_score": 0.2, "kind": "event"},
             {**_span(200, 209), "severity": "mild", "min_score": 0.7, "kind": "event"},
         ],
-        "shots": [
+        "shots": 2,
+        "shot_list": [
             {"index": 0, **_span(0, 99), "soft": True, "reason": reason, "detail": 0.26,
              "effective_width": 330, "effective_height": 185, "severity": "moderate"},
             {"index": 1, **_span(100, 299), "soft": False, "reason": None, "detail": 0.98,
@@ -84,7 +85,7 @@ def old_result(name: str = "old.mp4") -> dict[str, Any]:
     data = copy.deepcopy(soft_result(name))
     for key in ("effective_width", "effective_height", "detail"):
         del data["video"][key]
-    del data["shots"]
+    del data["shot_list"]
     data["segments"] = [{k: v for k, v in s.items() if k != "kind"} for s in data["segments"][1:]]
     data["blur_frames"] = list(range(40, 50)) + list(range(200, 210))
     data.update(blur_ratio=round(20 / FRAMES, 6), mss=round(1 - 20 / FRAMES, 6))
@@ -95,7 +96,8 @@ def native_result(name: str = "native.mp4") -> dict[str, Any]:
     """A sharp video that lists its one shot: not soft, holding nearly its full 1280x720; no blur."""
     data = copy.deepcopy(soft_result(name))
     data["video"].update(effective_width=1254, effective_height=705, detail=0.98)
-    data["shots"] = [{"index": 0, **_span(0, FRAMES - 1), "soft": False, "reason": None, "detail": 0.98,
+    data["shots"] = 1
+    data["shot_list"] = [{"index": 0, **_span(0, FRAMES - 1), "soft": False, "reason": None, "detail": 0.98,
                       "effective_width": 1254, "effective_height": 705, "severity": None}]
     data.update(segments=[], blur_frames=[], blur_detected=False, blur_ratio=0.0, mss=1.0, severity="none",
                 scores=[0.9] * FRAMES, recommendations=["No blur found; no action needed."])
@@ -223,8 +225,8 @@ def test_detect_prints_the_effective_resolution_only_when_clearly_below_the_fram
     assert summary(sharp_upscale) == (
         "upscale.mp4: no blur found (300 frames); effective resolution about 640x360 of 1280x720 (50 %) → out/x.json")
     whole = soft_result("whole.mp4")  # one shot, soft throughout: said once, with the shot
-    whole.update(blurry_throughout=True, shots=whole["shots"][:1], segments=whole["segments"][:2])
-    whole["shots"][0].update(end_frame=FRAMES - 1, end_tc=clock((FRAMES - 1) / FPS))
+    whole.update(blurry_throughout=True, shots=1, shot_list=whole["shot_list"][:1], segments=whole["segments"][:2])
+    whole["shot_list"][0].update(end_frame=FRAMES - 1, end_tc=clock((FRAMES - 1) / FPS))
     assert summary(whole) == (
         "whole.mp4: blurry throughout (severe), 110/300 frames, 1 segments: 00:00:01.600–00:00:01.960 (frames 40–49); "
         "soft throughout: 00:00:00.000–00:00:11.960 (shot 1, moderate, holds about 330x185 of 1280x720) → out/x.json"
@@ -233,7 +235,7 @@ def test_detect_prints_the_effective_resolution_only_when_clearly_below_the_fram
 
 def test_detect_prints_a_hostile_reason_as_text():
     data = soft_result("hostile.mp4", reason=HOSTILE_REASON)
-    del data["shots"][0]["effective_width"]  # no size to say: the reason is shown instead
+    del data["shot_list"][0]["effective_width"]  # no size to say: the reason is shown instead
     line = summary(data)
     check_terminal_text(line)
     assert "\x1b" not in line and "[bold red]" in line and "\\x1b[2J" in line and "\\u202e" in line and "\\n" in line
@@ -389,7 +391,7 @@ def test_a_parquet_row_counts_soft_shots_events_and_keeps_the_kinds():
     assert [soft[k] for k in ("shots", "soft_shots", "soft_frames", "effective_width", "effective_height", "detail",
                               "events", "segment_count")] == [2, 1, 100, 602, 338, 0.47, 2, 3]
     assert [s["kind"] for s in soft["segments"]] == ["soft", "event", "event"]
-    assert [old[k] for k in ("shots", "soft_shots", "effective_width", "detail", "events")] == [None, None, None, None, 2]
+    assert [old[k] for k in ("shots", "soft_shots", "effective_width", "detail", "events")] == [2, None, None, None, 2]
     assert [s["kind"] for s in old["segments"]] == ["event", "event"]
     assert counted["shots"] == 3 and counted["soft_shots"] is None  # a count, as the detector reported it before
 
@@ -420,14 +422,12 @@ def test_summaries_from_a_parquet_dataset_old_shards_included(tmp_path):
     assert old["name"] == "old.mp4" and old["detail"] is None and [s["kind"] for s in old["segments"]] == [None, None]
 
 
-def test_a_shot_list_beside_the_detectors_shot_count_is_read_as_the_shots():
-    """The drop detector's first form: ``shots`` a count, the list in ``shot_list`` (shots without ``index``)."""
+def test_shots_without_an_index_are_numbered_by_position():
     from blurscan.report.dataset import video_row
     from blurscan.report.summary import summary_row
 
     data = soft_result()
-    data["shot_list"] = [{k: v for k, v in s.items() if k != "index"} for s in data.pop("shots")]
-    data["shots"] = 2
+    data["shot_list"] = [{k: v for k, v in s.items() if k != "index"} for s in data["shot_list"]]
     assert "(shot 1, moderate, holds about 330x185 of 1280x720)" in summary(data)
     assert summary_row(data, "x.json")["soft_shots"] == 1
     row = video_row(data, "s")

@@ -195,8 +195,9 @@ class DropDetector(Detector):
                                     float(np.min(series.scores[start : end + 1]))))
         flags = events.copy()
         shot_list = []
-        for start, stop in shots:
+        for index, (start, stop) in enumerate(shots):
             shot, soft_segment = self._judge_shot(series, x, native, usable, events, start, stop)
+            shot = {"index": index, **shot}
             shot_list.append(shot)
             if soft_segment is not None:
                 segments.append(soft_segment)
@@ -256,10 +257,8 @@ class DropDetector(Detector):
         shot.update(verdict)
         if not shot["soft"]:
             return shot, None
-        first, last = (int(i) + start for i in np.flatnonzero(usable[start:stop])[[0, -1]])
-        seg_start, seg_end = segment_times(series, first, last)
-        segment = Segment(first, last, seg_start, seg_end, shot["severity"],
-                          float(np.min(series.scores[first : last + 1])), kind="soft")
+        segment = Segment(start, stop - 1, start_s, end_s, shot["severity"],
+                          float(np.min(series.scores[start:stop])), kind="soft")
         return shot, segment
 
     def settings(self) -> dict:

@@ -131,7 +131,9 @@ def video_row(result: dict[str, Any], settings_id: str, source: dict[str, int] |
         row.update(shots=len(shots), soft_shots=len(soft),
                    soft_frames=sum(count(s.get("frames")) or 0 for s in soft))
     width, height, detail = video_effective_size(result)
-    row.update(effective_width=width, effective_height=height, detail=detail, events=len(event_segments(result)))
+    # effective_scale was reserved for this before detail had its name: the same share, kept filled
+    row.update(effective_width=width, effective_height=height, detail=detail, effective_scale=detail,
+               events=len(event_segments(result)))
     if count(row["shots"]) is None:
         row["shots"] = None
     segments = result.get("segments") or []

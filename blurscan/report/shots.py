@@ -1,6 +1,6 @@
 """Soft shots and blur events as the reports show them, read from any result.
 
-A result of schema ``blurscan/1`` may list its ``shots`` (each soft throughout
+A result of schema ``blurscan/1`` may list its shots (``shot_list``, each soft throughout
 or not, with the detail it holds) and mark each segment's ``kind``: ``"event"``
 (a drop below the shot's own sharp level) or ``"soft"`` (a shot soft
 throughout). Results written before either existed hold neither: their
@@ -43,13 +43,9 @@ def event_segments(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def shot_list(result: dict[str, Any]) -> list[dict[str, Any]] | None:
-    """The result's shots, each with its 0-based ``index``, or None when it does not list them (older results).
-
-    ``shots`` holds the list; a result where ``shots`` is still the detector's count keeps it in ``shot_list``.
-    """
-    shots = result.get("shots")
-    if not isinstance(shots, list):
-        shots = result.get("shot_list")
+    """The result's shots (``shot_list``; ``shots`` is their number), each with its 0-based ``index``,
+    or None when it does not list them (older results)."""
+    shots = result.get("shot_list")
     if not isinstance(shots, list):
         return None
     return [s if "index" in s else {"index": i, **s} for i, s in enumerate(shots) if isinstance(s, dict)]

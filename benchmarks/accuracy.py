@@ -2,8 +2,8 @@
 
 Usage::
 
-    python benchmarks/accuracy.py            # about TIME_FULL on 2 cores (+TIME_BUILD the first time, to build the clips)
-    python benchmarks/accuracy.py --quick    # one case of each sort, about TIME_QUICK
+    python benchmarks/accuracy.py            # about 4.5 min on 2 cores (+4 min the first time, to build the clips)
+    python benchmarks/accuracy.py --quick    # one case of each sort, about 1.5 min
     python benchmarks/accuracy.py --seed 1   # another draw of blur positions, angles and sources
 
 The labelled set (``benchmarks/_accuracy_cases.py``) has two parts. Issue 4's
@@ -518,7 +518,7 @@ def _f(v: float, digits: int = 3) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="one case of each sort (about a minute)")
+    parser.add_argument("--quick", action="store_true", help="one case of each sort (about 1.5 min)")
     parser.add_argument("--seed", type=int, default=0, help="draw of blur positions, angles and sources")
     parser.add_argument("--scorers", default=",".join(DEFAULT_SCORERS),
                         help=f"comma-separated, from {', '.join(SCORERS)}")

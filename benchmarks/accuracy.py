@@ -34,7 +34,7 @@ the clean videos); per blur kind and strength, per event type, per set.
 
 A detector reports two things per frame: a blur *event* (frames of segments of
 kind "event"; every blur frame when segments have no kind) and *soft
-throughout* (frames of the shots in ``extra["shots"]`` reported soft, and of
+throughout* (frames of the shots in ``extra["shot_list"]`` reported soft, and of
 segments of kind "soft"). They are scored as follows:
 
 - a labelled blur frame is found when reported as an event, or when reported
@@ -271,7 +271,7 @@ class Reported:
 
     events: np.ndarray
     soft: np.ndarray
-    #: ``extra["shots"]`` (None when the detector judges no shots)
+    #: ``extra["shot_list"]`` (None when the detector judges no shots)
     shots: list[dict] | None = None
     throughout: bool | None = None
     #: the video's effective width, where the detector gives one
@@ -298,10 +298,8 @@ def report_of(name: str, series: ScoreSeries, **options) -> Reported:
         if kind in kinds:
             kinds[kind][segment.start_frame : segment.end_frame + 1] = True
     soft = kinds["soft"].copy()
-    # the list of shots (``shots``; ``shot_list`` while ``shots`` still counts them)
-    shots = next((v for v in (detection.extra.get("shots"), detection.extra.get("shot_list")) if isinstance(v, list)),
-                 None)
-    for shot in shots or []:
+    shots = detection.extra.get("shot_list")  # ``shots`` is their number
+    for shot in shots if isinstance(shots, list) else []:
         if shot.get("soft"):
             soft[shot["start_frame"] : shot["end_frame"] + 1] = True
     # a frame of a soft shot is an event only when an event segment covers it too

@@ -1,5 +1,6 @@
-"""``drop``: the default detector. Flags frames whose quality drops well below
-the sharp level of their own shot, or below an absolute floor.
+"""``drop``: the default detector. Finds blur *events* (frames whose quality
+drops well below the sharp level of their own shot) and shots *soft
+throughout* (judged as a whole).
 
 The rule, per shot (shots are split at cuts, see :mod:`blurscan.detect.shots`):
 
@@ -12,24 +13,29 @@ The rule, per shot (shots are split at cuts, see :mod:`blurscan.detect.shots`):
    edges about 1.35 times wider). The level is then estimated again, twice, as
    the median of the unflagged frames around ``t``, so a long blurry stretch
    does not drag the level down with it: the whole stretch is flagged, not
-   only its edges.
-3. Where the scorer has an absolute scale, a frame whose quality is below
-   ``floor`` is flagged as well. This is what finds a video (or a shot) that is
-   blurry throughout, which no comparison inside the video can. Scorers
-   without an absolute scale (``sharpness`` with the ``laplacian`` measure)
-   get steps 1-2 only, and ``blurry_throughout`` is reported as unknown.
-4. Gaps of one or two frames inside a shot are closed (heavy compression
-   makes a blurry stretch flicker); runs of flagged frames are the segments.
-   A segment's severity is how far below the sharp level its worst frame
-   lies: ``mild`` under 1.8 logit units (for ``edge``: edges up to about 1.8
-   times wider), ``moderate`` under 3 (2.7 times), ``severe`` beyond.
+   only its edges. Where the scorer has an absolute scale, a stretch of three
+   or more frames at least half of ``drop`` below the level that ends below the
+   absolute ``floor`` is flagged too (heavy compression flattens a blur's drop).
+3. Gaps of one or two frames inside a shot are closed; runs of flagged frames
+   are the ``"event"`` segments. An event's severity is how far below the
+   sharp level its worst frame lies, read at the video's own size (see
+   :mod:`blurscan.detect.softness`): ``mild`` under 1.8 logit units (for
+   ``edge``: edges up to about 1.8 times wider), ``moderate`` under 3 (2.7
+   times), ``severe`` beyond.
+4. Where the scorer has an absolute scale, each shot gets one verdict: soft
+   throughout when its own level is below the floor, or when it holds too
+   little of its resolution (:mod:`blurscan.detect.softness`). A soft shot is
+   one ``"soft"`` segment spanning it; ``blurry_throughout`` is true when soft
+   shots hold 90 % of the measurable frames. Scorers without an absolute scale
+   (``sharpness`` with the ``laplacian`` measure) get steps 1-3 only, and
+   ``blurry_throughout`` is reported as unknown.
 
-``sensitivity`` (0 to 1, default 0.5) moves both thresholds: the drop is
-``0.9 * 4 ** (0.5 - sensitivity)`` logit units (1.8 at 0, 0.45 at 1) and the
+``sensitivity`` (0 to 1, default 0.5) moves the thresholds: the drop is
+``0.9 * 4 ** (0.5 - sensitivity)`` logit units (1.8 at 0, 0.45 at 1), the
 floor is the quality ``sigmoid(0.8 * (sensitivity - 0.5))`` (0.40 at 0, 0.5
-at 0.5, 0.60 at 1). Higher finds milder blur and raises false alarms.
-Frames with quality exactly 0 have nothing to measure (black, flat) and are
-never flagged.
+at 0.5, 0.60 at 1) and the detail a shot must hold 0.24 to 0.40. Higher finds
+milder blur and raises false alarms. Frames with quality exactly 0 have
+nothing to measure (black, flat) and are never flagged.
 """
 
 from __future__ import annotations
@@ -75,6 +81,12 @@ NOMINAL_SHARP = 2.0
 SEVERITY_DEPTHS = (1.8, 3.0)
 #: unflagged frames between two flagged ones (same shot) that are flagged too: one blurry stretch, not two
 MAX_GAP_FRAMES = 2
+#: a frame below the floor is an event when it also lies this share of ``drop`` below its shot's level
+#: (heavy compression flattens a blurry stretch's drop; frames scattering around a soft shot's level
+#: stay within about half of it)
+FLOOR_DIP = 0.5
+#: ... in a stretch of at least this many frames (noise around a soft shot's level dips a frame at a time)
+FLOOR_RUN = 3
 #: share of a video's frames that must be flagged to call it blurry throughout
 THROUGHOUT_SHARE = 0.9
 
@@ -137,6 +149,15 @@ def close_gaps(flags: np.ndarray, shots: list[tuple[int, int]], longest: int) ->
     return flags
 
 
+def _stretches(flags: np.ndarray, shortest: int) -> np.ndarray:
+    """``flags`` keeping only runs of at least ``shortest`` frames."""
+    kept = np.zeros_like(flags)
+    for start, end in runs(flags):
+        if end - start + 1 >= shortest:
+            kept[start : end + 1] = True
+    return kept
+
+
 def _severity(depth: float) -> str:
     moderate, severe = SEVERITY_DEPTHS
     return "severe" if depth >= severe else "moderate" if depth >= moderate else "mild"
@@ -183,10 +204,13 @@ class DropDetector(Detector):
         for start, stop in shots:
             level[start:stop] = sharp_level(x[start:stop], usable[start:stop], reach, self.drop)
         depth = np.nan_to_num(level - x, nan=0.0)
-        events = close_gaps(usable & (depth > self.drop), shots, MAX_GAP_FRAMES)
         # severity as seen at the video's own size (see detect.softness)
         native = native_logit(x, series.native_scale)
         native_depth = np.nan_to_num(native_logit(level, series.native_scale) - native, nan=0.0)
+        dips = depth > self.drop
+        if series.absolute_scale:  # a stretch that dips below its shot's level and ends below the floor
+            dips |= _stretches((native < self.floor_logit) & (depth > FLOOR_DIP * self.drop), FLOOR_RUN)
+        events = close_gaps(usable & dips, shots, MAX_GAP_FRAMES)
 
         segments = []
         for start, end in runs(events):

@@ -165,7 +165,7 @@ def _severity(depth: float) -> str:
 
 @DETECTORS.register
 class DropDetector(Detector):
-    """Flags frames well below their shot's sharp level, or below an absolute floor.
+    """Blur events below their shot's sharp level, and shots soft throughout (see the module docstring).
 
     Args:
         sensitivity: 0 (only clear blur) to 1 (slight softness too); 0.5 by default.
@@ -173,7 +173,7 @@ class DropDetector(Detector):
     """
 
     name = "drop"
-    description = "flags frames well below their shot's sharp level (whole segments), or below an absolute floor"
+    description = "blur events: frames well below their shot's sharp level; and shots soft throughout, judged whole"
 
     def __init__(self, sensitivity: float | None = None):
         if sensitivity is None:

@@ -205,3 +205,16 @@ class Page:
         data = self.browser.call("Page.captureScreenshot", self.session, **params)["data"]
         with open(path, "wb") as handle:
             handle.write(base64.b64decode(data))
+
+
+#: report.html sets this once its rows are drawn
+READY = "document.body && document.body.dataset.ready === '1'"
+#: the relative paths of the report's rows, in the order shown
+PATHS = "[...document.querySelectorAll('#videos tbody tr:not(.detail) .path')].map(e => e.textContent)"
+
+
+def set_value(page, selector: str, value: str, event: str) -> None:
+    """Set a form field of the page and fire ``event`` on it, as a user's typing or choosing would."""
+    page.js(f"(() => {{const e = document.querySelector({json.dumps(selector)}); e.value = {json.dumps(value)};"
+            f" e.dispatchEvent(new Event({json.dumps(event)})); }})()")
+

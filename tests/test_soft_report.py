@@ -24,6 +24,7 @@ from blurscan._cli.detect import summary_line
 from blurscan.report.summary import SUMMARY_FIELDS
 from blurscan.result import SCHEMA
 from blurscan.timecode import clock
+from tests.cdp import PATHS, READY, set_value
 from tests.output_checks import check_report_html, check_statistics_md, check_summary_csv, check_terminal_text
 
 FPS = 25.0
@@ -253,25 +254,9 @@ def test_detect_prints_soft_shots_in_chinese():
 # -- report.html ----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from tests.cdp import Chromium, find_chromium
-
-    if not find_chromium():
-        pytest.skip("headless Chromium is not installed (Debian: apt-get install chromium chromium-driver)")
-    with Chromium() as chromium:
-        yield chromium
-
-
-READY = "document.body && document.body.dataset.ready === '1'"
-PATHS = "[...document.querySelectorAll('#videos tbody tr:not(.detail) .path')].map(e => e.textContent)"
 CELLS = "[...document.querySelectorAll('#videos tbody tr:not(.detail)')].map(r => r.cells[{}].textContent)"
 TABLE = "[...document.querySelectorAll('tr.detail table.{} tr')].slice(1).map(r => [...r.cells].map(c => c.textContent))"
 
-
-def _set(page, selector: str, value: str, event: str) -> None:
-    page.js(f"(() => {{const e = document.querySelector({json.dumps(selector)}); e.value = {json.dumps(value)};"
-            f" e.dispatchEvent(new Event({json.dumps(event)})); }})()")
 
 
 def _open(page, path: str) -> None:
@@ -306,13 +291,13 @@ def test_report_shows_soft_shots_sorts_effective_resolution_and_filters(batch, t
     page.js("document.querySelector('th[data-k=e]').click()")
     assert page.js(PATHS) == ["old.mp4", "upscaled.mp4", "small.mp4", "native.mp4"]
 
-    _set(page, "#severity", "soft", "change")
+    set_value(page, "#severity", "soft", "change")
     assert page.js(PATHS) == ["upscaled.mp4"]
-    _set(page, "#severity", "3", "change")  # the severity filter as before
+    set_value(page, "#severity", "3", "change")  # the severity filter as before
     assert sorted(page.js(PATHS)) == ["old.mp4", "upscaled.mp4"]
-    _set(page, "#severity", "0", "change")
+    set_value(page, "#severity", "0", "change")
     assert sorted(page.js(PATHS)) == ["native.mp4", "small.mp4"]
-    _set(page, "#severity", "", "change")
+    set_value(page, "#severity", "", "change")
 
     _open(page, "upscaled.mp4")
     assert page.js(TABLE.format("soft")) == [

@@ -39,6 +39,9 @@ CALIBRATION_POWER = 1.25
 PLATEAU_RINGS = (2, 7)
 #: the cut-off: where the gradient's spectrum falls this far under its low-frequency level
 CUTOFF_DB = 12.0
+#: what a shot (or video) holds: this quantile of its measured frames, so a blurry stretch the events
+#: did not wholly cover does not lower it ("soft throughout" means even its better frames are soft)
+HELD_QUANTILE = 0.75
 #: rows or columns at the edges whose spread is below this (grey levels) are bars, not picture
 BAR_SPREAD = 3.0
 #: tiles whose mean absolute gradient is below this (grey levels a pixel) have nothing to measure
@@ -135,7 +138,7 @@ def measure_detail(luma: np.ndarray) -> float | None:
 
 
 def effective_size(detail: np.ndarray | None, size: tuple[int, int], outside=()) -> dict:
-    """``detail`` (the median of the measured frames, leaving out the frames ``outside`` names
+    """``detail`` (the HELD_QUANTILE of the measured frames, leaving out the frames ``outside`` names
     where others were measured) and the ``effective_width`` and ``effective_height`` it stands for."""
     share = None
     if detail is not None and len(detail):
@@ -143,7 +146,7 @@ def effective_size(detail: np.ndarray | None, size: tuple[int, int], outside=())
         keep = measured.copy()
         keep[np.asarray(outside, dtype=np.int64)] = False
         pool = detail[keep] if keep.any() else detail[measured]
-        share = float(np.median(pool)) if len(pool) else None
+        share = float(np.quantile(pool, HELD_QUANTILE)) if len(pool) else None
     if share is None:
         return {"detail": None, "effective_width": None, "effective_height": None}
     return {"detail": round(share, 3), "effective_width": max(1, round(share * size[0])),

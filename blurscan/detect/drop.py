@@ -33,7 +33,7 @@ The rule, per shot (shots are split at cuts, see :mod:`blurscan.detect.shots`):
 ``sensitivity`` (0 to 1, default 0.5) moves the thresholds: the drop is
 ``0.9 * 4 ** (0.5 - sensitivity)`` logit units (1.8 at 0, 0.45 at 1), the
 floor is the quality ``sigmoid(0.8 * (sensitivity - 0.5))`` (0.40 at 0, 0.5
-at 0.5, 0.60 at 1) and the detail a shot must hold 0.24 to 0.40. Higher finds
+at 0.5, 0.60 at 1) and the detail a shot must hold 0.20 to 0.36. Higher finds
 milder blur and raises false alarms. Frames with quality exactly 0 have
 nothing to measure (black, flat) and are never flagged.
 """

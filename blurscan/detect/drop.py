@@ -58,7 +58,14 @@ from blurscan.detect.base import (
 )
 from blurscan.detail import effective_size
 from blurscan.detect.shots import shot_ranges
-from blurscan.detect.softness import SOFT_DETAIL, SOFT_DETAIL_SLOPE, judge_softness, native_logit, shot_level
+from blurscan.detect.softness import (
+    NOMINAL_SHARP,
+    SOFT_DETAIL,
+    SOFT_DETAIL_SLOPE,
+    judge_softness,
+    native_logit,
+    shot_level,
+)
 from blurscan.timecode import span
 
 DEFAULT_SENSITIVITY = 0.5
@@ -75,8 +82,6 @@ FIRST_LEVEL_QUANTILE = 0.85
 #: unflagged frames a later estimate needs; with fewer the previous estimate stands
 MIN_REFERENCE_FRAMES = 5
 REFINEMENTS = 2
-#: a typical sharp frame (logit units), for the depth of frames flagged by the floor alone
-NOMINAL_SHARP = 2.0
 #: depth (logit units) from which a segment is moderate, and severe
 SEVERITY_DEPTHS = (1.8, 3.0)
 #: unflagged frames between two flagged ones (same shot) that are flagged too: one blurry stretch, not two
@@ -230,8 +235,10 @@ class DropDetector(Detector):
         severity = worst_severity(s.severity for s in segments)
 
         if segments:
+            # a soft shot is as sure as a clear drop, more so the further its level is below a sharp frame's
             peak = max(float(depth[events].max()) if events.any() else 0.0,
-                       max((NOMINAL_SHARP - shot["level"] for shot in shot_list if shot["soft"]), default=0.0))
+                       max((max(self.drop, NOMINAL_SHARP - shot["level"]) for shot in shot_list if shot["soft"]),
+                           default=0.0))
             confidence = 1.0 - 0.5 * math.exp(-(peak / self.drop - 1.0))
         else:
             closest = float(depth[usable].max()) if usable.any() else 0.0
@@ -265,7 +272,7 @@ class DropDetector(Detector):
         )
 
     def _judge_shot(self, series: ScoreSeries, x, native, usable, events, start: int, stop: int):
-        """One shot's entry in ``shots``, and its "soft" segment when it is soft throughout."""
+        """One shot's entry in ``shot_list``, and its "soft" segment when it is soft throughout."""
         start_s, end_s = segment_times(series, start, stop - 1)
         in_events = np.flatnonzero(events[start:stop])
         detail = series.detail[start:stop] if series.detail is not None and len(series.detail) == len(x) else None

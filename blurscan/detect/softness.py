@@ -19,6 +19,8 @@ a 1280x720 video is sigma 1.5 at 640 px, but it is not "mild".
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 #: quality logit of a pixel-sharp picture at the working width (rendered scenes and shrunk
@@ -42,16 +44,15 @@ SOFT_DETAIL_SLOPE = 0.16
 SHARP_LEVEL = 1.5
 #: the share of its resolution from which a soft shot is moderate, and severe
 DETAIL_SEVERITY = (0.3, 0.2)
-#: quality depth below NOMINAL_SHARP (logit) from which a soft shot is moderate, and severe
-LEVEL_SEVERITY = (1.8, 3.0)
+#: a typical sharp frame (logit units)
 NOMINAL_SHARP = 2.0
+#: depth below NOMINAL_SHARP (logit) from which a shot soft by its level is moderate, and severe
+LEVEL_SEVERITY = (1.8, 3.0)
 
 
 def judge_softness(level: float, held: dict, size: tuple[int, int], *, floor_logit: float, soft_detail: float,
                    native: bool) -> dict:
     """A shot's verdict from its level (native logit) and what it holds: ``soft``, ``reason`` and ``severity``."""
-    import math
-
     reasons, ranks = [], []
     detail = held.get("detail")
     if level < floor_logit:

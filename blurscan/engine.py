@@ -2,8 +2,11 @@
 
 At any moment the pipeline holds one batch of converted frames, at most about
 two batches of per-frame features (the windows being scored and the frames
-being encoded) and ``W`` more in the window ring; plus one float per frame for
-the score series. Nothing depends on the video's length.
+being encoded) and ``W`` more in the window ring, a native-size luma plane on
+the few frames the detail stage measures, and the thumbnail candidates (a
+bounded number, small); plus a few floats per frame for the score series
+(score, time, per-frame signals, detail). Nothing else depends on the
+video's length.
 """
 
 from __future__ import annotations
@@ -145,8 +148,9 @@ class Scanner:
                     for frame in chunk:
                         gathered.motion.update(frame.images[motion_slot])
                         times.append(frame.time_s)
-                        luma = frame.images[detail_slot]
-                        detail.append(math.nan if luma is None else measure_detail(luma) or math.nan)
+                        luma = frame.images[detail_slot]  # native size, on a few frames a second
+                        share = None if luma is None else measure_detail(luma)
+                        detail.append(math.nan if share is None else share)
                         if collector is not None:
                             chroma = frame.images[chroma_slot] if chroma_slot is not None else None
                             waiting[frame.index] = (frame.images[0], chroma)

@@ -6,10 +6,10 @@ upscaled, smeared. This stage looks at a sample of frames at their native
 resolution, at the tiles with the most gradient energy (the in-focus part of
 a shallow-focus shot, the lines of a cartoon). The gradient's spectrum of a
 sharp picture is about flat up to the sampling limit; blur and upscaling cut
-it off below. The cut-off, where the spectrum falls 10 dB under its own
-low-frequency level, moves by exactly ``k`` when a picture is enlarged ``k``
+it off below. The cut-off, where the spectrum falls 12 dB under its own
+low-frequency level, moves by about ``k`` when a picture is enlarged ``k``
 times, whatever the picture shows. ``detail`` is the cut-off as a share of
-the sampling limit (1.0: the picture uses its whole resolution), and
+the sampling limit, calibrated (1.0: the picture uses its whole resolution), and
 ``detail x size`` is the resolution it holds ("this 1280x720 video holds the
 detail of about 330x185").
 """
@@ -32,8 +32,8 @@ MIN_TILE = 32
 #: tiles measured per frame: those with the most gradient energy
 TILES = 4
 #: the cut-off of an enlarged picture falls a little slower than 1/k (the interpolator's own roll-off
-#: is gentler than a sharp picture's sampling limit): raised to this power it reads 1/k within about
-#: 10 % on pixel-sharp rendered scenes and photographs enlarged 1.5x to 4x (benchmarks/accuracy.py)
+#: is gentler than a sharp picture's sampling limit): raised to this power it reads 1/k, on pixel-sharp
+#: rendered scenes, photographs and clips enlarged 1.5x to 4x, mostly within 20 % (benchmarks/accuracy.py)
 CALIBRATION_POWER = 1.25
 #: the spectrum's low-frequency level is its median over these rings (in cycles per tile)
 PLATEAU_RINGS = (2, 7)

@@ -39,9 +39,10 @@ CALIBRATION_POWER = 1.25
 PLATEAU_RINGS = (2, 7)
 #: the cut-off: where the gradient's spectrum falls this far under its low-frequency level
 CUTOFF_DB = 12.0
-#: what a shot (or video) holds: this quantile of its measured frames, so a blurry stretch the events
-#: did not wholly cover does not lower it ("soft throughout" means even its better frames are soft)
-HELD_QUANTILE = 0.75
+#: whether a shot is soft throughout is judged on this quantile of its measured frames ("even its
+#: better frames are soft"), so a blurry stretch the events did not wholly cover does not decide it;
+#: the effective resolution reported is the median (closer to 1/k on enlargements)
+BEST_QUANTILE = 0.75
 #: rows or columns at the edges whose spread is below this (grey levels) are bars, not picture
 BAR_SPREAD = 3.0
 #: tiles whose mean absolute gradient is below this (grey levels a pixel) have nothing to measure
@@ -137,16 +138,16 @@ def measure_detail(luma: np.ndarray) -> float | None:
     return shares[0] ** CALIBRATION_POWER
 
 
-def effective_size(detail: np.ndarray | None, size: tuple[int, int], outside=()) -> dict:
-    """``detail`` (the HELD_QUANTILE of the measured frames, leaving out the frames ``outside`` names
-    where others were measured) and the ``effective_width`` and ``effective_height`` it stands for."""
+def effective_size(detail: np.ndarray | None, size: tuple[int, int], outside=(), quantile: float = 0.5) -> dict:
+    """``detail`` (the median, or ``quantile``, of the measured frames, leaving out the frames ``outside``
+    names where others were measured) and the ``effective_width`` and ``effective_height`` it stands for."""
     share = None
     if detail is not None and len(detail):
         measured = ~np.isnan(detail)
         keep = measured.copy()
         keep[np.asarray(outside, dtype=np.int64)] = False
         pool = detail[keep] if keep.any() else detail[measured]
-        share = float(np.quantile(pool, HELD_QUANTILE)) if len(pool) else None
+        share = float(np.quantile(pool, quantile)) if len(pool) else None
     if share is None:
         return {"detail": None, "effective_width": None, "effective_height": None}
     return {"detail": round(share, 3), "effective_width": max(1, round(share * size[0])),

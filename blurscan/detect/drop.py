@@ -56,7 +56,7 @@ from blurscan.detect.base import (
     segment_times,
     worst_severity,
 )
-from blurscan.detail import effective_size
+from blurscan.detail import BEST_QUANTILE, effective_size
 from blurscan.detect.shots import shot_ranges
 from blurscan.detect.softness import (
     NOMINAL_SHARP,
@@ -277,13 +277,14 @@ class DropDetector(Detector):
         in_events = np.flatnonzero(events[start:stop])
         detail = series.detail[start:stop] if series.detail is not None and len(series.detail) == len(x) else None
         held = effective_size(detail, series.size, outside=in_events)
+        best = effective_size(detail, series.size, outside=in_events, quantile=BEST_QUANTILE)["detail"]
         shot = {**span(start, stop - 1, start_s, end_s), "frames": stop - start,
                 "soft": None, "reason": None, "severity": None, **held, "level": 0.0}
         own = shot_level(native[start:stop], usable[start:stop], events[start:stop])
         if not series.absolute_scale or own is None:
             return shot, None
         shot["level"] = own
-        verdict = judge_softness(own, held, series.size, floor_logit=self.floor_logit,
+        verdict = judge_softness(own, held, best, series.size, floor_logit=self.floor_logit,
                                  soft_detail=self.soft_detail, native=bool(series.native_scale and series.native_scale > 1))
         shot.update(verdict)
         if not shot["soft"]:

@@ -50,9 +50,10 @@ NOMINAL_SHARP = 2.0
 LEVEL_SEVERITY = (1.8, 3.0)
 
 
-def judge_softness(level: float, held: dict, size: tuple[int, int], *, floor_logit: float, soft_detail: float,
-                   native: bool) -> dict:
-    """A shot's verdict from its level (native logit) and what it holds: ``soft``, ``reason`` and ``severity``."""
+def judge_softness(level: float, held: dict, best: float | None, size: tuple[int, int], *, floor_logit: float,
+                   soft_detail: float, native: bool) -> dict:
+    """A shot's verdict from its level (native logit), what it holds (``held``: the effective size) and
+    holds at its better frames (``best``): ``soft``, ``reason`` and ``severity``."""
     reasons, ranks = [], []
     detail = held.get("detail")
     if level < floor_logit:
@@ -62,10 +63,10 @@ def judge_softness(level: float, held: dict, size: tuple[int, int], *, floor_log
                        f"is below the floor {floor:.2f} throughout")
         depth = NOMINAL_SHARP - level
         ranks.append(2 if depth >= LEVEL_SEVERITY[1] else 1 if depth >= LEVEL_SEVERITY[0] else 0)
-    if detail is not None and detail < soft_detail and level < SHARP_LEVEL:
+    if best is not None and best < soft_detail and level < SHARP_LEVEL:
         reasons.append(f"it holds the detail of about {held['effective_width']}x{held['effective_height']} of its "
                        f"{size[0]}x{size[1]} ({detail:.0%}): defocused, upscaled or smeared")
-        ranks.append(2 if detail < DETAIL_SEVERITY[1] else 1 if detail < DETAIL_SEVERITY[0] else 0)
+        ranks.append(2 if best < DETAIL_SEVERITY[1] else 1 if best < DETAIL_SEVERITY[0] else 0)
     elif reasons and detail is not None and detail < 1.0:
         reasons.append(f"it holds the detail of about {held['effective_width']}x{held['effective_height']} "
                        f"of its {size[0]}x{size[1]}")

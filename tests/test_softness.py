@@ -117,3 +117,22 @@ def test_cut_lists_drop_soft_shots_whole_with_the_events_inside_them():
     detection = DropDetector().detect(series(x, scene_change=change))
     kept = keep_ranges([s.to_dict() for s in detection.segments], 400, 16.0)
     assert [(r.start_frame, r.end_frame) for r in kept] == [(0, 199)]
+
+
+def test_blur_shallow_at_the_working_width_is_an_event_at_the_videos_own_size():
+    """A dip of 0.6 logit at 640 px is under the drop (0.9) there, but on a 1920-px video it is a
+    blur three times as wide: an event; the same series from a 640-px video stays quiet."""
+    x = noisy(3.0, 300, 5, 0.1)
+    x[150:160] -= 0.6  # still above the floor at the native size: the depth alone decides
+    assert DropDetector().detect(series(x)).segments == []
+    (event,) = DropDetector().detect(series(x, native_scale=3.0)).segments
+    assert event.kind == "event" and event.start_frame <= 151 and event.end_frame >= 158
+
+
+def test_a_1080p_burst_of_sigma_1_5_is_found(tmp_path):
+    clip = make_clip(tmp_path / "hd.mp4", frames=60, width=1920, height=1080, pan=2.0,
+                     blurs=[Blur(25, 32, "gaussian", 1.5)])
+    with Scanner() as scanner:
+        data = scanner.scan(clip.path).to_dict(include_scores=False)
+    events = [s for s in data["segments"] if s["kind"] == "event"]
+    assert len(events) == 1 and events[0]["start_frame"] <= 26 and events[0]["end_frame"] >= 31

@@ -9,8 +9,10 @@ The rule, per shot (shots are split at cuts, see :mod:`blurscan.detect.shots`):
    about the same amount whatever the scene.
 2. The shot's sharp level at frame ``t`` is the 85th percentile of ``x`` over
    the frames of the same shot within 2 s of ``t``; a frame more than
-   ``drop`` below it is flagged (0.9 by default; for the ``edge`` measure:
-   edges about 1.35 times wider). The level is then estimated again, twice, as
+   ``drop`` below it, at the working width or read at the video's own size
+   (see :mod:`blurscan.detect.softness`: sigma 1.5 on 1080p is sigma 0.5 at 640
+   px), is flagged (0.9 by default; for the ``edge`` measure: edges about 1.35
+   times wider). The level is then estimated again, twice, as
    the median of the unflagged frames around ``t``, so a long blurry stretch
    does not drag the level down with it: the whole stretch is flagged, not
    only its edges. Where the scorer has an absolute scale, a stretch of three
@@ -212,7 +214,7 @@ class DropDetector(Detector):
         # severity as seen at the video's own size (see detect.softness)
         native = native_logit(x, series.native_scale)
         native_depth = np.nan_to_num(native_logit(level, series.native_scale) - native, nan=0.0)
-        dips = depth > self.drop
+        dips = np.maximum(depth, native_depth) > self.drop  # as deep at the video's own size counts too (HD blur)
         if series.absolute_scale:  # a stretch that dips below its shot's level and ends below the floor
             dips |= _stretches((native < self.floor_logit) & (depth > FLOOR_DIP * self.drop), FLOOR_RUN)
         events = close_gaps(usable & dips, shots, MAX_GAP_FRAMES)

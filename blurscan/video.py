@@ -614,11 +614,15 @@ def _convert(av_frame, fmt: FrameFormat, rotation: int, scaler) -> np.ndarray:
     out_w, out_h = fmt.output_size(*display)
     if quarter_turn:
         out_w, out_h = out_h, out_w
+    image = None
     if fmt.pixel_format == "chroma":
         image = _chroma(av_frame, out_w, out_h, scaler)
     elif fmt.pixel_format == "luma" and (out_w, out_h) == (width, height) and av_frame.format.name in _PLANAR_YUV:
-        image = _plane(av_frame, 0).copy()
-    else:
+        try:
+            image = _plane(av_frame, 0).copy()
+        except ValueError:  # a plane laid out otherwise (padding, a negative stride): the scaler reads it
+            image = None
+    if image is None:
         image = scaler.reformat(
             av_frame, width=out_w, height=out_h, format="gray" if fmt.pixel_format == "luma" else fmt.pixel_format,
             interpolation=_INTERPOLATIONS[fmt.interpolation],

@@ -84,3 +84,22 @@ def test_blurred_events_do_not_lower_a_shots_detail(tmp_path):
         data = scanner.scan(clip.path).to_dict(include_scores=False)
     assert [s["kind"] for s in data["segments"]] == ["event"]
     assert data["shot_list"][0]["detail"] > 0.8 and data["video"]["detail"] > 0.8
+
+
+def test_luma_is_the_decoders_plane_or_the_scalers_grey():
+    """8-bit YUV: the luma plane itself (its own range); any other layout: the scaler's grey at native size."""
+    import av
+    from av.video.reformatter import VideoReformatter
+
+    from blurscan.detail import LUMA_FORMAT
+    from blurscan.video import _convert
+
+    rgb = render_canvas(160, 90, 1)
+    for pixel_format in ("yuv420p", "nv12", "yuv420p10le", "rgb24"):
+        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        if pixel_format != "rgb24":
+            frame = frame.reformat(format=pixel_format)
+        luma = _convert(frame, LUMA_FORMAT, 0, VideoReformatter())
+        assert luma.shape == (90, 160) and luma.dtype == np.uint8, pixel_format
+        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(int)
+        assert np.corrcoef(luma.ravel(), grey.ravel())[0, 1] > 0.98, pixel_format

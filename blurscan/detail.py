@@ -143,17 +143,22 @@ def measure_detail(luma: np.ndarray) -> float | None:
     return shares[0] ** CALIBRATION_POWER
 
 
+def measured_shares(detail: np.ndarray | None, outside=()) -> np.ndarray:
+    """The measured values of ``detail``, leaving out the frames ``outside`` names where others were measured."""
+    if detail is None or not len(detail):
+        return np.zeros(0)
+    measured = ~np.isnan(detail)
+    keep = measured.copy()
+    keep[np.asarray(outside, dtype=np.int64)] = False
+    return detail[keep] if keep.any() else detail[measured]
+
+
 def effective_size(detail: np.ndarray | None, size: tuple[int, int], outside=(), quantile: float = 0.5) -> dict:
     """``detail`` (the median, or ``quantile``, of the measured frames, leaving out the frames ``outside``
     names where others were measured) and the ``effective_width`` and ``effective_height`` it stands for."""
-    share = None
-    if detail is not None and len(detail):
-        measured = ~np.isnan(detail)
-        keep = measured.copy()
-        keep[np.asarray(outside, dtype=np.int64)] = False
-        pool = detail[keep] if keep.any() else detail[measured]
-        share = float(np.quantile(pool, quantile)) if len(pool) else None
-    if share is None:
+    shares = measured_shares(detail, outside)
+    if not len(shares):
         return {"detail": None, "effective_width": None, "effective_height": None}
+    share = float(np.quantile(shares, quantile))
     return {"detail": round(share, 3), "effective_width": max(1, round(share * size[0])),
             "effective_height": max(1, round(share * size[1]))}

@@ -81,6 +81,8 @@ class _Gathered:
     #: per frame, the share of its resolution the picture carries (NaN where not measured)
     detail: array = field(default_factory=lambda: array("d"))
     rotation: int = 0
+    #: the colour matrix of the decoder's chroma (for the thumbnails' colour)
+    matrix: str = "bt601"
     width: int = 0
     height: int = 0
     warnings: list[str] = field(default_factory=list)
@@ -143,8 +145,6 @@ class Scanner:
 
             def features(frames: Iterable[Frame]) -> Iterator[Any]:
                 for chunk in _chunks(frames, sizer):
-                    if collector is not None:
-                        collector.matrix = source.stats.matrix  # set by the decoder before its first frame
                     for frame in chunk:
                         gathered.motion.update(frame.images[motion_slot])
                         times.append(frame.time_s)
@@ -184,7 +184,7 @@ class Scanner:
                 progress.update(len(scores), status)
             progress.finish()
             stats = source.stats
-            gathered.rotation = stats.rotation
+            gathered.rotation, gathered.matrix = stats.rotation, stats.matrix
             gathered.width, gathered.height = source.display_size
             gathered.warnings = list(stats.warnings)
             gathered.corrupt = stats.corrupt
@@ -231,7 +231,7 @@ class Scanner:
         thumbnails = None
         if gathered.thumbnails is not None:
             shots = shot_ranges(signal_arrays.get("scene_change"), n)
-            thumbnails = gathered.thumbnails.pick(detection.segments, shots)
+            thumbnails = gathered.thumbnails.pick(detection.segments, shots, gathered.matrix)
         duration = float(times_array[-1] + 1.0 / fps) if fps else float(times_array[-1])
         width, height = gathered.width, gathered.height
         video = {

@@ -171,10 +171,8 @@ class ThumbnailCollector:
     length, so a long video does not start by encoding every frame.
     """
 
-    def __init__(self, capacity: int = CAPACITY, expected_frames: int = 0, matrix: str = "bt601"):
+    def __init__(self, capacity: int = CAPACITY, expected_frames: int = 0):
         block = max(1, expected_frames // capacity)
-        #: the colour matrix of the chroma pictures offered (the decoder knows it once a frame is decoded)
-        self.matrix = matrix
         self._last: Thumbnail | None = None  # a frame kept by both reservoirs is shrunk once
         self.low = Reservoir(lowest=True, capacity=capacity, block=block, keeper=self._keep)
         self.high = Reservoir(lowest=False, capacity=capacity, block=block, keeper=self._keep)
@@ -182,7 +180,7 @@ class ThumbnailCollector:
     def _keep(self, frame: int, value: float, image: tuple) -> Thumbnail:
         if self._last is None or self._last.frame != frame:
             picture, chroma = image
-            self._last = Thumbnail(frame, value, small_picture(picture), chroma, self.matrix)
+            self._last = Thumbnail(frame, value, small_picture(picture), chroma)
         return self._last
 
     def offer(self, frame: int, quality: float, picture: np.ndarray, chroma: np.ndarray | None = None) -> None:
@@ -190,8 +188,10 @@ class ThumbnailCollector:
         self.low.offer(frame, quality, (picture, chroma))
         self.high.offer(frame, quality, (picture, chroma))
 
-    def pick(self, segments: Sequence, shots: Sequence[tuple[int, int]]) -> list[dict[str, Thumbnail] | None]:
-        """For each segment, its worst frame kept and a sharp frame of its shot (outside any segment)."""
+    def pick(self, segments: Sequence, shots: Sequence[tuple[int, int]],
+             matrix: str = "bt601") -> list[dict[str, Thumbnail] | None]:
+        """For each segment, its worst frame kept and a sharp frame of its shot (outside any segment);
+        their colour is made in ``matrix`` (the video's, known once it is decoded) when their JPEGs are."""
         worst = self.low.finish()
         sharp = self.high.finish()
         blurred = [(s.start_frame, s.end_frame) for s in segments]
@@ -216,5 +216,7 @@ class ThumbnailCollector:
                 # among the sharpest (within 5 % of the best), the one nearest the segment
                 near = [t for t in pool if t.value >= best - 0.05 * abs(best)]
                 chosen["sharp"] = min(near, key=lambda t: abs(t.frame - middle))
+            for thumbnail in chosen.values():
+                thumbnail.matrix = matrix
             picks.append(chosen)
         return picks

@@ -58,7 +58,7 @@ from blurscan.detect.base import (
     segment_times,
     worst_severity,
 )
-from blurscan.detail import BEST_QUANTILE, effective_size
+from blurscan.detail import BEST_QUANTILE, effective_size, measured_shares
 from blurscan.detect.shots import shot_ranges
 from blurscan.detect.softness import (
     NOMINAL_SHARP,
@@ -226,28 +226,27 @@ class DropDetector(Detector):
                                     float(np.min(series.scores[start : end + 1]))))
         flags = events.copy()
         shot_list = []
+        soft_frames, soft_peak = 0, 0.0
         for index, (start, stop) in enumerate(shots):
-            shot, soft_segment = self._judge_shot(series, x, native, usable, events, start, stop)
-            shot = {"index": index, **shot}
+            shot, soft_segment, level_of_shot = self._judge_shot(series, native, usable, events, index, start, stop)
             shot_list.append(shot)
             if soft_segment is not None:
                 segments.append(soft_segment)
                 flags[start:stop] |= usable[start:stop]
+                soft_frames += int(usable[start:stop].sum())
+                # a soft shot is as sure as a clear drop, more so the further its level is below a sharp frame's
+                soft_peak = max(soft_peak, self.drop, NOMINAL_SHARP - level_of_shot)
         segments.sort(key=lambda seg: (seg.start_frame, seg.kind != "soft"))
         severity = worst_severity(s.severity for s in segments)
 
         if segments:
-            # a soft shot is as sure as a clear drop, more so the further its level is below a sharp frame's
-            peak = max(float(depth[events].max()) if events.any() else 0.0,
-                       max((max(self.drop, NOMINAL_SHARP - shot["level"]) for shot in shot_list if shot["soft"]),
-                           default=0.0))
+            peak = max(float(depth[events].max()) if events.any() else 0.0, soft_peak)
             confidence = 1.0 - 0.5 * math.exp(-(peak / self.drop - 1.0))
         else:
             closest = float(depth[usable].max()) if usable.any() else 0.0
             confidence = 0.5 + 0.5 * min(1.0, max(0.0, (self.drop - closest) / self.drop))
 
         throughout = None  # unknown: no absolute scale, or nothing to measure (a black video)
-        soft_frames = sum(int(usable[s["start_frame"] : s["end_frame"] + 1].sum()) for s in shot_list if s["soft"])
         if series.absolute_scale and usable.any():
             throughout = bool(soft_frames >= THROUGHOUT_SHARE * usable.sum())
         advice = []
@@ -255,8 +254,6 @@ class DropDetector(Detector):
             advice.append("The whole video is blurry: compare it with a sharp recording before using it.")
         elif soft_frames:
             advice.append("Some shots are soft throughout (see shots): drop or replace them rather than trimming.")
-        for shot in shot_list:
-            del shot["level"]
         return Detection(
             blur_frames=np.flatnonzero(flags).astype(np.int64),
             segments=segments,
@@ -273,27 +270,28 @@ class DropDetector(Detector):
             },
         )
 
-    def _judge_shot(self, series: ScoreSeries, x, native, usable, events, start: int, stop: int):
-        """One shot's entry in ``shot_list``, and its "soft" segment when it is soft throughout."""
+    def _judge_shot(self, series: ScoreSeries, native, usable, events, index: int, start: int, stop: int):
+        """One shot's entry in ``shot_list``, its "soft" segment when it is soft throughout (else None),
+        and its own level (native logit; None when it has nothing to measure)."""
         start_s, end_s = segment_times(series, start, stop - 1)
         in_events = np.flatnonzero(events[start:stop])
-        detail = series.detail[start:stop] if series.detail is not None and len(series.detail) == len(x) else None
+        detail = series.detail[start:stop] if series.detail is not None and len(series.detail) == len(native) else None
         held = effective_size(detail, series.size, outside=in_events)
-        best = effective_size(detail, series.size, outside=in_events, quantile=BEST_QUANTILE)["detail"]
-        shot = {**span(start, stop - 1, start_s, end_s), "frames": stop - start,
-                "soft": None, "reason": None, "severity": None, **held, "level": 0.0}
+        shares = measured_shares(detail, in_events)
+        best = float(np.quantile(shares, BEST_QUANTILE)) if len(shares) else None
+        shot = {"index": index, **span(start, stop - 1, start_s, end_s), "frames": stop - start,
+                "soft": None, "reason": None, "severity": None, **held}
         own = shot_level(native[start:stop], usable[start:stop], events[start:stop])
         if not series.absolute_scale or own is None:
-            return shot, None
-        shot["level"] = own
+            return shot, None, own
         verdict = judge_softness(own, held, best, series.size, floor_logit=self.floor_logit,
                                  soft_detail=self.soft_detail, native=bool(series.native_scale and series.native_scale > 1))
         shot.update(verdict)
         if not shot["soft"]:
-            return shot, None
+            return shot, None, own
         segment = Segment(start, stop - 1, start_s, end_s, shot["severity"],
                           float(np.min(series.scores[start:stop])), kind="soft")
-        return shot, segment
+        return shot, segment, own
 
     def settings(self) -> dict:
         return {"sensitivity": self.sensitivity, "drop": round(self.drop, 6), "floor": round(self.floor, 6),

@@ -17,6 +17,7 @@ detail of about 330x185").
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -32,10 +33,20 @@ TILE = 128
 MIN_TILE = 32
 #: tiles measured per frame: those with the most gradient energy
 TILES = 4
-#: the cut-off of an enlarged picture falls a little slower than 1/k (the interpolator's own roll-off
-#: is gentler than a sharp picture's sampling limit): raised to this power it reads 1/k, on pixel-sharp
-#: rendered scenes, photographs and clips enlarged 1.5x to 4x, mostly within 20 % (benchmarks/accuracy.py)
-CALIBRATION_POWER = 1.25
+#: a sharp picture seen through a low-pass filter (enlarged, defocused) keeps a flat gradient spectrum up
+#: to the filter's cut-off and falls off a cliff after it: the level half-way to the cut-off reads about 0 dB
+#: (an enlargement's interpolator, a disk kernel) or -3 dB (a Gaussian). Footage soft by nature (optics,
+#: motion, shallow focus, photographs) rolls off from low frequencies on: -5 dB and lower there. The weight
+#: given to "filtered" goes from 0 to 1 between these levels (dB)
+FILTERED_DB = (-4.0, 0.0)
+#: on a filtered picture the cut-off is read inside the filter's transition band, about 1/0.75 past the
+#: frequency the picture was shrunk to: so its share is scaled by this (with the weight). Enlargements by
+#: 1.5x to 4x of rendered scenes, photographs and clips then read 1/k of the original within 20 %
+#: (benchmarks/accuracy.py)
+FILTERED_FACTOR = 0.75
+#: footage soft by nature falls a little faster when enlarged (its own roll-off is squeezed into the
+#: band): its cut-off share is raised to this power
+CALIBRATION_POWER = 1.1
 #: the spectrum's low-frequency level is its median over these rings (in cycles per tile)
 PLATEAU_RINGS = (2, 7)
 #: the cut-off: where the gradient's spectrum falls this far under its low-frequency level
@@ -115,9 +126,18 @@ def gradient_spectra(luma: np.ndarray) -> list[np.ndarray]:
     return spectra
 
 
-def cutoff_share(spectrum: np.ndarray) -> float | None:
-    """Where the gradient's spectrum falls CUTOFF_DB under its low-frequency level, as a share of the
-    sampling limit (interpolated between rings; 1.0 when it never does)."""
+class Detail(NamedTuple):
+    """What one picture holds: ``share`` of its linear resolution (0..1) and how ``filtered`` it looks
+    (0: rolls off like footage soft by nature, 1: a sharp picture behind a low-pass filter)."""
+
+    share: float
+    filtered: float
+
+
+def tile_detail(spectrum: np.ndarray) -> Detail | None:
+    """A tile's :class:`Detail` from its gradient's spectrum: where it falls CUTOFF_DB under its
+    low-frequency level (a share of the sampling limit, interpolated between rings; 1.0 when it never
+    does, uncorrected), and how filtered the spectrum's level half-way there makes it look."""
     half = len(spectrum) - 1
     lo, hi = (max(1, round(r * half / 64)) for r in PLATEAU_RINGS)
     plateau = float(np.median(spectrum[lo:hi]))
@@ -126,21 +146,28 @@ def cutoff_share(spectrum: np.ndarray) -> float | None:
     level = 10 * np.log10(np.maximum(np.convolve(spectrum, np.ones(3) / 3, mode="same"), 1e-30) / plateau)
     below = np.flatnonzero(level[hi:half] < -CUTOFF_DB)
     if not len(below):
-        return 1.0
+        return Detail(1.0, 0.0)
     ring = hi + int(below[0])
     a, b = level[ring - 1], level[ring]
     step = (-CUTOFF_DB - a) / (b - a) if b < a else 0.0
-    return float(min(1.0, (ring - 1 + step) / half))
+    cutoff = min(float(half), ring - 1 + step)
+    halfway = float(np.interp(cutoff / 2, np.arange(half + 1), level))
+    lo_db, hi_db = FILTERED_DB
+    return Detail(cutoff / half, float(np.clip((halfway - lo_db) / (hi_db - lo_db), 0.0, 1.0)))
 
 
-def measure_detail(luma: np.ndarray) -> float | None:
-    """The share (0..1) of its linear resolution a grey picture carries; None: nothing to measure.
+def measure_detail(luma: np.ndarray) -> Detail | None:
+    """What a grey picture holds (:class:`Detail`); None: nothing to measure.
 
-    Of the tiles measured, the sharpest counts: a shallow-focus shot is as sharp as its subject."""
-    shares = sorted(filter(None, (cutoff_share(spectrum) for spectrum in gradient_spectra(luma))), reverse=True)
-    if not shares:
+    Of the tiles measured, the sharpest counts: a shallow-focus shot is as sharp as its subject. A
+    filtered picture's cut-off is moved back from the filter's transition band to where it begins."""
+    tiles = [d for d in (tile_detail(spectrum) for spectrum in gradient_spectra(luma)) if d is not None]
+    if not tiles:
         return None
-    return shares[0] ** CALIBRATION_POWER
+    sharpest = max(tiles, key=lambda d: d.share)
+    filtered = sharpest.filtered
+    power = CALIBRATION_POWER - (CALIBRATION_POWER - 1.0) * filtered
+    return Detail(sharpest.share**power * (1.0 - filtered * (1.0 - FILTERED_FACTOR)), filtered)
 
 
 def measured_shares(detail: np.ndarray | None, outside=()) -> np.ndarray:

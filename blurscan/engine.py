@@ -80,6 +80,7 @@ class _Gathered:
     signals: dict[str, array] = field(default_factory=dict)
     #: per frame, the share of its resolution the picture carries (NaN where not measured)
     detail: array = field(default_factory=lambda: array("d"))
+    filtered: array = field(default_factory=lambda: array("d"))
     rotation: int = 0
     #: the colour matrix of the decoder's chroma (for the thumbnails' colour)
     matrix: str = "bt601"
@@ -140,7 +141,8 @@ class Scanner:
             detail_slot = len(formats)
             formats.append(detail_format(info.fps))
             gathered = _Gathered(info=info, motion=MotionTracker(), peak=peak, thumbnails=collector)
-            times, scores, signals, detail = gathered.times, gathered.scores, gathered.signals, gathered.detail
+            times, scores, signals = gathered.times, gathered.scores, gathered.signals
+            detail, filtered = gathered.detail, gathered.filtered
             waiting: dict[int, tuple] = {}  # the pictures of frames not yet scored, for the thumbnails
 
             def features(frames: Iterable[Frame]) -> Iterator[Any]:
@@ -149,8 +151,9 @@ class Scanner:
                         gathered.motion.update(frame.images[motion_slot])
                         times.append(frame.time_s)
                         luma = frame.images[detail_slot]  # native size, on a few frames a second
-                        share = None if luma is None else measure_detail(luma)
-                        detail.append(math.nan if share is None else share)
+                        held = None if luma is None else measure_detail(luma)
+                        detail.append(math.nan if held is None else held.share)
+                        filtered.append(math.nan if held is None else held.filtered)
                         if collector is not None:
                             chroma = frame.images[chroma_slot] if chroma_slot is not None else None
                             waiting[frame.index] = (frame.images[0], chroma)
@@ -224,6 +227,7 @@ class Scanner:
             missing_after=frozenset(g["before_frame"] - 1 for g in gaps if g["before_frame"]),
             native_scale=scorer.native_scale(gathered.width, gathered.height),
             detail=np.frombuffer(gathered.detail, dtype=np.float64),
+            filtered=np.frombuffer(gathered.filtered, dtype=np.float64),
             size=(gathered.width, gathered.height),
         )
         detection = self.detector.detect(series)

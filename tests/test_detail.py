@@ -17,6 +17,11 @@ def _grey(width: int, height: int, seed: int = 0) -> np.ndarray:
     return cv2.cvtColor(render_canvas(width, height, seed), cv2.COLOR_RGB2GRAY)
 
 
+def _share(picture: np.ndarray) -> float | None:
+    held = measure_detail(picture)
+    return None if held is None else held.share
+
+
 def _upscale(picture: np.ndarray, k: float) -> np.ndarray:
     h, w = picture.shape
     small = cv2.resize(picture, (round(w / k), round(h / k)), interpolation=cv2.INTER_AREA)
@@ -26,22 +31,57 @@ def _upscale(picture: np.ndarray, k: float) -> np.ndarray:
 @pytest.mark.parametrize("size", [(1280, 720), (640, 360)])
 def test_upscales_read_about_one_kth_of_the_original(size):
     pictures = [_grey(*size, seed) for seed in range(2)]
-    base = np.median([measure_detail(p) for p in pictures])
+    base = np.median([_share(p) for p in pictures])
     assert base > 0.9  # a pixel-sharp picture uses its whole resolution
     for k in (1.5, 2.0, 3.0, 4.0):
-        share = np.median([measure_detail(_upscale(p, k)) for p in pictures])
+        share = np.median([_share(_upscale(p, k)) for p in pictures])
         assert 0.7 < share / base * k < 1.4, (size, k, share)
 
 
 def test_blur_lowers_detail_and_bars_do_not_count():
     picture = _grey(960, 540)
-    shares = [measure_detail(cv2.GaussianBlur(picture, (0, 0), sigma)) for sigma in (0.8, 1.5, 3.0)]
+    shares = [_share(cv2.GaussianBlur(picture, (0, 0), sigma)) for sigma in (0.8, 1.5, 3.0)]
     assert shares[0] > shares[1] > shares[2] and shares[1] < 0.45
     soft = _upscale(picture, 3.0)
     barred = cv2.copyMakeBorder(soft, 90, 90, 0, 0, cv2.BORDER_CONSTANT, value=16)  # sharp edges of black bars
-    assert measure_detail(barred) == pytest.approx(measure_detail(soft), abs=0.06)
+    assert _share(barred) == pytest.approx(_share(soft), abs=0.06)
     assert measure_detail(np.full((360, 640), 80, np.uint8)) is None  # nothing to measure
     assert measure_detail(picture[:20, :20]) is None  # too small for a tile
+
+
+def _poisson_blur(picture: np.ndarray, gamma: float) -> np.ndarray:
+    """Blur whose transfer falls the same number of dB per cycle from low frequencies on (exp(-2 pi gamma f)),
+    the way optics, motion and processing soften footage by nature."""
+    radius = int(12 * gamma)
+    y, x = np.mgrid[-radius : radius + 1, -radius : radius + 1]
+    kernel = (1.0 + (x * x + y * y) / gamma**2) ** -1.5
+    return cv2.filter2D(picture.astype(np.float32), -1, kernel / kernel.sum()).clip(0, 255).astype(np.uint8)
+
+
+def _pink(width: int, height: int, seed: int) -> np.ndarray:
+    """Grey 1/f noise: the spectrum of natural pictures, sharp to the pixel (a flat gradient spectrum)."""
+    rng = np.random.default_rng(seed)
+    frequency = np.hypot(np.fft.fftfreq(height)[:, None], np.fft.rfftfreq(width)[None, :])
+    frequency[0, 0] = 1.0
+    spectrum = (rng.standard_normal(frequency.shape) + 1j * rng.standard_normal(frequency.shape)) / frequency
+    picture = np.fft.irfft2(spectrum, s=(height, width))
+    return ((picture - picture.mean()) / picture.std() * 40 + 128).clip(0, 255).astype(np.uint8)
+
+
+def test_filtered_pictures_are_told_from_pictures_soft_by_nature():
+    """A sharp picture enlarged keeps its gradient spectrum flat up to a cliff: it looks filtered and reads
+    1/k; one that rolls off from low frequencies on (optics, motion) does not look filtered, even where it
+    holds as little."""
+    pictures = [_pink(960, 540, seed) for seed in range(3)]
+    assert all(measure_detail(p) == (1.0, 0.0) for p in pictures)  # never falls far enough to have a cut-off
+    for k in (1.5, 2.0, 2.5, 3.0, 4.0):
+        held = [measure_detail(_upscale(p, k)) for p in pictures]
+        assert np.median([h.filtered for h in held]) > 0.5, (k, held)
+        assert np.median([h.share for h in held]) * k == pytest.approx(1.0, abs=0.2), (k, held)
+    for gamma in (1.0, 1.5):
+        held = [measure_detail(_poisson_blur(p, gamma)) for p in pictures]
+        assert np.median([h.filtered for h in held]) < 0.3, (gamma, held)
+        assert np.median([h.share for h in held]) < 0.6
 
 
 def test_effective_size_leaves_out_events_and_handles_nothing_measured():

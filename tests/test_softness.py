@@ -67,6 +67,33 @@ def test_soft_shots_apart_from_events_with_events_inside_soft_shots():
     assert set(detection.blur_frames) >= set(range(200, 400)) | set(range(80, 95))
 
 
+def _measured(series: ScoreSeries, detail: float, filtered: float, every: int = 12) -> ScoreSeries:
+    """The detail stage's readings on one frame in ``every`` (NaN between), as the scanner leaves them."""
+    n = len(series)
+    series.detail, series.filtered, series.size = np.full(n, np.nan), np.full(n, np.nan), (1280, 720)
+    series.detail[::every], series.filtered[::every] = detail, filtered
+    return series
+
+
+@pytest.mark.parametrize(
+    "level, detail, filtered, soft",
+    [
+        (2.5, 0.40, 1.0, True),  # enlarged 2.5x: sharp at the working width, the spectrum behind a low-pass filter
+        (2.5, 0.40, 0.0, False),  # as little detail, but rolling off by nature (shallow focus, haze): not soft
+        (1.0, 0.30, 0.0, True),  # little detail and a soft level: soft, filtered or not
+        (2.5, 0.30, 0.0, False),  # little detail but edges as sharp as a pixel-sharp picture's: the subject is sharp
+        (2.5, 0.55, 1.0, False),  # enlarged less than 2x: not soft
+    ],
+)
+def test_shots_holding_little_detail_are_soft_when_filtered_or_soft_in_level(level, detail, filtered, soft):
+    detection = DropDetector().detect(_measured(series(noisy(level, 240, 3, 0.1)), detail, filtered))
+    (shot,) = detection.extra["shot_list"]
+    assert shot["soft"] is soft and shot["effective_width"] == round(detail * 1280)
+    assert [s.kind for s in detection.segments] == (["soft"] if soft else [])
+    if soft and filtered:
+        assert "upscaled or defocused" in shot["reason"]
+
+
 def test_native_logit_reads_working_blur_at_the_videos_own_size():
     assert native_logit(1.0, None) == 1.0 and native_logit(1.0, 1.0) == 1.0
     # a pixel-sharp working picture says nothing beyond its pixel: it stays pixel-sharp

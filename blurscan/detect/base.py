@@ -34,6 +34,9 @@ class ScoreSeries:
     #: per frame, the share (0..1) of its linear resolution the picture carries, measured at native
     #: size on a sample of frames (NaN elsewhere; see :mod:`blurscan.detail`); None when not measured
     detail: np.ndarray | None = None
+    #: on the same frames, how much the picture looks like a sharp one behind a low-pass filter
+    #: (enlarged, defocused: 1) rather than soft by nature (0); None when not measured
+    filtered: np.ndarray | None = None
     #: the video's display size (width, height), for the effective resolution
     size: tuple[int, int] = (0, 0)
 

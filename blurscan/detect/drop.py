@@ -35,8 +35,9 @@ The rule, per shot (shots are split at cuts, see :mod:`blurscan.detect.shots`):
 ``sensitivity`` (0 to 1, default 0.5) moves the thresholds: the drop is
 ``0.9 * 4 ** (0.5 - sensitivity)`` logit units (1.8 at 0, 0.45 at 1), the
 floor is the quality ``sigmoid(0.8 * (sensitivity - 0.5))`` (0.40 at 0, 0.5
-at 0.5, 0.60 at 1) and the detail a shot must hold 0.20 to 0.36. Higher finds
-milder blur and raises false alarms. Frames with quality exactly 0 have
+at 0.5, 0.60 at 1) and the detail a shot must hold 0.285 to 0.445 (up to 0.12
+more when it looks filtered: enlarged or defocused). Higher finds milder blur
+and raises false alarms. Frames with quality exactly 0 have
 nothing to measure (black, flat) and are never flagged.
 """
 
@@ -275,16 +276,18 @@ class DropDetector(Detector):
         and its own level (native logit; None when it has nothing to measure)."""
         start_s, end_s = segment_times(series, start, stop - 1)
         in_events = np.flatnonzero(events[start:stop])
-        detail = series.detail[start:stop] if series.detail is not None and len(series.detail) == len(native) else None
+        detail, filtered = (_shot_part(values, start, stop, len(native)) for values in (series.detail, series.filtered))
         held = effective_size(detail, series.size, outside=in_events)
         shares = measured_shares(detail, in_events)
         best = float(np.quantile(shares, BEST_QUANTILE)) if len(shares) else None
+        looks = measured_shares(filtered, in_events)
+        held_filtered = float(np.median(looks)) if len(looks) else 0.0
         shot = {"index": index, **span(start, stop - 1, start_s, end_s), "frames": stop - start,
                 "soft": None, "reason": None, "severity": None, **held}
         own = shot_level(native[start:stop], usable[start:stop], events[start:stop])
         if not series.absolute_scale or own is None:
             return shot, None, own
-        verdict = judge_softness(own, held, best, series.size, floor_logit=self.floor_logit,
+        verdict = judge_softness(own, held, best, series.size, filtered=held_filtered, floor_logit=self.floor_logit,
                                  soft_detail=self.soft_detail, native=bool(series.native_scale and series.native_scale > 1))
         shot.update(verdict)
         if not shot["soft"]:
@@ -296,3 +299,8 @@ class DropDetector(Detector):
     def settings(self) -> dict:
         return {"sensitivity": self.sensitivity, "drop": round(self.drop, 6), "floor": round(self.floor, 6),
                 "soft_detail": round(self.soft_detail, 6)}
+
+
+def _shot_part(values: np.ndarray | None, start: int, stop: int, n: int) -> np.ndarray | None:
+    """A shot's part of a per-frame measure (None when it was not measured on every frame)."""
+    return values[start:stop] if values is not None and len(values) == n else None

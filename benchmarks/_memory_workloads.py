@@ -155,13 +155,16 @@ def blurscan_scan(path: str, scorer_options: dict | None = None, thumbnails: boo
     import blurscan
     from blurscan.report.atomic import atomic_write
 
-    if not detail:  # blurscan before issue 10: no native-size look (only the first frame is measured)
-        from dataclasses import replace
-
+    if not detail:  # blurscan before issue 10: no native-size stage (only the first frame is measured, no look)
         import blurscan.engine
-        from blurscan.detail import LUMA_FORMAT
+        from blurscan.native_look import NativeStage
 
-        blurscan.engine.detail_format = lambda fps: replace(LUMA_FORMAT, every=2**62)
+        class Before(NativeStage):
+            def __init__(self, fps: float, scale: float | None):
+                super().__init__(fps, None)
+                self.every = 2**62
+
+        blurscan.engine.NativeStage = Before
     baseline = rss_mib()
     started, cpu_started = time.perf_counter(), cpu_s()
     settings = blurscan.Settings(scorer_options=scorer_options) if scorer_options else None

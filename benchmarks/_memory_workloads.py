@@ -155,16 +155,13 @@ def blurscan_scan(path: str, scorer_options: dict | None = None, thumbnails: boo
     import blurscan
     from blurscan.report.atomic import atomic_write
 
-    if not detail:  # blurscan before issue 10: no native-size stage (only the first frame is measured, no look)
+    if not detail:  # blurscan before issue 10: no native-size look (only the first frame is measured)
+        from dataclasses import replace
+
         import blurscan.engine
-        from blurscan.native_look import NativeStage
+        from blurscan.detail import LUMA_FORMAT
 
-        class Before(NativeStage):
-            def __init__(self, fps: float, scale: float | None):
-                super().__init__(fps, None)
-                self.every = 2**62
-
-        blurscan.engine.NativeStage = Before
+        blurscan.engine.detail_format = lambda fps: replace(LUMA_FORMAT, every=2**62)
     baseline = rss_mib()
     started, cpu_started = time.perf_counter(), cpu_s()
     settings = blurscan.Settings(scorer_options=scorer_options) if scorer_options else None

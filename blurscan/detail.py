@@ -91,13 +91,20 @@ def _tools(tile: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return _TOOLS[tile]
 
 
-#: a tile: rows and columns of the frame
-Box = tuple[slice, slice]
+def _strongest_tiles(picture: np.ndarray, tile: int) -> list[np.ndarray]:
+    rows, cols = picture.shape[0] // tile, picture.shape[1] // tile
+    picture = picture[: rows * tile, : cols * tile]
+    # gradient energy of each tile, on every eighth row (enough to rank them)
+    grad = np.abs(np.diff(picture[::8].astype(np.int16), axis=1)).astype(np.float32)
+    grad = np.pad(grad, ((0, 0), (0, 1)))
+    energy = grad.reshape(rows, tile // 8, cols, tile).mean(axis=(1, 3))
+    order = [int(i) for i in np.argsort(energy, axis=None)[::-1][:TILES] if energy.flat[i] >= MIN_GRADIENT]
+    return [picture[(i // cols) * tile : (i // cols + 1) * tile, (i % cols) * tile : (i % cols + 1) * tile] for i in order]
 
 
-def strongest_tiles(luma: np.ndarray) -> list[Box]:
-    """The TILES tiles with the most gradient energy inside any bars, strongest first (none when the
-    picture has nothing to measure): the in-focus part of a shallow-focus shot, a cartoon's lines."""
+def gradient_spectra(luma: np.ndarray) -> list[np.ndarray]:
+    """Ring-averaged spectrum of the gradient (power x f^2), rings 0..tile/2, of each of the strongest
+    tiles (none when the picture has nothing to measure)."""
     rows, cols = _content_box(luma)
     picture = luma[rows, cols]
     side = min(picture.shape) if picture.size else 0
@@ -106,29 +113,16 @@ def strongest_tiles(luma: np.ndarray) -> list[Box]:
         tile //= 2
     if side < tile:
         return []
-    across, down = picture.shape[1] // tile, picture.shape[0] // tile
-    # gradient energy of each tile, on every eighth row (enough to rank them)
-    grad = np.abs(np.diff(picture[: down * tile : 8, : across * tile].astype(np.int16), axis=1)).astype(np.float32)
-    grad = np.pad(grad, ((0, 0), (0, 1)))
-    energy = grad.reshape(down, tile // 8, across, tile).mean(axis=(1, 3))
-    order = [int(i) for i in np.argsort(energy, axis=None)[::-1][:TILES] if energy.flat[i] >= MIN_GRADIENT]
-    top, left = rows.start, cols.start
-    return [(slice(top + i // across * tile, top + (i // across + 1) * tile),
-             slice(left + i % across * tile, left + (i % across + 1) * tile)) for i in order]
-
-
-def gradient_spectra(luma: np.ndarray, tiles: list[Box] | None = None) -> list[np.ndarray]:
-    """Ring-averaged spectrum of the gradient (power x f^2), rings 0..tile/2, of each tile (by default
-    the strongest)."""
+    tiles = _strongest_tiles(picture, tile)
+    radius, counts, window = _tools(tile)
+    frequency2 = (np.arange(tile // 2 + 1) / tile) ** 2
     spectra = []
-    for box in strongest_tiles(luma) if tiles is None else tiles:
-        block = luma[box].astype(np.float32)
-        tile = block.shape[0]
-        radius, counts, window = _tools(tile)
+    for block in tiles:
+        block = block.astype(np.float32)
         coefficients = cv2.dft((block - block.mean()) * window, flags=cv2.DFT_COMPLEX_OUTPUT)  # 5x numpy's rfft2
         power = cv2.magnitude(coefficients[..., 0], coefficients[..., 1]) ** 2
         rings = np.bincount(radius, power.ravel(), minlength=tile)[: tile // 2 + 1]
-        spectra.append(rings / np.maximum(counts, 1) * (np.arange(tile // 2 + 1) / tile) ** 2)
+        spectra.append(rings / np.maximum(counts, 1) * frequency2)
     return spectra
 
 
@@ -162,12 +156,12 @@ def tile_detail(spectrum: np.ndarray) -> Detail | None:
     return Detail(cutoff / half, float(np.clip((halfway - lo_db) / (hi_db - lo_db), 0.0, 1.0)))
 
 
-def measure_detail(luma: np.ndarray, tiles: list[Box] | None = None) -> Detail | None:
+def measure_detail(luma: np.ndarray) -> Detail | None:
     """What a grey picture holds (:class:`Detail`); None: nothing to measure.
 
     Of the tiles measured, the sharpest counts: a shallow-focus shot is as sharp as its subject. A
     filtered picture's cut-off is moved back from the filter's transition band to where it begins."""
-    tiles = [d for d in (tile_detail(spectrum) for spectrum in gradient_spectra(luma, tiles)) if d is not None]
+    tiles = [d for d in (tile_detail(spectrum) for spectrum in gradient_spectra(luma)) if d is not None]
     if not tiles:
         return None
     sharpest = max(tiles, key=lambda d: d.share)

@@ -24,12 +24,11 @@ from typing import Any, Protocol
 import numpy as np
 
 from blurscan.detect import DEFAULT_DETECTOR, Detector, ScoreSeries, create_detector
-from blurscan.detail import effective_size
+from blurscan.detail import detail_format, effective_size, measure_detail
 from blurscan.detect.shots import shot_ranges
 from blurscan.errors import path_text
 from blurscan.memory import BatchSizer, PeakRSS, run_batched
 from blurscan.motion import MOTION_FORMAT, MotionTracker
-from blurscan.native_look import NativeStage
 from blurscan.result import VideoResult
 from blurscan.scorers import Scorer, create_scorer
 from blurscan.settings import Settings
@@ -79,8 +78,9 @@ class _Gathered:
     times: array = field(default_factory=lambda: array("d"))
     scores: array = field(default_factory=lambda: array("d"))
     signals: dict[str, array] = field(default_factory=dict)
-    #: what the frames hold at their own size (detail, native look)
-    native: NativeStage | None = None
+    #: per frame, the share of its resolution the picture carries (NaN where not measured)
+    detail: array = field(default_factory=lambda: array("d"))
+    filtered: array = field(default_factory=lambda: array("d"))
     rotation: int = 0
     #: the colour matrix of the decoder's chroma (for the thumbnails' colour)
     matrix: str = "bt601"
@@ -138,11 +138,11 @@ class Scanner:
             if collector is not None and scorer.frame_format.pixel_format == "gray":
                 chroma_slot = len(formats)
                 formats.append(CHROMA_FORMAT)
-            native = NativeStage(info.fps, scorer.native_scale(info.width, info.height))
-            native_slot = len(formats)
-            formats.append(native.frame_format)
-            gathered = _Gathered(info=info, motion=MotionTracker(), peak=peak, thumbnails=collector, native=native)
+            detail_slot = len(formats)
+            formats.append(detail_format(info.fps))
+            gathered = _Gathered(info=info, motion=MotionTracker(), peak=peak, thumbnails=collector)
             times, scores, signals = gathered.times, gathered.scores, gathered.signals
+            detail, filtered = gathered.detail, gathered.filtered
             waiting: dict[int, tuple] = {}  # the pictures of frames not yet scored, for the thumbnails
 
             def features(frames: Iterable[Frame]) -> Iterator[Any]:
@@ -150,7 +150,10 @@ class Scanner:
                     for frame in chunk:
                         gathered.motion.update(frame.images[motion_slot])
                         times.append(frame.time_s)
-                        native.update(frame.index, frame.images[native_slot])  # native size
+                        luma = frame.images[detail_slot]  # native size, on a few frames a second
+                        held = None if luma is None else measure_detail(luma)
+                        detail.append(math.nan if held is None else held.share)
+                        filtered.append(math.nan if held is None else held.filtered)
                         if collector is not None:
                             chroma = frame.images[chroma_slot] if chroma_slot is not None else None
                             waiting[frame.index] = (frame.images[0], chroma)
@@ -223,7 +226,8 @@ class Scanner:
             absolute_scale=scorer.absolute_scale,
             missing_after=frozenset(g["before_frame"] - 1 for g in gaps if g["before_frame"]),
             native_scale=scorer.native_scale(gathered.width, gathered.height),
-            **gathered.native.arrays(),
+            detail=np.frombuffer(gathered.detail, dtype=np.float64),
+            filtered=np.frombuffer(gathered.filtered, dtype=np.float64),
             size=(gathered.width, gathered.height),
         )
         detection = self.detector.detect(series)

@@ -37,9 +37,6 @@ class ScoreSeries:
     #: on the same frames, how much the picture looks like a sharp one behind a low-pass filter
     #: (enlarged, defocused: 1) rather than soft by nature (0); None when not measured
     filtered: np.ndarray | None = None
-    #: per frame, log(edge sharpness at native size / at the working width) of the strongest tiles, on
-    #: videos larger than the working width (see :mod:`blurscan.native_look`); None elsewhere
-    native_look: np.ndarray | None = None
     #: the video's display size (width, height), for the effective resolution
     size: tuple[int, int] = (0, 0)
 

@@ -12,10 +12,7 @@ The rule, per shot (shots are split at cuts, see :mod:`blurscan.detect.shots`):
    ``drop`` below it, at the working width or read at the video's own size
    (see :mod:`blurscan.detect.softness`: sigma 1.5 on 1080p is sigma 0.5 at 640
    px), is flagged (0.9 by default; for the ``edge`` measure: edges about 1.35
-   times wider). On videos larger than the working width, a frame's dip in
-   the native look (:mod:`blurscan.native_look`) below its shot's own level
-   adds to its drop, so blur of a native pixel or two that the working width
-   barely shows is found. The level is then estimated again, twice, as
+   times wider). The level is then estimated again, twice, as
    the median of the unflagged frames around ``t``, so a long blurry stretch
    does not drag the level down with it: the whole stretch is flagged, not
    only its edges. Where the scorer has an absolute scale, a stretch of three
@@ -65,7 +62,6 @@ from blurscan.detect.base import (
 from blurscan.detail import BEST_QUANTILE, effective_size, measured_shares
 from blurscan.detect.shots import shot_ranges
 from blurscan.detect.softness import (
-    LOGIT_PER_LOG_WIDTH,
     NOMINAL_SHARP,
     SOFT_DETAIL,
     SOFT_DETAIL_SLOPE,
@@ -99,10 +95,6 @@ MAX_GAP_FRAMES = 2
 FLOOR_DIP = 0.5
 #: ... in a stretch of at least this many frames (noise around a soft shot's level dips a frame at a time)
 FLOOR_RUN = 3
-#: on videos larger than the working width, a frame's dip in the native look (see blurscan.native_look,
-#: in logit units) adds this much of itself to its drop: disk blur of radius 2 on 1280x720 footage drops
-#: about 0.5 at 640 px and 0.2-0.3 (log) in the look, sharp frames' looks scatter by 0.1 (benchmarks/accuracy.py)
-LOOK_WEIGHT = 0.75
 #: share of a video's frames that must be flagged to call it blurry throughout
 THROUGHOUT_SHARE = 0.9
 
@@ -223,11 +215,7 @@ class DropDetector(Detector):
         # severity as seen at the video's own size (see detect.softness)
         native = native_logit(x, series.native_scale)
         native_depth = np.nan_to_num(native_logit(level, series.native_scale) - native, nan=0.0)
-        seen = np.maximum(depth, native_depth)  # as deep at the video's own size counts too (HD blur)
-        if series.native_look is not None and len(series.native_look) == n:  # and what only the native look sees
-            look = _look_depth(series.native_look, shots, reach, self.drop / LOGIT_PER_LOG_WIDTH)
-            seen = np.maximum(seen, seen + LOOK_WEIGHT * LOGIT_PER_LOG_WIDTH * look)
-        dips = seen > self.drop
+        dips = np.maximum(depth, native_depth) > self.drop  # as deep at the video's own size counts too (HD blur)
         if series.absolute_scale:  # a stretch that dips below its shot's level and ends below the floor
             dips |= _stretches((native < self.floor_logit) & (depth > FLOOR_DIP * self.drop), FLOOR_RUN)
         events = close_gaps(usable & dips, shots, MAX_GAP_FRAMES)
@@ -311,15 +299,6 @@ class DropDetector(Detector):
     def settings(self) -> dict:
         return {"sensitivity": self.sensitivity, "drop": round(self.drop, 6), "floor": round(self.floor, 6),
                 "soft_detail": round(self.soft_detail, 6)}
-
-
-def _look_depth(look: np.ndarray, shots: list[tuple[int, int]], reach: int, drop: float) -> np.ndarray:
-    """How far each frame's native look lies below its shot's sharp level (log units; 0 where not measured)."""
-    measured = ~np.isnan(look)
-    level = np.full(len(look), np.nan)
-    for start, stop in shots:
-        level[start:stop] = sharp_level(np.nan_to_num(look[start:stop]), measured[start:stop], reach, drop)
-    return np.nan_to_num(level - look, nan=0.0)
 
 
 def _shot_part(values: np.ndarray | None, start: int, stop: int, n: int) -> np.ndarray | None:

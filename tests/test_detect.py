@@ -167,7 +167,7 @@ def test_severity_follows_depth():
 
 
 def test_sensitivity_trades_recall_for_false_alarms():
-    x = sharp(300, seed=12, noise=0.05)
+    x = sharp(300, seed=12, noise=0.1)  # scattering like hand-held footage: (about) the full drop applies
     x[100:130] -= 0.7  # mild softness: below the default drop of 0.9, above the 0.45 of sensitivity 1
     counts = [len(DropDetector(sensitivity=s).detect(series(x, absolute=False)).blur_frames) for s in (0, 0.5, 1)]
     assert counts[0] == counts[1] == 0
@@ -177,6 +177,18 @@ def test_sensitivity_trades_recall_for_false_alarms():
     assert low.floor < DropDetector().floor < high.floor
     assert DropDetector().floor == pytest.approx(0.5)
     assert DropDetector(sensitivity=None).settings() == DropDetector(sensitivity=0.5).settings()
+
+
+@pytest.mark.parametrize("noise, flagged_frames", [(0.03, 4), (0.12, 0)])
+def test_a_steady_shot_is_held_to_a_smaller_drop(noise, flagged_frames):
+    """A shallow dip (edges 1.2x wider) stands out of a shot that scatters little (rendered, animated,
+    tripod footage) and not out of one that scatters as much as hand-held footage."""
+    x = sharp(250, seed=5, noise=noise)
+    x[120:124] -= 0.55
+    detection = DropDetector().detect(series(x, absolute=False))
+    assert len(detection.blur_frames) == flagged_frames
+    assert all(120 <= i <= 123 for i in detection.blur_frames)
+    assert len(DropDetector().detect(series(sharp(250, seed=6, noise=noise), absolute=False)).blur_frames) == 0
 
 
 @pytest.mark.parametrize("bad", [-0.1, 1.5, "high"])

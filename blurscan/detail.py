@@ -8,10 +8,14 @@ a shallow-focus shot, the lines of a cartoon). The gradient's spectrum of a
 sharp picture is about flat up to the sampling limit; blur and upscaling cut
 it off below. The cut-off, where the spectrum falls 12 dB under its own
 low-frequency level, moves by about ``k`` when a picture is enlarged ``k``
-times, whatever the picture shows. ``detail`` is the cut-off as a share of
-the sampling limit, calibrated (1.0: the picture uses its whole resolution), and
-``detail x size`` is the resolution it holds ("this 1280x720 video holds the
-detail of about 330x185").
+times, whatever the picture shows. The spectrum's shape tells two kinds of
+soft apart: a sharp picture behind a low-pass filter (enlarged, defocused)
+stays flat up to the filter and falls off a cliff there (``filtered``), footage
+soft by nature (optics, motion, shallow focus) rolls off from low frequencies
+on. ``detail`` is the cut-off as a share of the sampling limit, calibrated for
+either shape (1.0: the picture uses its whole resolution), and ``detail x
+size`` is the resolution it holds ("this 1280x720 video holds the detail of
+about 330x185").
 """
 
 from __future__ import annotations

@@ -80,6 +80,7 @@ class _Gathered:
     signals: dict[str, array] = field(default_factory=dict)
     #: per frame, the share of its resolution the picture carries (NaN where not measured)
     detail: array = field(default_factory=lambda: array("d"))
+    #: ... and how much it looks like a sharp picture behind a low-pass filter (see blurscan.detail)
     filtered: array = field(default_factory=lambda: array("d"))
     rotation: int = 0
     #: the colour matrix of the decoder's chroma (for the thumbnails' colour)

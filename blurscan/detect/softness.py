@@ -5,7 +5,10 @@ part of it flagged because its frames hover around a threshold. It is soft
 when its own level (the median quality of its frames outside blur events)
 lies below the absolute floor, or when it holds less than ``soft_detail`` of
 its resolution (see :mod:`blurscan.detail`: defocused or upscaled footage,
-heavy compression) and its level is not that of a sharp picture either.
+heavy compression) and its level is not that of a sharp picture either, or
+when it looks like a sharp picture behind a low-pass filter (enlarged,
+defocused) and holds a little more than that: an enlargement's edges are
+sharp at the working width, so its level cannot tell.
 
 Scorers that measure an edge width at a working width smaller than the video
 (``sharpness`` with the ``edge`` measure: quality logit = -3 x log edge
@@ -45,6 +48,7 @@ SHARP_LEVEL = 1.5
 #: median weight at least FILTERED) is soft below SOFT_DETAIL plus this, whatever its level: an
 #: enlargement by 2.5x holds 0.35-0.44, footage soft by nature does not look filtered that way
 FILTERED_BONUS = 0.12
+#: the median weight from which a shot looks filtered
 FILTERED = 0.5
 #: the share of its resolution from which a soft shot is moderate, and severe
 DETAIL_SEVERITY = (0.3, 0.2)

@@ -187,7 +187,11 @@ def measured_shares(detail: np.ndarray | None, outside=()) -> np.ndarray:
 def effective_size(detail: np.ndarray | None, size: tuple[int, int], outside=(), quantile: float = 0.5) -> dict:
     """``detail`` (the median, or ``quantile``, of the measured frames, leaving out the frames ``outside``
     names where others were measured) and the ``effective_width`` and ``effective_height`` it stands for."""
-    shares = measured_shares(detail, outside)
+    return size_held(measured_shares(detail, outside), size, quantile)
+
+
+def size_held(shares: np.ndarray, size: tuple[int, int], quantile: float = 0.5) -> dict:
+    """:func:`effective_size` of shares already picked by :func:`measured_shares`."""
     if not len(shares):
         return {"detail": None, "effective_width": None, "effective_height": None}
     share = float(np.quantile(shares, quantile))

@@ -61,7 +61,7 @@ from blurscan.detect.base import (
     segment_times,
     worst_severity,
 )
-from blurscan.detail import BEST_QUANTILE, effective_size, measured_shares
+from blurscan.detail import BEST_QUANTILE, measured_shares, size_held
 from blurscan.detect.shots import shot_ranges
 from blurscan.detect.softness import (
     NOMINAL_SHARP,
@@ -288,8 +288,8 @@ class DropDetector(Detector):
         start_s, end_s = segment_times(series, start, stop - 1)
         in_events = np.flatnonzero(events[start:stop])
         detail, filtered = (_shot_part(values, start, stop, len(native)) for values in (series.detail, series.filtered))
-        held = effective_size(detail, series.size, outside=in_events)
         shares = measured_shares(detail, in_events)
+        held = size_held(shares, series.size)
         best = float(np.quantile(shares, BEST_QUANTILE)) if len(shares) else None
         looks = measured_shares(filtered, in_events)
         held_filtered = float(np.median(looks)) if len(looks) else 0.0

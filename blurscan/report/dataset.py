@@ -249,22 +249,21 @@ class DatasetDir:
             raise OutputError(f"cannot write {self.fs.unstrip_protocol(target)}: {ex}; check the URL and the "
                               "credentials in the environment") from None
 
+    def parquet(self, sub: str, name: str, use):
+        """``use(pyarrow.parquet.ParquetFile)`` on a shard, opened once (its footer read once)."""
+        import pyarrow.parquet as pq
+
+        if self.is_local:
+            return use(pq.ParquetFile(self.root / sub / name))
+        with self.fs.open(self._join(sub, name), "rb") as handle:
+            return use(pq.ParquetFile(handle))
+
     def read(self, sub: str, name: str, columns: list[str] | None = None):
         """A shard, or the ``columns`` of it that it has: a shard from an older blurscan lacks the newer ones."""
-        import pyarrow.parquet as pq
-
-        if self.is_local:
-            return pq.read_table(self.root / sub / name, columns=_present(pq.read_schema(self.root / sub / name), columns))
-        with self.fs.open(self._join(sub, name), "rb") as handle:
-            return pq.read_table(handle, columns=_present(pq.read_schema(handle), columns))
+        return self.parquet(sub, name, lambda shard: _read(shard, columns))
 
     def schema(self, sub: str, name: str):
-        import pyarrow.parquet as pq
-
-        if self.is_local:
-            return pq.read_schema(self.root / sub / name)
-        with self.fs.open(self._join(sub, name), "rb") as handle:
-            return pq.read_schema(handle)
+        return self.parquet(sub, name, lambda shard: shard.schema_arrow)
 
     def remove(self, sub: str, name: str) -> None:
         if self.is_local:
@@ -284,8 +283,9 @@ class DatasetDir:
         return self.location
 
 
-def _present(schema, columns: list[str] | None) -> list[str] | None:
-    return None if columns is None else [c for c in columns if c in schema.names]
+def _read(shard, columns: list[str] | None):
+    """The ``columns`` of an open shard that it has (all of them for None)."""
+    return shard.read(columns=None if columns is None else [c for c in columns if c in shard.schema_arrow.names])
 
 
 def batch_shard_name(paths: Iterable[str]) -> str:
@@ -356,8 +356,8 @@ def prune_for_resume(dataset: DatasetDir, keep) -> set[str]:
     schema = video_schema()
     for name in dataset.shards(VIDEOS_DIR):
         try:
-            table = dataset.read(VIDEOS_DIR, name, columns)
-            outdated = not dataset.schema(VIDEOS_DIR, name).equals(schema)
+            table, outdated = dataset.parquet(
+                VIDEOS_DIR, name, lambda shard: (_read(shard, columns), not shard.schema_arrow.equals(schema)))
         except Exception as ex:  # noqa: BLE001 - a damaged shard is dropped and its videos redone
             logger.warning("%s/%s/%s unreadable (%s); its videos are scanned again", dataset, VIDEOS_DIR, name, ex)
             dataset.remove(VIDEOS_DIR, name)

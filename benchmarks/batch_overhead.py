@@ -94,7 +94,7 @@ def join_clips(sources: list[Path], target: Path) -> None:
 
 def make_media(folder: Path, clips: int, width: int, height: int) -> dict[str, Path]:
     """Short clips (60 frames each) and the same clips joined: into 1 long file, and into 2 halves."""
-    from blurscan.synthetic import Blur, make_clip
+    from blurscan.testing.synthetic import Blur, make_clip
 
     media = {"short": folder / "short", "long1": folder / "long1", "long2": folder / "long2"}
     if all(p.exists() for p in media.values()):
@@ -116,7 +116,7 @@ def make_media(folder: Path, clips: int, width: int, height: int) -> dict[str, P
 
 
 def make_tiny(folder: Path, count: int) -> Path:
-    from blurscan.synthetic import make_clip
+    from blurscan.testing.synthetic import make_clip
 
     target = folder / f"tiny{count}"
     if target.exists() and len(list(target.iterdir())) == count:

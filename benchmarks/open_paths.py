@@ -26,7 +26,7 @@ REPEATS = 6
 
 
 def make_clip(path: Path) -> Path:
-    from blurscan.synthetic import make_clip as make
+    from blurscan.testing.synthetic import make_clip as make
 
     if not path.exists():
         CACHE.mkdir(exist_ok=True)

@@ -5,7 +5,7 @@ Usage::
     python benchmarks/qalign_gpu.py            # one CUDA GPU with >= 40 GB; about 4-6 minutes
     python benchmarks/qalign_gpu.py --tiny     # the tiny stand-in on the CPU, in seconds (CI, review)
 
-Model: the Q-Align-shaped stand-in of ``blurscan.scorers.qalign_standin``
+Model: the Q-Align-shaped stand-in of ``blurscan.testing.qalign_standin``
 (ViT-L/14 at 448 px with eager attention, 64 queries + 1 = 65 tokens per frame,
 a 7 B LLaMA-2-shaped modality-adaptive language model, about 8.2 B parameters),
 built with random weights directly on the GPU in fp16: the compute and memory
@@ -53,9 +53,9 @@ if str(ROOT) not in sys.path:
 
 import numpy as np  # noqa: E402
 
-from blurscan.memory import BatchSizer, run_batched  # noqa: E402
-from blurscan.synthetic import Blur, blurred, scene_frames  # noqa: E402
-from blurscan.windows import sliding_windows  # noqa: E402
+from blurscan.pipeline.memory import BatchSizer, run_batched  # noqa: E402
+from blurscan.testing.synthetic import Blur, blurred, scene_frames  # noqa: E402
+from blurscan.pipeline.windows import sliding_windows  # noqa: E402
 
 GIB = 2**30
 TARGET_EAGER = 2.0  # (c) against (b), both with eager vision attention
@@ -232,7 +232,7 @@ def build(args, torch):
     """The stand-in on the device, with its tokenizer and image processor, and the weights' size."""
     from transformers import AutoTokenizer, CLIPImageProcessor
 
-    from blurscan.scorers.qalign_standin import build_standin, write_standin
+    from blurscan.testing.qalign_standin import build_standin, write_standin
 
     folder = Path(tempfile.mkdtemp(prefix="qalign_standin_")) / ("tiny" if args.tiny else "full")
     write_standin(folder, "tiny" if args.tiny else "full", weights=False)

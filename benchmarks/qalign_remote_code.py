@@ -105,7 +105,7 @@ def fresh_caches(folder: Path) -> Path:
 
 def write_hub_copy(folder: Path) -> Path:
     """A tiny tokenizer and image processor as the Hugging Face cache holds ``q-future/one-align``'s; returns the repo."""
-    from blurscan.scorers.qalign_standin import train_tokenizer, write_image_processor
+    from blurscan.testing.qalign_standin import train_tokenizer, write_image_processor
 
     repo = Path(os.environ["HF_HUB_CACHE"]) / f"models--{HUB_ID.replace('/', '--')}"
     revision = "0" * 40
@@ -122,7 +122,7 @@ def write_model(code: Path, folder: Path, hub_copy: Path) -> Path:
     """A loadable tiny model folder made from the Q-Align modeling files in ``code`` (unchanged)."""
     import torch
 
-    from blurscan.scorers.qalign_load import model_classes, remote_code_errors
+    from blurscan.scorers.qalign.load import model_classes, remote_code_errors
 
     folder.mkdir(parents=True)
     for name in MODEL_FILES:
@@ -172,7 +172,7 @@ def check(folder: Path) -> int:
 
     from blurscan.errors import BlurscanError
     from blurscan.scorers.qalign import QAlignScorer
-    from blurscan.scorers.qalign_lm import is_multiway
+    from blurscan.scorers.qalign.lm import is_multiway
 
     print(f"torch {torch.__version__}, transformers {transformers.__version__}")
     try:

@@ -15,12 +15,12 @@ The library logs to the ``blurscan`` logger and installs no handlers.
 
 from blurscan.batch import run_batch
 from blurscan.detect import DETECTORS, Detection, Detector, ScoreSeries, Segment, create_detector
-from blurscan.engine import Scanner, scan
+from blurscan.scanner import Scanner, scan
 from blurscan.errors import BlurscanError
 from blurscan.result import SCHEMA, VideoResult
 from blurscan.scorers import SCORERS, Scorer, create_scorer
 from blurscan.settings import Settings
-from blurscan.video import FrameFormat, VideoInfo, open_video
+from blurscan.source.decode import FrameFormat, VideoInfo, open_video
 
 __version__ = "0.1.0"
 

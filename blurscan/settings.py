@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from blurscan.errors import UsageError
-from blurscan.motion import MOTION_ESTIMATORS
-from blurscan.windows import COMPAT_MODES
+from blurscan.taps.motion import MOTION_ESTIMATORS
+from blurscan.pipeline.windows import COMPAT_MODES
 
 DEFAULT_SCORER = "sharpness"
 DEFAULT_WINDOW_SIZE = 3

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from blurscan.synthetic import Blur, make_clip
+from blurscan.testing.synthetic import Blur, make_clip
 from tests.media import real_clip
 
 

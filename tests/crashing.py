@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-import blurscan.batch.local as local
-from blurscan.batch.ray import RayExecutor, _ScanBatches
+import blurscan.batch.engines.local as local
+from blurscan.batch.engines.ray import RayExecutor, _ScanBatches
 
 
 def install(settings) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from blurscan.synthetic import Blur, scene_frames, write_video
+from blurscan.testing.synthetic import Blur, scene_frames, write_video
 from tests.media import destroy_packets, write_audio_only, write_keyframed_clip, write_two_video_streams
 
 #: what an in-batch error entry and a detect error share: exit code 1 (see blurscan._cli)

@@ -57,11 +57,11 @@ def remux_faststart(source: Path, target: Path) -> Path:
 
 def write_clip_with_audio(path: Path, *, frames: int = 90, fps: int = 30, blurs=(), gop: int | None = None,
                           width: int = 320, height: int = 180, seed: int = 1) -> Path:
-    """A synthetic clip (see blurscan.synthetic) with a 440 Hz mono AAC track; ``gop`` sets the keyframe interval."""
+    """A synthetic clip (see blurscan.testing.synthetic) with a 440 Hz mono AAC track; ``gop`` sets the keyframe interval."""
     import av
     import numpy as np
 
-    from blurscan.synthetic import blurred, scene_frames
+    from blurscan.testing.synthetic import blurred, scene_frames
 
     rate = 16000
     with av.open(str(path), "w") as container:
@@ -94,7 +94,7 @@ def write_two_video_streams(path: Path, *, default: int | None = 1, cover: bool 
     import av
     import numpy as np
 
-    from blurscan.synthetic import scene_frames
+    from blurscan.testing.synthetic import scene_frames
 
     flags = av.stream.Disposition
     with av.open(str(path), "w") as container:
@@ -127,7 +127,7 @@ def write_keyframed_clip(path: Path, frames: int = 90, width: int = 160, height:
     packets loses a known stretch of frames and decoding resumes at the next keyframe."""
     import av
 
-    from blurscan.synthetic import blurred, scene_frames
+    from blurscan.testing.synthetic import blurred, scene_frames
 
     with av.open(str(path), "w") as container:
         stream = container.add_stream(codec, rate=30)

@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from blurscan.report.escape import FORMULA_START, visible
+from blurscan.io.escape import FORMULA_START, visible
 
 #: what report.html may contain; anything else was injected
 HTML_TAGS = frozenset(

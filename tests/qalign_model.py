@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from blurscan.scorers.qalign_standin import write_standin
+from blurscan.testing.qalign_standin import write_standin
 
 #: where a broken copy fails, and with what, as Q-Align's own code does on other transformers releases
 BREAKAGES = {

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from blurscan._cli import app
-from blurscan.synthetic import scene_frames, write_video
+from blurscan.testing.synthetic import scene_frames, write_video
 from tests.media import write_audio_only
 
 runner = CliRunner()

@@ -13,7 +13,7 @@ from fractions import Fraction
 import pytest
 
 from blurscan.cut.ranges import keep_ranges
-from blurscan.synthetic import Blur
+from blurscan.testing.synthetic import Blur
 from blurscan.timecode import clock, edl_rate, parse_smpte, smpte
 from tests.media import write_clip_with_audio
 
@@ -193,7 +193,7 @@ def test_timecodes_follow_a_variable_frame_rate(tmp_path):
     import av
 
     from blurscan import scan
-    from blurscan.synthetic import blurred, scene_frames
+    from blurscan.testing.synthetic import blurred, scene_frames
 
     steps = [40, 30, 50]
     pts = [sum(steps[j % 3] for j in range(i)) for i in range(90)]

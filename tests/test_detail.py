@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from blurscan import Scanner
-from blurscan.detail import detail_format, effective_size, measure_detail
-from blurscan.synthetic import Blur, make_clip, render_canvas
+from blurscan.taps.detail import detail_format, effective_size, measure_detail
+from blurscan.testing.synthetic import Blur, make_clip, render_canvas
 
 
 def _grey(width: int, height: int, seed: int = 0) -> np.ndarray:
@@ -104,7 +104,7 @@ def test_scans_report_what_the_picture_holds(tmp_path):
     measured = np.flatnonzero(~np.isnan(result.series.detail))
     assert list(measured) == [0, 15]  # two frames a second at 30 fps
 
-    from blurscan.synthetic import scene_frames, write_video
+    from blurscan.testing.synthetic import scene_frames, write_video
 
     upscaled = (cv2.resize(cv2.resize(f, (320, 180), interpolation=cv2.INTER_AREA), (1280, 720),
                            interpolation=cv2.INTER_CUBIC) for f in scene_frames(30, 1280, 720, pan=2.0))
@@ -131,8 +131,8 @@ def test_luma_is_the_decoders_plane_or_the_scalers_grey():
     import av
     from av.video.reformatter import VideoReformatter
 
-    from blurscan.detail import LUMA_FORMAT
-    from blurscan.video import _convert
+    from blurscan.taps.detail import LUMA_FORMAT
+    from blurscan.source.decode import _convert
 
     rgb = render_canvas(160, 90, 1)
     for pixel_format in ("yuv420p", "nv12", "yuv420p10le", "rgb24"):

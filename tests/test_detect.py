@@ -15,7 +15,7 @@ from blurscan import scan
 from blurscan.detect import DEFAULT_DETECTOR, DETECTORS, ScoreSeries, create_detector
 from blurscan.detect.drop import DropDetector, logit, rolling_quantile
 from blurscan.detect.mss import MSSDetector, flagged_frames
-from blurscan.detect.shots import shot_starts
+from blurscan.taps.shots import shot_starts
 
 FPS = 25.0
 SHARP = 2.0

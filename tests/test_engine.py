@@ -11,7 +11,7 @@ import pytest
 from blurscan import Scanner, Settings, scan
 from blurscan.errors import UsageError
 from blurscan.scorers.sharpness import SharpnessScorer
-from blurscan.synthetic import make_clip
+from blurscan.testing.synthetic import make_clip
 from tests.media import REAL_CLIPS, real_clip
 
 
@@ -160,7 +160,7 @@ def test_real_clips_scan_completely(name):
 
 def test_same_scene_at_two_resolutions_scores_alike(tmp_path):
     """Frames are measured at a fixed working width, so 1280 px and 640 px copies agree."""
-    from blurscan.synthetic import scene_frames, write_video
+    from blurscan.testing.synthetic import scene_frames, write_video
     import cv2
 
     frames = list(scene_frames(12, 1280, 720, seed=11))

@@ -25,8 +25,8 @@ from rich.text import Text
 from typer.testing import CliRunner
 
 from blurscan._cli import app, setup_logging
-from blurscan.engine import Scanner
-from blurscan.report.escape import (
+from blurscan.scanner import Scanner
+from blurscan.io.escape import (
     FORMULA_START,
     csv_cell,
     html_href,
@@ -38,7 +38,7 @@ from blurscan.report.escape import (
     visible,
 )
 from blurscan.report.files import render_outputs
-from blurscan.synthetic import Blur, make_clip
+from blurscan.testing.synthetic import Blur, make_clip
 from tests.output_checks import (
     check_csv_rows,
     check_report_html,

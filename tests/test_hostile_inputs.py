@@ -131,7 +131,7 @@ def test_names_cannot_drive_the_terminal(corpus: Path, tmp_path: Path):
     run = runner.invoke(app, ["detect", *(str(corpus / n) for n in names), "-o", str(tmp_path / "out")])
     assert not any(c in run.stderr for c in "\x1b\r"), repr(run.stderr)
     check_terminal_text(run.stderr)
-    from blurscan.report.escape import visible
+    from blurscan.io.escape import visible
 
     assert all(visible(n) in run.stderr for n in names)  # each name shown, as escapes
 

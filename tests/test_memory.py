@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from blurscan.errors import OutOfMemoryError
-from blurscan.memory import BatchSizer, PeakRSS, rss_mb, run_batched
+from blurscan.pipeline.memory import BatchSizer, PeakRSS, rss_mb, run_batched
 
 
 class FakeOOM(MemoryError):

@@ -15,9 +15,9 @@ import pytest
 
 from blurscan import Settings
 from blurscan.batch import output_stems, run_batch
-from blurscan.batch.lock import OutputLock
+from blurscan.io.lock import OutputLock
 from blurscan.errors import OutputError, OutputFolderBusyError
-from blurscan.report.atomic import append_line, atomic_write
+from blurscan.io.atomic import append_line, atomic_write
 from blurscan.report.files import dump_result_json, json_text
 
 

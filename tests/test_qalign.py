@@ -1,6 +1,6 @@
 """The qalign scorer, end to end on a CPU, through the real loading path, with a tiny stand-in model.
 
-The stand-in (``blurscan.scorers.qalign_standin``) has Q-Align's interface: a
+The stand-in (``blurscan.testing.qalign_standin``) has Q-Align's interface: a
 folder with a config whose ``auto_map`` points at modeling code (loaded with
 ``trust_remote_code``), ``encode_images`` and ``prepare_inputs_labels_for_multimodal``
 with ``IMAGE_TOKEN_INDEX``, a sentencepiece LLaMA tokenizer with BOS and a CLIP
@@ -25,10 +25,10 @@ import pytest
 
 from blurscan import Scanner, Settings
 from blurscan.errors import DeviceError, MissingDependencyError, ModelError, ModelNotFoundError, UsageError
-from blurscan.memory import BatchSizer, run_batched
+from blurscan.pipeline.memory import BatchSizer, run_batched
 from blurscan.scorers import SCORERS, create_scorer
-from blurscan.synthetic import Blur, make_clip, scene_frames
-from blurscan.windows import sliding_windows
+from blurscan.testing.synthetic import Blur, make_clip, scene_frames
+from blurscan.pipeline.windows import sliding_windows
 from tests.qalign_model import (
     window_scores,
     write_broken_copy,
@@ -187,7 +187,7 @@ def test_language_model_shortcuts_change_no_score(scorer, tiny_model):
 
 def test_shortcuts_route_by_spans_and_compute_the_prompt_prefix_once(scorer, monkeypatch):
     """No per-token gather (the modality-adaptive modules' own forward) and no prefix token after the first pass."""
-    from blurscan.scorers.qalign_lm import is_multiway
+    from blurscan.scorers.qalign.lm import is_multiway
 
     language_model = scorer.model.get_model()
     multiway = [m for m in language_model.modules() if is_multiway(m)]
@@ -239,7 +239,7 @@ def test_shortcuts_turn_off_where_the_model_takes_no_cache(scorer, tiny_model, m
 def test_shortcuts_turn_off_where_their_scores_differ(scorer, tiny_model, monkeypatch, caplog):
     from transformers import CLIPImageProcessor
 
-    from blurscan.scorers import qalign_lm
+    from blurscan.scorers.qalign import lm as qalign_lm
     from blurscan.scorers.qalign import QAlignScorer
 
     own_spans = qalign_lm.spans_of
@@ -377,7 +377,7 @@ FRESH_MACHINE = """
 import json, sys
 from blurscan.errors import BlurscanError
 from blurscan.scorers.qalign import QAlignScorer
-from blurscan.synthetic import scene_frames
+from blurscan.testing.synthetic import scene_frames
 from tests.qalign_model import window_scores
 
 images = list(scene_frames(6, 80, 45, pan=1.5, seed=7))
@@ -395,7 +395,7 @@ print(json.dumps(results))
 def test_the_standin_code_is_laid_out_as_qaligns(tiny_model):
     """modeling_mplug_owl2 -> modeling_llama2 -> modeling_attn_mask_utils: the import two deep that
     transformers 4.36-4.37 do not copy for a local folder, so the tests meet it as Q-Align's code does."""
-    from blurscan.scorers.remote_code import relative_imports
+    from blurscan.scorers.qalign.remote_code import relative_imports
 
     def imports(name):
         return relative_imports((tiny_model / f"{name}.py").read_bytes())

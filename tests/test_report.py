@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from blurscan._cli import app
 from blurscan.batch import run_batch
 from blurscan.report.summary import statistics_markdown
-from blurscan.synthetic import Blur, make_clip
+from blurscan.testing.synthetic import Blur, make_clip
 from tests.cdp import PATHS, READY, set_value
 from tests.output_checks import check_csv_rows, check_report_html, check_statistics_md
 from tests.synthetic_results import add_thumbnails, write_synthetic_batch
@@ -126,7 +126,7 @@ def test_report_command_rebuilds_the_batch_outputs_exactly(batch_out, tmp_path, 
 
 
 def test_report_command_takes_the_folders_lock_and_says_what_is_wrong(batch_out, tmp_path):
-    from blurscan.batch.lock import OutputLock
+    from blurscan.io.lock import OutputLock
 
     out = tmp_path / "out"
     shutil.copytree(batch_out, out)

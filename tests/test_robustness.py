@@ -113,7 +113,7 @@ def test_thin_and_odd_frame_sizes_scan(tmp_path, width, height):
 def test_a_flat_video_says_there_was_nothing_to_measure(tmp_path, colour):
     import numpy as np
 
-    from blurscan.synthetic import write_video
+    from blurscan.testing.synthetic import write_video
 
     path = tmp_path / "flat.mp4"
     write_video(path, [np.full((48, 64, 3), colour, np.uint8)] * 6, fps=10)
@@ -130,7 +130,7 @@ def test_a_detailed_video_has_no_such_warning(carphone):
 def keyframed_clip(tmp_path_factory):
     """90 frames of 320x180 at 30 fps, a keyframe every 10; Gaussian blur sigma 3 on frames 24-29,
     just before the stretch the damaged copies lose."""
-    from blurscan.synthetic import Blur
+    from blurscan.testing.synthetic import Blur
     from tests.media import write_keyframed_clip
 
     folder = tmp_path_factory.mktemp("keyframed")

@@ -18,7 +18,7 @@ import pytest
 
 from blurscan import Settings
 from blurscan.batch import discover_videos, run_batch
-from blurscan.synthetic import Blur, make_clip
+from blurscan.testing.synthetic import Blur, make_clip
 
 pa = pytest.importorskip("pyarrow", reason="the parquet extra is not installed: pip install 'blurscan[parquet]'")
 import pyarrow.parquet as pq  # noqa: E402
@@ -158,7 +158,7 @@ def test_object_storage_in_and_out(tiny_bases, tmp_path):
 
 
 def test_workers_are_capped_at_the_cpus(tiny_bases, tmp_path, caplog):
-    from blurscan.batch.local import available_cpus
+    from blurscan.batch.engines.local import available_cpus
 
     summary = run_batch(tiny_bases[0].path.rsplit("/", 1)[0], tmp_path / "out", workers=available_cpus() + 3)
     assert summary.errors == 0 and "lowered to" in caplog.text
@@ -198,7 +198,7 @@ def test_ray_data_pipeline_survives_a_killed_worker(local_ray, many_clips, local
                 killed.append(workers[0].pid)
             time.sleep(0.05)
 
-    from blurscan.batch.ray import RayExecutor
+    from blurscan.batch.engines.ray import RayExecutor
 
     killer = threading.Thread(target=kill_one_worker)
     killer.start()

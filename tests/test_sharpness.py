@@ -14,7 +14,7 @@ from blurscan.scorers.sharpness import (
     edge_sharpness,
     laplacian_variance,
 )
-from blurscan.synthetic import gaussian_blur, motion_blur, render_canvas
+from blurscan.testing.synthetic import gaussian_blur, motion_blur, render_canvas
 
 
 @pytest.fixture(scope="module")

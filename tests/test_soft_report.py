@@ -351,7 +351,7 @@ def test_soft_shots_in_chinese_with_the_same_data(batch, tmp_path):
 def _old_schema():
     """The videos schema before issue 10: no detail, events or segment kind."""
     pa = pytest.importorskip("pyarrow")
-    from blurscan.report.dataset import video_schema
+    from blurscan.batch.sinks.parquet import video_schema
 
     fields = []
     for field in video_schema():
@@ -366,7 +366,7 @@ def _old_schema():
 
 def test_a_parquet_row_counts_soft_shots_events_and_keeps_the_kinds():
     pa = pytest.importorskip("pyarrow")
-    from blurscan.report.dataset import video_row, video_schema
+    from blurscan.batch.sinks.parquet import video_row, video_schema
 
     names = video_schema().names
     assert names[-2:] == ["detail", "events"] and names[:-2] == _old_schema().names  # appended, nothing moved
@@ -383,8 +383,8 @@ def test_a_parquet_row_counts_soft_shots_events_and_keeps_the_kinds():
 
 def test_summaries_from_a_parquet_dataset_old_shards_included(tmp_path):
     pa = pytest.importorskip("pyarrow")
-    from blurscan.report.dataset import DatasetDir, prune_for_resume, video_row, video_schema, write_shard
-    from blurscan.report.from_dataset import write_dataset_summaries
+    from blurscan.batch.sinks.parquet import DatasetDir, prune_for_resume, video_row, video_schema, write_shard
+    from blurscan.batch.dataset_summaries import write_dataset_summaries
 
     dataset = DatasetDir(tmp_path / "ds")
     dataset.prepare()
@@ -408,7 +408,7 @@ def test_summaries_from_a_parquet_dataset_old_shards_included(tmp_path):
 
 
 def test_shots_without_an_index_are_numbered_by_position():
-    from blurscan.report.dataset import video_row
+    from blurscan.batch.sinks.parquet import video_row
     from blurscan.report.summary import summary_row
 
     data = soft_result()

@@ -13,7 +13,7 @@ from blurscan import Scanner
 from blurscan.detect import ScoreSeries
 from blurscan.detect.drop import DropDetector
 from blurscan.detect.softness import PIXEL_SHARP_LOGIT, native_logit
-from blurscan.synthetic import Blur, make_clip
+from blurscan.testing.synthetic import Blur, make_clip
 
 FPS = 25.0
 

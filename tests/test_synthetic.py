@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from blurscan.synthetic import (
+from blurscan.testing.synthetic import (
     BLUR_KINDS,
     Blur,
     apply_blur,

@@ -13,7 +13,7 @@ from blurscan import Scanner
 from blurscan.batch import run_batch
 from blurscan.report.files import render_outputs, write_outputs
 from blurscan.scorers.sharpness import edge_sharpness
-from blurscan.thumbnails import Reservoir, Thumbnail, ThumbnailCollector
+from blurscan.taps.thumbnails import Reservoir, Thumbnail, ThumbnailCollector
 
 
 def _decode(path) -> np.ndarray:
@@ -112,8 +112,8 @@ def test_grey_scorer_pictures_get_their_colour_back(pixel_format):
     import av
     from av.video.reformatter import VideoReformatter
 
-    from blurscan.thumbnails import CHROMA_FORMAT, colourize, small_picture
-    from blurscan.video import FrameFormat, _convert, _matrix_of
+    from blurscan.taps.thumbnails import CHROMA_FORMAT, colourize, small_picture
+    from blurscan.source.decode import FrameFormat, _convert, _matrix_of
 
     card = _colour_card()
     frame = av.VideoFrame.from_ndarray(card, format="rgb24")
@@ -137,7 +137,7 @@ def test_grey_scorer_pictures_get_their_colour_back(pixel_format):
 
 @pytest.mark.parametrize("matrix", ["bt601", "bt709", "bt2020"])
 def test_compose_follows_the_colour_matrix(matrix):
-    from blurscan.thumbnails import _MATRICES, colourize, small_picture
+    from blurscan.taps.thumbnails import _MATRICES, colourize, small_picture
 
     kr, kb = _MATRICES[matrix]
     card = _colour_card().astype(np.float64)
@@ -154,7 +154,7 @@ def test_shrink_matches_area_resampling():
     """Halving then interpolating gives what area resampling gives, for a fraction of its cost."""
     import cv2
 
-    from blurscan.thumbnails import shrink
+    from blurscan.taps.thumbnails import shrink
 
     rng = np.random.default_rng(3)
     picture = cv2.GaussianBlur(rng.integers(0, 256, (361, 641), dtype=np.uint8), (0, 0), 2)

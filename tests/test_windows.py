@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from blurscan.windows import sliding_windows, window_indices
+from blurscan.pipeline.windows import sliding_windows, window_indices
 
 
 def indices(n, size, compat=None):

@@ -65,7 +65,7 @@ def debug_mode() -> bool:
 def print_error(message: str) -> None:
     """One error line on standard error (the message is shown as is, never as markup or escape sequences)."""
     from blurscan._cli.progress import stderr
-    from blurscan.report.escape import terminal_markup
+    from blurscan.io.escape import terminal_markup
 
     stderr.print(f"[bold red]error:[/bold red] {terminal_markup(message)}", highlight=False, soft_wrap=True)
 
@@ -112,7 +112,7 @@ def setup_logging(verbose: bool, quiet: bool) -> None:
     from rich.logging import RichHandler
 
     from blurscan._cli.progress import stderr
-    from blurscan.report.escape import TerminalSafeFormatter
+    from blurscan.io.escape import TerminalSafeFormatter
 
     logger = logging.getLogger("blurscan")
     logger.handlers.clear()

@@ -32,7 +32,7 @@ from blurscan._cli.options import (
     build_settings,
 )
 from blurscan._cli.progress import BatchBars, stderr
-from blurscan.report.escape import terminal_text
+from blurscan.io.escape import terminal_text
 
 
 class Engine(str, Enum):

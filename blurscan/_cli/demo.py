@@ -10,7 +10,7 @@ import typer
 from blurscan._cli import app, fail, friendly_errors, setup_logging
 from blurscan._cli.options import QuietOpt
 from blurscan._cli.progress import DetectProgress, stderr
-from blurscan.report.escape import terminal_markup
+from blurscan.io.escape import terminal_markup
 
 
 @app.command()
@@ -19,10 +19,10 @@ def demo(
     quiet: QuietOpt = False,
 ) -> None:
     """Make a 6 s clip with two known blurry bursts, scan it with the defaults, and check they are found."""
-    from blurscan.demo import DEMO_FRAMES, found_bursts, make_demo_clip
-    from blurscan.engine import Scanner
+    from blurscan.testing.demo import DEMO_FRAMES, found_bursts, make_demo_clip
+    from blurscan.scanner import Scanner
     from blurscan.report.files import write_video_outputs
-    from blurscan.report.rebuild import rebuild
+    from blurscan.batch.rebuild import rebuild
 
     setup_logging(False, quiet)
     def say(text: str) -> None:

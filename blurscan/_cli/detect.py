@@ -36,7 +36,7 @@ from blurscan._cli.options import (
 )
 from blurscan._cli.progress import DetectProgress, stderr
 from blurscan.errors import as_blurscan_error, path_text
-from blurscan.report.escape import csv_cell, terminal_markup
+from blurscan.io.escape import csv_cell, terminal_markup
 
 
 class Format(str, Enum):
@@ -138,11 +138,11 @@ def detect(
     OUTDIR/<video>.frames.csv (and <video>.png with --plot); without it, prints
     the JSON (or with --format csv the per-frame table) to standard output.
     """
-    from blurscan.engine import Scanner
+    from blurscan.scanner import Scanner
     from blurscan.errors import OutputError
-    from blurscan.report.atomic import FATAL_ERRNOS, make_output_dir
+    from blurscan.io.atomic import FATAL_ERRNOS, make_output_dir
     from blurscan.report.files import dump_result_json, frames_csv, render_outputs, write_outputs
-    from blurscan.report.names import stable_stems
+    from blurscan.io.names import stable_stems
     from blurscan.result import error_result
 
     setup_logging(verbose, quiet)

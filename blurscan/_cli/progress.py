@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import Progress, ProgressColumn
 from rich.text import Text
 
-from blurscan.report.escape import terminal_markup, terminal_text
+from blurscan.io.escape import terminal_markup, terminal_text
 
 stderr = Console(stderr=True, highlight=False)
 

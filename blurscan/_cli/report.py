@@ -22,8 +22,8 @@ class Lang(str, Enum):
 
 
 def _is_dataset(location: str) -> bool:
-    from blurscan.report.dataset import DatasetDir
-    from blurscan.sources import is_url
+    from blurscan.batch.sinks.parquet import DatasetDir
+    from blurscan.source.remote import is_url
 
     return is_url(location) or DatasetDir(location).read_meta() is not None
 
@@ -40,19 +40,19 @@ def report(
     from its per-video results (manifest.jsonl, else every <video>.json), without scanning again;
     for a Parquet dataset, write summary.csv, statistics.md and report.html from its rows."""
     from blurscan._cli.progress import stderr
-    from blurscan.report.escape import terminal_markup
+    from blurscan.io.escape import terminal_markup
 
     setup_logging(verbose, quiet)
     with friendly_errors():
         if _is_dataset(output):
-            from blurscan.report.from_dataset import write_dataset_summaries
+            from blurscan.batch.dataset_summaries import write_dataset_summaries
 
             written = write_dataset_summaries(output, summaries)
             message = "wrote " + ", ".join(str(p) for p in written)
         else:
             from pathlib import Path
 
-            from blurscan.report.rebuild import rebuild
+            from blurscan.batch.rebuild import rebuild
 
             rows = rebuild(Path(output), lang.value if lang else None)
             errors = sum(r.get("status") != "ok" for r in rows)

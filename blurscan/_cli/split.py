@@ -24,7 +24,7 @@ from blurscan._cli.options import (
 )
 from blurscan._cli.progress import DetectProgress, stderr
 from blurscan.errors import as_blurscan_error
-from blurscan.report.escape import terminal_markup
+from blurscan.io.escape import terminal_markup
 
 CUTS = "Cutting"
 
@@ -61,10 +61,10 @@ def split(
     from blurscan.cut.export import EXPORT_SUFFIXES, edl, ffmpeg_script
     from blurscan.cut.ranges import keep_ranges
     from blurscan.cut.split import COPY_SUFFIX, REENCODE_SUFFIX, split_video
-    from blurscan.engine import Scanner
-    from blurscan.report.atomic import atomic_write, make_output_dir
+    from blurscan.scanner import Scanner
+    from blurscan.io.atomic import atomic_write, make_output_dir
     from blurscan.report.files import json_text
-    from blurscan.report.names import stable_stems
+    from blurscan.io.names import stable_stems
 
     setup_logging(verbose, quiet)
     with friendly_errors():

@@ -14,20 +14,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from blurscan.batch.executor import BatchExecutor, BatchProgress, Job
+from blurscan.batch.engines.base import BatchExecutor, BatchProgress, Job
 from blurscan.batch.inputs import VIDEO_EXTENSIONS, VideoRef, discover_videos, relative_name
-from blurscan.batch.lock import LOCK_NAME, OutputLock
+from blurscan.io.lock import LOCK_NAME, OutputLock
 from blurscan.batch.manifest import MANIFEST_NAME, Manifest
 from blurscan.cut.batch import SplitOptions, split_result
 from blurscan.errors import OutputError, UsageError, as_blurscan_error, path_text
-from blurscan.report.atomic import FATAL_ERRNOS, make_output_dir, remove_stale_temp_files
+from blurscan.io.atomic import FATAL_ERRNOS, make_output_dir, remove_stale_temp_files
 from blurscan.report.files import JSON_SUFFIX, VIDEO_SUFFIXES, VideoOutputs, write_outputs
 from blurscan.report.html import write_report_html
-from blurscan.report.names import stable_stems
+from blurscan.io.names import stable_stems
 from blurscan.report.segments import write_segments_csv
 from blurscan.report.summary import summary_row, write_combined_json, write_statistics, write_summary_csv
 from blurscan.settings import Settings
-from blurscan.sources import is_url
+from blurscan.source.remote import is_url
 
 logger = logging.getLogger("blurscan")
 
@@ -49,7 +49,7 @@ def reserved_stems() -> list[str]:
 
 def output_stems(paths: Sequence[VideoRef], root: VideoRef) -> list[str]:
     """A file-system-safe output name per video: its path under ``root`` without the extension
-    (a stable function of that path; see :mod:`blurscan.report.names`)."""
+    (a stable function of that path; see :mod:`blurscan.io.names`)."""
     keys = []
     for path in paths:
         rel = relative_name(path, root)
@@ -106,9 +106,9 @@ def run_batch(
 
     ``output_format="parquet"`` writes a Parquet dataset instead of files per
     video (``out_dir`` may then be an object-storage URL); see
-    :mod:`blurscan.batch.parquet`.
+    :mod:`blurscan.batch.dataset_run`.
     """
-    from blurscan.batch.local import in_spawned_bootstrap
+    from blurscan.batch.engines.local import in_spawned_bootstrap
 
     if in_spawned_bootstrap():
         raise SystemExit(1)  # a worker importing an unguarded script: the parent reports it in one line
@@ -128,7 +128,7 @@ def run_batch(
     journal_settings = settings.describe()
     journal_settings["scorer_options"].pop("device", None)
     if output_format == "parquet":
-        from blurscan.batch.parquet import run_to_dataset
+        from blurscan.batch.dataset_run import run_to_dataset
 
         if plot:
             logger.warning("--plot is ignored with --output-format parquet (no files per video)")
@@ -235,13 +235,13 @@ ENGINES = ("local", "ray")
 def make_executor(engine: str, settings: Settings, *, workers: int = 1, plot: bool = False, thumbnails: bool = False,
                   address: str | None = None) -> BatchExecutor:
     if engine == "local":
-        from blurscan.batch.local import LocalExecutor, usable_workers
+        from blurscan.batch.engines.local import LocalExecutor, usable_workers
 
         workers = usable_workers(workers)
         return LocalExecutor(settings, workers, plot=plot, thumbnails=thumbnails,
                              devices=_worker_devices(settings, workers))
     if engine == "ray":
-        from blurscan.batch.ray import RayExecutor
+        from blurscan.batch.engines.ray import RayExecutor
 
         return RayExecutor(settings, workers, plot=plot, thumbnails=thumbnails, address=address)
     raise UsageError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")

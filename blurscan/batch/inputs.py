@@ -15,7 +15,7 @@ import os
 from pathlib import Path, PurePosixPath
 
 from blurscan.errors import InputError
-from blurscan.sources import filesystem, full_url, is_url
+from blurscan.source.remote import filesystem, full_url, is_url
 
 VIDEO_EXTENSIONS = frozenset(
     ".mp4 .m4v .mov .mkv .webm .avi .mpg .mpeg .ts .mts .m2ts .wmv .flv .3gp .ogv .y4m .mxf .gif".split()

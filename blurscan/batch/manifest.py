@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from blurscan.errors import path_text
-from blurscan.report.atomic import append_line, atomic_write, output_error
+from blurscan.io.atomic import append_line, atomic_write, output_error
 from blurscan.result import SCHEMA
 
 logger = logging.getLogger("blurscan")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from blurscan.report.atomic import atomic_write
+from blurscan.io.atomic import atomic_write
 
 logger = logging.getLogger("blurscan")
 

@@ -32,7 +32,7 @@ class ScoreSeries:
     #: (see :mod:`blurscan.detect.softness`); None for the others
     native_scale: float | None = None
     #: per frame, the share (0..1) of its linear resolution the picture carries, measured at native
-    #: size on a sample of frames (NaN elsewhere; see :mod:`blurscan.detail`); None when not measured
+    #: size on a sample of frames (NaN elsewhere; see :mod:`blurscan.taps.detail`); None when not measured
     detail: np.ndarray | None = None
     #: on the same frames, how much the picture looks like a sharp one behind a low-pass filter
     #: (enlarged, defocused: 1) rather than soft by nature (0); None when not measured

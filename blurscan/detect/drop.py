@@ -2,7 +2,7 @@
 drops well below the sharp level of their own shot) and shots *soft
 throughout* (judged as a whole).
 
-The rule, per shot (shots are split at cuts, see :mod:`blurscan.detect.shots`):
+The rule, per shot (shots are split at cuts, see :mod:`blurscan.taps.shots`):
 
 1. Each frame's own quality ``q`` (see :meth:`ScoreSeries.frame_quality`) is
    read in logit units, ``x = log(q / (1 - q))``, where blur moves a frame by
@@ -61,8 +61,8 @@ from blurscan.detect.base import (
     segment_times,
     worst_severity,
 )
-from blurscan.detail import BEST_QUANTILE, measured_shares, size_held
-from blurscan.detect.shots import shot_ranges
+from blurscan.taps.detail import BEST_QUANTILE, measured_shares, size_held
+from blurscan.taps.shots import shot_ranges
 from blurscan.detect.softness import (
     NOMINAL_SHARP,
     SOFT_DETAIL,

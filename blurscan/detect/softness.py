@@ -4,7 +4,7 @@ A shot is soft as a whole, or not at all: one verdict for the shot, never a
 part of it flagged because its frames hover around a threshold. It is soft
 when its own level (the median quality of its frames outside blur events)
 lies below the absolute floor, or when it holds less than ``soft_detail`` of
-its resolution (see :mod:`blurscan.detail`: defocused or upscaled footage,
+its resolution (see :mod:`blurscan.taps.detail`: defocused or upscaled footage,
 heavy compression) and its level is not that of a sharp picture either, or
 when it looks like a sharp picture behind a low-pass filter (enlarged,
 defocused) and holds a little more than that: an enlargement's edges are
@@ -44,7 +44,7 @@ SOFT_DETAIL_SLOPE = 0.16
 #: ... unless the shot's level (logit, at native size) reads at least this sharp (the subject of a
 #: shallow-focus shot has edges that the level sees)
 SHARP_LEVEL = 1.5
-#: a shot that looks filtered (see :mod:`blurscan.detail`: a sharp picture behind a low-pass filter,
+#: a shot that looks filtered (see :mod:`blurscan.taps.detail`: a sharp picture behind a low-pass filter,
 #: median weight at least FILTERED) is soft below SOFT_DETAIL plus this, whatever its level: an
 #: enlargement by 2.5x holds 0.35-0.44, footage soft by nature does not look filtered that way
 FILTERED_BONUS = 0.12

@@ -4,7 +4,7 @@ A worker process (or a cluster node) scans a video and hands back its
 :class:`VideoOutputs`: the result's arrays, a few bytes a frame, and the plot.
 One writer then streams the JSON and the CSV to disk, so even a day-long
 video never has its per-frame table or score list built in memory. Every
-file is written atomically (see :mod:`blurscan.report.atomic`); the JSON
+file is written atomically (see :mod:`blurscan.io.atomic`); the JSON
 comes last, so its presence means the video's outputs are complete.
 """
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from blurscan.report.atomic import atomic_write
+from blurscan.io.atomic import atomic_write
 from blurscan.result import VideoResult
 
 #: file suffixes of the per-video outputs

@@ -8,7 +8,7 @@ dip of a few frames stays visible), its segments with timecodes, and its
 thumbnails: embedded as data URIs for a small batch, linked as files beside
 the page for a big one. The per-video result files are read one at a time
 and the page is streamed to disk, so writing it costs the memory of one
-result. Every name, path and message goes through :mod:`blurscan.report.escape`;
+result. Every name, path and message goes through :mod:`blurscan.io.escape`;
 the script puts data into the page with ``textContent`` only.
 """
 
@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from blurscan.detect.base import SEVERITIES
-from blurscan.report.atomic import atomic_write
-from blurscan.report.escape import html_href, html_text, script_json, visible
+from blurscan.io.atomic import atomic_write
+from blurscan.io.escape import html_href, html_text, script_json, visible
 from blurscan.report.files import FRAMES_SUFFIX, JSON_SUFFIX, PLOT_SUFFIX
 from blurscan.report.labels import DEFAULT_LANG, severity_label, size_text, text
 from blurscan.report.shots import (

@@ -6,7 +6,7 @@ import io
 import logging
 import warnings
 
-from blurscan.report.escape import visible
+from blurscan.io.escape import visible
 from blurscan.result import VideoResult
 
 logger = logging.getLogger("blurscan")

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from blurscan.report.atomic import atomic_write
-from blurscan.report.escape import csv_cell
+from blurscan.io.atomic import atomic_write
+from blurscan.io.escape import csv_cell
 from blurscan.report.shots import segment_kind
 from blurscan.report.summary import read_result
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from blurscan.detect.base import SEVERITIES
-from blurscan.report.escape import csv_cell, markdown_text
+from blurscan.io.escape import csv_cell, markdown_text
 from blurscan.report.files import atomic_write
 from blurscan.report.labels import DEFAULT_LANG, severity_label, size_text, text
 from blurscan.report.shots import clearly_below, count, event_segments, share, soft_shot_count, video_effective_size

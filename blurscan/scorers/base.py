@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from blurscan.video import FrameFormat
+from blurscan.source.decode import FrameFormat
 
 
 class Scorer(ABC):

@@ -36,7 +36,7 @@ import numpy as np
 from blurscan.errors import UsageError
 from blurscan.scorers import SCORERS
 from blurscan.scorers.base import Scorer
-from blurscan.video import FrameFormat
+from blurscan.source.decode import FrameFormat
 
 
 def laplacian_variance(grey: np.ndarray) -> float:

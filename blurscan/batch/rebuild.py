@@ -111,7 +111,7 @@ def load_batch(out_dir: str | os.PathLike) -> tuple[list[dict[str, Any]], dict[s
 def rebuild(out_dir: str | os.PathLike, lang: str | None = None) -> list[dict[str, Any]]:
     """Write the batch's summaries and report again, holding the folder's batch lock; returns the rows."""
     from blurscan.batch import _write_summaries
-    from blurscan.batch.lock import OutputLock
+    from blurscan.io.lock import OutputLock
 
     rows, settings, batch_lang = load_batch(out_dir)
     with OutputLock(out_dir):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from blurscan.synthetic import Blur, Clip, make_clip
+from blurscan.testing.synthetic import Blur, Clip, make_clip
 
 DEMO_BLURS = (
     Blur(start=75, end=89, kind="gaussian", strength=3.0),

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from blurscan.errors import OutputFolderBusyError
-from blurscan.report.atomic import output_error
+from blurscan.io.atomic import output_error
 
 LOCK_NAME = ".blurscan-batch.lock"
 

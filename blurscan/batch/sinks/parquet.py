@@ -33,7 +33,7 @@ from blurscan.report.shots import (
     soft_shots,
     video_effective_size,
 )
-from blurscan.sources import filesystem, is_url
+from blurscan.source.remote import filesystem, is_url
 
 logger = logging.getLogger("blurscan")
 
@@ -192,7 +192,7 @@ class DatasetDir:
     def prepare(self) -> None:
         for sub in (VIDEOS_DIR, FRAMES_DIR):
             if self.is_local:
-                from blurscan.report.atomic import make_output_dir
+                from blurscan.io.atomic import make_output_dir
 
                 make_output_dir(self.root / sub)
             else:
@@ -202,7 +202,7 @@ class DatasetDir:
     def write_meta(self, settings: dict[str, Any]) -> None:
         text = json.dumps({"schema": DATASET_SCHEMA, "settings": settings}, indent=1) + "\n"
         if self.is_local:
-            from blurscan.report.atomic import atomic_write
+            from blurscan.io.atomic import atomic_write
 
             with atomic_write(self.root / META_NAME, "w", encoding="utf-8") as handle:
                 handle.write(text)
@@ -236,7 +236,7 @@ class DatasetDir:
         import pyarrow.parquet as pq
 
         if self.is_local:
-            from blurscan.report.atomic import atomic_write
+            from blurscan.io.atomic import atomic_write
 
             with atomic_write(self.root / sub / name, "wb") as handle:
                 pq.write_table(table, handle, compression="zstd")

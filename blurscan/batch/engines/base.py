@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from blurscan.engine import Progress, Scanner
+from blurscan.scanner import Progress, Scanner
 from blurscan.errors import BlurscanError, as_blurscan_error
-from blurscan.report.dataset import DatasetSink
+from blurscan.batch.sinks.parquet import DatasetSink
 from blurscan.report.files import VideoOutputs, render_outputs
 from blurscan.result import error_result
 

@@ -21,8 +21,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 
-from blurscan.batch.executor import BatchExecutor, BatchProgress, Job, OnDone, crashed_entry, job_name, scan_to_outputs
-from blurscan.engine import Scanner
+from blurscan.batch.engines.base import BatchExecutor, BatchProgress, Job, OnDone, crashed_entry, job_name, scan_to_outputs
+from blurscan.scanner import Scanner
 from blurscan.errors import BlurscanError, path_text
 from blurscan.settings import Settings
 
@@ -97,7 +97,7 @@ def _init_worker(settings: Settings, devices: list[str] | None, counter, parent_
     logger = logging.getLogger("blurscan")
     logger.setLevel(level)
     if shown:  # as the parent shows them: one line each, names escaped for the terminal
-        from blurscan.report.escape import TerminalSafeFormatter
+        from blurscan.io.escape import TerminalSafeFormatter
 
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(TerminalSafeFormatter("%(message)s"))

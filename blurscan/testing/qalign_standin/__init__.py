@@ -228,11 +228,11 @@ def write_standin(folder: str | Path, size: str = "tiny", *, weights: bool = Tru
 def build_standin(folder: str | Path, device="cpu", dtype=None):
     """Make the model of ``folder`` with random weights directly on ``device`` (no weight files).
 
-    Its code is imported as the scorer imports it (:func:`~blurscan.scorers.qalign_load.model_classes`).
+    Its code is imported as the scorer imports it (:func:`~blurscan.scorers.qalign.load.model_classes`).
     """
     import torch
 
-    from blurscan.scorers.qalign_load import dtype_argument, model_classes
+    from blurscan.scorers.qalign.load import dtype_argument, model_classes
 
     config_class, model_class = model_classes(str(folder))
     with torch.device(device):

@@ -82,7 +82,7 @@ def open_stream(url: str) -> IO[bytes]:
 
 
 def as_video_path(path: str | os.PathLike) -> Any:
-    """A :class:`VideoURL` for a URL, else a :class:`pathlib.Path` (what :mod:`blurscan.video` opens)."""
+    """A :class:`VideoURL` for a URL, else a :class:`pathlib.Path` (what :mod:`blurscan.source.decode` opens)."""
     from pathlib import Path
 
     return VideoURL(path) if is_url(path) else Path(path)

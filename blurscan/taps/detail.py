@@ -26,7 +26,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from blurscan.video import FrameFormat
+from blurscan.source.decode import FrameFormat
 
 #: native-size grey (the decoder's own luma plane where it can be read as is)
 LUMA_FORMAT = FrameFormat("luma", None)

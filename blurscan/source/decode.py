@@ -209,7 +209,7 @@ class VideoSource:
     def __init__(self, path: str | os.PathLike, *, threads: int = 0, stream: int | None = None):
         import av
 
-        from blurscan import sources
+        from blurscan.source import remote as sources
 
         self.path = sources.as_video_path(path)  # a URL is read as a stream, never handed to FFmpeg as a name
         self._handle = None

@@ -27,9 +27,9 @@ import socket
 from collections.abc import Sequence
 from typing import Any
 
-from blurscan.batch.executor import BatchExecutor, BatchProgress, Job, OnDone, crashed_entry, scan_to_outputs
+from blurscan.batch.engines.base import BatchExecutor, BatchProgress, Job, OnDone, crashed_entry, scan_to_outputs
 from blurscan.errors import BlurscanError, MissingDependencyError
-from blurscan.report.dataset import DatasetSink
+from blurscan.batch.sinks.parquet import DatasetSink
 from blurscan.settings import Settings
 
 logger = logging.getLogger("blurscan")
@@ -57,7 +57,7 @@ def _worker_died(path: str, deaths: int, settings: dict[str, Any]):
 
 class _ScanActor:
     def __init__(self, settings: Settings):
-        from blurscan.engine import Scanner
+        from blurscan.scanner import Scanner
 
         self.scanner = Scanner(settings)
 
@@ -85,7 +85,7 @@ class _ScanBatches:
     """The Ray Data callable: one scanner per actor; each batch of videos becomes one shard."""
 
     def __init__(self, settings: Settings, sink: DatasetSink, attempts, retries: int):
-        from blurscan.engine import Scanner
+        from blurscan.scanner import Scanner
 
         self.sink, self.attempts, self.retries = sink, attempts, retries
         self.failure: str | None = None

@@ -1,7 +1,7 @@
 """Loading Q-Align: where the model is, which device, its own code, and what to say when it fails.
 
 The model's code (mPLUG-Owl2, in the model folder, named by ``auto_map``) is
-imported by :mod:`blurscan.scorers.remote_code`, not by transformers'
+imported by :mod:`blurscan.scorers.qalign.remote_code`, not by transformers'
 dynamic-module cache: on the transformers releases Q-Align runs on, that cache
 misses the code's nested imports for a local folder and mixes up folders that
 share a base name. The weights, tokenizer and image processor load as usual.
@@ -115,7 +115,7 @@ def model_classes(source: str):
     from transformers import AutoConfig, AutoModelForCausalLM
     from transformers.utils import cached_file
 
-    from blurscan.scorers.remote_code import auto_map_classes
+    from blurscan.scorers.qalign.remote_code import auto_map_classes
 
     folder = Path(source)
 
@@ -186,7 +186,7 @@ def _hub_errors(name: str, local: bool):
     except OSError as ex:
         if isinstance(ex, ModelError):
             raise
-        from blurscan.scorers.remote_code import raised_in_remote_code
+        from blurscan.scorers.qalign.remote_code import raised_in_remote_code
 
         reason = first_line(ex)
         if raised_in_remote_code(ex):

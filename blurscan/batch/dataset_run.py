@@ -15,9 +15,9 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from blurscan.batch.executor import BatchExecutor, BatchProgress, Job
+from blurscan.batch.engines.base import BatchExecutor, BatchProgress, Job
 from blurscan.batch.manifest import settings_id
-from blurscan.report.dataset import (
+from blurscan.batch.sinks.parquet import (
     FRAMES_DIR,
     VIDEOS_DIR,
     DatasetDir,
@@ -26,7 +26,7 @@ from blurscan.report.dataset import (
     prune_for_resume,
     require_pyarrow,
 )
-from blurscan.sources import is_url
+from blurscan.source.remote import is_url
 
 logger = logging.getLogger("blurscan")
 
@@ -44,14 +44,14 @@ def run_to_dataset(paths: Sequence[str], out: str, settings: dict[str, Any], exe
                    resume: bool, frame_scores: bool, progress: BatchProgress | None,
                    shard_rows: int | None = None) -> dict[str, int]:
     """Scan ``paths`` into the dataset at ``out``; returns the counts (total, scanned, skipped, errors, blurry)."""
-    from blurscan.batch.lock import OutputLock
-    from blurscan.report.atomic import remove_stale_temp_files
+    from blurscan.io.lock import OutputLock
+    from blurscan.io.atomic import remove_stale_temp_files
 
     require_pyarrow()  # before anything is scanned or written
     dataset = DatasetDir(out)
     lock = OutputLock(dataset.root) if dataset.is_local else contextlib.nullcontext()
     if dataset.is_local:
-        from blurscan.report.atomic import make_output_dir
+        from blurscan.io.atomic import make_output_dir
 
         make_output_dir(dataset.root)
     with lock:

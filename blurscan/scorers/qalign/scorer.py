@@ -35,9 +35,9 @@ import numpy as np
 from blurscan.errors import ModelError, UsageError
 from blurscan.scorers import SCORERS
 from blurscan.scorers.base import Scorer
-from blurscan.scorers.qalign_attention import VISION_ATTENTION, set_vision_attention
-from blurscan.scorers.qalign_lm import AGREEMENT, LanguageModelPass
-from blurscan.scorers.qalign_load import (
+from blurscan.scorers.qalign.attention import VISION_ATTENTION, set_vision_attention
+from blurscan.scorers.qalign.lm import AGREEMENT, LanguageModelPass
+from blurscan.scorers.qalign.load import (
     DEFAULT_MODEL,
     TRANSFORMERS_PIN,
     TRANSFORMERS_THAT_WORK,
@@ -48,7 +48,7 @@ from blurscan.scorers.qalign_load import (
     remote_code_errors,
     resolve_device,
 )
-from blurscan.video import FrameFormat
+from blurscan.source.decode import FrameFormat
 
 logger = logging.getLogger("blurscan")
 
@@ -86,7 +86,7 @@ class QAlignScorer(Scorer):
             there and a fraction of its memory; equal to eager in float32, not yet
             checked against it in fp16 with the real weights).
         lm_shortcuts: let the language model route by spans and reuse the prompt's
-            prefix (:mod:`blurscan.scorers.qalign_lm`); turned off at load, with a
+            prefix (:mod:`blurscan.scorers.qalign.lm`); turned off at load, with a
             warning, if they do not give the model's own scores.
     """
 

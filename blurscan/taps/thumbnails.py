@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from blurscan.video import FrameFormat
+from blurscan.source.decode import FrameFormat
 
 #: thumbnails are this many pixels on their longest side
 THUMBNAIL_SIZE = 192

@@ -28,7 +28,7 @@ from array import array
 import cv2
 import numpy as np
 
-from blurscan.video import FrameFormat
+from blurscan.source.decode import FrameFormat
 
 MOTION_FORMAT = FrameFormat("gray", 160, fit="width", interpolation="area")
 MOTION_ESTIMATORS = ("flow", "vmbench")

@@ -24,17 +24,17 @@ from typing import Any, Protocol
 import numpy as np
 
 from blurscan.detect import DEFAULT_DETECTOR, Detector, ScoreSeries, create_detector
-from blurscan.detail import detail_format, effective_size, measure_detail
-from blurscan.detect.shots import shot_ranges
+from blurscan.taps.detail import detail_format, effective_size, measure_detail
+from blurscan.taps.shots import shot_ranges
 from blurscan.errors import path_text
-from blurscan.memory import BatchSizer, PeakRSS, run_batched
-from blurscan.motion import MOTION_FORMAT, MotionTracker
+from blurscan.pipeline.memory import BatchSizer, PeakRSS, run_batched
+from blurscan.taps.motion import MOTION_FORMAT, MotionTracker
 from blurscan.result import VideoResult
 from blurscan.scorers import Scorer, create_scorer
 from blurscan.settings import Settings
-from blurscan.thumbnails import CHROMA_FORMAT, ThumbnailCollector
-from blurscan.video import MAX_GAPS_LISTED, Frame, open_video, timeline_gaps
-from blurscan.windows import sliding_windows
+from blurscan.taps.thumbnails import CHROMA_FORMAT, ThumbnailCollector
+from blurscan.source.decode import MAX_GAPS_LISTED, Frame, open_video, timeline_gaps
+from blurscan.pipeline.windows import sliding_windows
 
 logger = logging.getLogger("blurscan")
 
@@ -80,7 +80,7 @@ class _Gathered:
     signals: dict[str, array] = field(default_factory=dict)
     #: per frame, the share of its resolution the picture carries (NaN where not measured)
     detail: array = field(default_factory=lambda: array("d"))
-    #: ... and how much it looks like a sharp picture behind a low-pass filter (see blurscan.detail)
+    #: ... and how much it looks like a sharp picture behind a low-pass filter (see blurscan.taps.detail)
     filtered: array = field(default_factory=lambda: array("d"))
     rotation: int = 0
     #: the colour matrix of the decoder's chroma (for the thumbnails' colour)

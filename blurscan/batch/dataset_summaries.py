@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from blurscan.errors import UsageError
-from blurscan.report.atomic import make_output_dir
-from blurscan.report.dataset import DatasetDir, iter_rows
+from blurscan.io.atomic import make_output_dir
+from blurscan.batch.sinks.parquet import DatasetDir, iter_rows
 from blurscan.report.summary import SUMMARY_FIELDS
 
 #: dataset columns read for the summaries, and the summary fields named differently

@@ -4,20 +4,22 @@ Library use::
 
     import blurscan
     result = blurscan.scan("clip.mp4")          # default scorer and detector
-    print(result.detection.segments)
+    print(result.segments)                      # blur events and soft shots, in time order
 
     with blurscan.Scanner(blurscan.Settings(scorer="sharpness")) as scanner:
         for path in paths:
-            data = scanner.scan(path).to_dict()  # schema "blurscan/1"
+            data = scanner.scan(path).to_dict()  # schema "blurscan/2"
 
 The library logs to the ``blurscan`` logger and installs no handlers.
 """
 
-from blurscan.batch import run_batch
+from blurscan.batch import BatchSettings, run_batch
 from blurscan.detect import DETECTORS, Detection, Detector, ScoreSeries, Segment, create_detector
-from blurscan.scanner import Scanner, scan
 from blurscan.errors import BlurscanError
-from blurscan.result import SCHEMA, VideoResult
+from blurscan.messages import Message
+from blurscan.registry import Range
+from blurscan.result import SCHEMA, FailedResult, VideoResult, from_dict, read_result_file
+from blurscan.scanner import Scanner, scan
 from blurscan.scorers import SCORERS, Scorer, create_scorer
 from blurscan.settings import Settings
 from blurscan.source.decode import FrameFormat, VideoInfo, open_video
@@ -25,7 +27,13 @@ from blurscan.source.decode import FrameFormat, VideoInfo, open_video
 __version__ = "0.1.0"
 
 __all__ = [
+    "BatchSettings",
     "DETECTORS",
+    "FailedResult",
+    "Message",
+    "Range",
+    "from_dict",
+    "read_result_file",
     "SCHEMA",
     "SCORERS",
     "BlurscanError",

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from blurscan.detect import DEFAULT_DETECTOR, DETECTORS
 from blurscan.errors import UsageError
-from blurscan.taps.motion import MOTION_ESTIMATORS
+from blurscan.messages import LANGS
 from blurscan.pipeline.windows import COMPAT_MODES
+from blurscan.scorers import SCORERS
+from blurscan.taps.motion import MOTION_ESTIMATORS
 
 DEFAULT_SCORER = "sharpness"
 DEFAULT_WINDOW_SIZE = 3
@@ -38,10 +41,6 @@ class Settings:
     lang: str = "en"
 
     def __post_init__(self):
-        from blurscan.detect import DETECTORS
-        from blurscan.report.labels import LANGS
-        from blurscan.scorers import SCORERS
-
         SCORERS.get(self.scorer)  # an unknown name fails here, with "did you mean", not at the first scan
         if self.detector is not None:
             DETECTORS.get(self.detector)
@@ -64,8 +63,6 @@ class Settings:
 
     def describe(self) -> dict[str, Any]:
         """The settings as given (before any plug-in fills in its defaults)."""
-        from blurscan.detect import DEFAULT_DETECTOR
-
         return {
             "scorer": self.scorer,
             "detector": self.detector or DEFAULT_DETECTOR,

@@ -249,7 +249,7 @@ def check_statistics_md(path: str | Path, n_videos: int, names: Iterable[str] | 
     items = rendered.sections.get("Errors", {"items": []})["items"]
     assert len(listed) == min(blurry, 10), f"{path}: {len(listed)} rows under 'Most blurry' for {blurry} blurry videos"
     assert len(items) == errors, f"{path}: {len(items)} items under 'Errors' for {errors} errors"
-    assert all(len(row) == 4 for row in listed), f"{path}: a 'Most blurry' row without 4 cells: {listed}"
+    assert all(len(row) == 5 for row in listed), f"{path}: a 'Most blurry' row without 5 cells: {listed}"
     if names is not None:
         shown = [visible(n) for n in names]
         # a row shows the video's path under the batch's root: its name, after any folders

@@ -157,8 +157,8 @@ def test_html_report_links_every_video_and_its_plot(folder, tmp_path):
     page = check_report_html(out)  # every href/src in the page's data resolves to a file in out
     videos = page["data"]["videos"]
     assert len(videos) == 4  # one entry per video, the failed one included
-    good = [v for v in videos if "e" not in v]
-    assert len(good) == 3 and all(v["k"] for v in good)  # each good video has its score curve
+    good = [v for v in videos if v["status"] == "ok"]
+    assert len(good) == 3 and all(v["curve"] for v in good)  # each good video has its score curve
     plots = [f["href"] for v in videos for f in v["files"] if f["href"].endswith(".png")]
     assert len(plots) == 3  # the three good videos link their plots
     results = {f["href"] for v in videos for f in v["files"] if f["href"].endswith(".json")}

@@ -35,7 +35,7 @@ def test_detect_prints_the_result_json(burst_clip):
     result = run("detect", burst_clip.path, "-q")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["schema"] == "blurscan/1"
+    assert data["schema"] == "blurscan/2"
     assert data["video"]["frames"] == burst_clip.frames == len(data["scores"])
     for key in ("blur_frames", "segments", "blur_detected", "blur_ratio", "mss", "severity", "confidence",
                 "avg_quality", "quality_std", "max_quality_drop", "threshold", "camera_movement",
@@ -280,7 +280,7 @@ def test_stream_option_picks_the_stream_and_the_result_says_which(tmp_path):
     path = write_two_video_streams(tmp_path / "two.mp4", default=0)
     chosen = json.loads(run("detect", path, "-q").stdout)
     assert (chosen["video"]["stream"], chosen["video"]["width"]) == (0, 64)
-    assert any("--stream" in w for w in chosen["warnings"])
+    assert any("--stream" in w for w in chosen["labels"]["warnings"])
     picked = run("detect", path, "--stream", "1", "-q")
     assert picked.exit_code == 0, picked.stderr
     data = json.loads(picked.stdout)

@@ -15,6 +15,7 @@ import pytest
 from blurscan.cut.ranges import keep_ranges
 from blurscan.testing.synthetic import Blur
 from blurscan.timecode import clock, edl_rate, parse_smpte, smpte
+from blurscan.result.model import Segment
 from tests.media import write_clip_with_audio
 
 BLURS = [Blur(30, 44, "gaussian", 3.0), Blur(70, 74, "motion", 15.0, 0.0)]
@@ -51,7 +52,7 @@ def test_timecodes_are_frame_exact(fps):
 
 
 def seg(a, b, fps=30):
-    return {"start_frame": a, "end_frame": b, "start_s": a / fps, "end_s": (b + 1) / fps}
+    return Segment(a, b, a / fps, (b + 1) / fps, "mild", 0.1)
 
 
 def test_keep_ranges_are_the_complement_of_the_segments():
@@ -92,8 +93,8 @@ def test_split_reencodes_the_sharp_stretches_exactly(av_clip, tmp_path):
         assert frames == clip["end_frame"] - clip["start_frame"] + 1 == clip["frames_written"]
         assert audio == ["aac"]
         rescanned = scan(clip["file"])  # no flagged frame survives: the clip scans clean
-        assert not rescanned.detection.blur_detected, clip
-        assert abs(rescanned.video["duration_s"] - clip["duration_s"]) < 1 / 30 + 1e-6
+        assert not rescanned.verdict.blur_detected, clip
+        assert abs(rescanned.video.duration_s - clip["duration_s"]) < 1 / 30 + 1e-6
     # with a minimum length the short middle stretch is dropped
     result = run_cli("split", av_clip, "-o", tmp_path / "long", "--min-clip", "1.0", "-q")
     assert result.returncode == 0 and len(list((tmp_path / "long").glob("*.mp4"))) == 2
@@ -183,7 +184,7 @@ def test_batch_split_cuts_every_video_beside_its_results(av_clip, clean_clip, tm
     cuts = json.loads((out / "blurry.cuts.json").read_text())
     assert [(c["start_frame"], c["end_frame"]) for c in cuts["clips"]] == [(0, 29), (45, 69), (75, 119)]
     for clip in cuts["clips"]:
-        assert not scan(clip["file"]).detection.blur_detected
+        assert not scan(clip["file"]).verdict.blur_detected
     assert len(json.loads((out / "clean.cuts.json").read_text())["clips"]) == 1  # a clean video is one clip
     assert run_cli("batch", videos, "-o", tmp_path / "x", "--copy").returncode == 2
 

@@ -114,7 +114,8 @@ def test_scans_report_what_the_picture_holds(tmp_path):
     assert 0.15 < data["video"]["detail"] < 0.4, data["video"]
     (shot,) = data["shot_list"]
     assert shot["effective_width"] == data["video"]["effective_width"]
-    assert shot["soft"] is True and "holds the detail of about" in shot["reason"]
+    assert shot["soft"] is True and "holds the detail of about" in data["labels"]["shot_reasons"][0]
+    assert "little_detail" in shot["reason_code"] and shot["reason_values"]["effective_width"] == shot["effective_width"]
 
 
 def test_blurred_events_do_not_lower_a_shots_detail(tmp_path):

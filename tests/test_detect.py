@@ -16,6 +16,7 @@ from blurscan.detect import DEFAULT_DETECTOR, DETECTORS, ScoreSeries, create_det
 from blurscan.detect.drop import DropDetector, logit, rolling_quantile
 from blurscan.detect.mss import MSSDetector, flagged_frames
 from blurscan.taps.shots import shot_starts
+from tests.findings import analyse, analyse_detection
 
 FPS = 25.0
 SHARP = 2.0
@@ -55,7 +56,7 @@ def test_drop_is_the_default():
 def test_a_single_blurry_frame_is_flagged_alone():
     x = sharp(200)
     x[100] -= 2.0
-    detection = DropDetector().detect(series(x))
+    detection, detection_extra = analyse(series(x), DropDetector())
     assert flagged(detection) == [100]
     (segment,) = detection.segments
     assert (segment.start_frame, segment.end_frame) == (100, 100)
@@ -65,7 +66,7 @@ def test_a_single_blurry_frame_is_flagged_alone():
 def test_a_short_burst_is_flagged_exactly():
     x = sharp(200, seed=1)
     x[60:64] -= 2.0
-    detection = DropDetector().detect(series(x))
+    detection, detection_extra = analyse(series(x), DropDetector())
     assert flagged(detection) == [60, 61, 62, 63]
     assert detection.blur_detected
 
@@ -73,7 +74,7 @@ def test_a_short_burst_is_flagged_exactly():
 def test_a_long_segment_is_flagged_whole_not_only_its_edges():
     x = sharp(300, seed=2)
     x[80:125] -= 2.0  # 45 frames, most of the 2 s reach on either side
-    drop = DropDetector().detect(series(x))
+    drop, drop_extra = analyse(series(x), DropDetector())
     assert flagged(drop) == list(range(80, 125))
     assert len(drop.segments) == 1
     # VMBench's rule finds the edges only (on a series quiet enough for its 0.01 threshold)
@@ -87,7 +88,7 @@ def test_a_ramp_is_flagged_where_it_is_deep_enough():
     x = sharp(240, seed=3)
     depth = np.concatenate([np.linspace(0, 3, 12)[1:], np.full(20, 3.0), np.linspace(3, 0, 12)[:-1]])
     x[100 : 100 + len(depth)] -= depth
-    detection = DropDetector().detect(series(x))
+    detection, detection_extra = analyse(series(x), DropDetector())
     got = set(flagged(detection))
     deep = {100 + i for i, d in enumerate(depth) if d >= 1.3}
     shallow = {100 + i for i, d in enumerate(depth) if d <= 0.5}
@@ -103,7 +104,7 @@ def test_a_flickering_stretch_is_one_segment_but_separate_bursts_stay_apart():
     x[[110, 125, 126]] += 1.8  # heavy compression: a frame or two look sharper for a moment
     x[200:203] -= 2.0
     x[206:209] -= 2.0  # three sharp frames between two bursts
-    detection = DropDetector().detect(series(x))
+    detection, detection_extra = analyse(series(x), DropDetector())
     assert [(s.start_frame, s.end_frame) for s in detection.segments] == [(100, 139), (200, 202), (206, 208)]
 
 
@@ -116,11 +117,11 @@ def test_clean_noisy_footage_with_drift_and_cuts_is_quiet():
         level[cut:] += step
         change[cut] = 0.35
     x = level + rng.normal(0.0, NOISE, n)
-    detection = DropDetector().detect(series(x, scene_change=change))
+    detection, detection_extra = analyse(series(x, scene_change=change), DropDetector())
     assert flagged(detection) == []
     assert not detection.blur_detected and detection.severity == "none"
-    assert detection.extra["blurry_throughout"] is False
-    assert detection.extra["shots"] == 4
+    assert detection_extra["blurry_throughout"] is False
+    assert detection_extra["shot_count"] == 4
     assert detection.confidence > 0.5
 
 
@@ -128,29 +129,29 @@ def test_a_cut_to_a_softer_shot_is_not_blur_but_needs_the_cut():
     x = np.concatenate([sharp(150, seed=5) + 1.0, sharp(150, seed=6) - 0.5])
     change = np.full(300, 0.01)
     change[150] = 0.4
-    assert flagged(DropDetector().detect(series(x, scene_change=change))) == []
+    assert flagged(analyse_detection(DropDetector(), series(x, scene_change=change))) == []
     # without the cut, the softer shot's first frames look like a drop from the sharper one
-    assert flagged(DropDetector().detect(series(x)))
+    assert flagged(analyse_detection(DropDetector(), series(x)))
 
 
 def test_a_video_blurry_throughout_is_marked_where_the_scale_is_absolute():
     x = -1.0 + np.random.default_rng(7).normal(0.0, NOISE, 250)  # q about 0.27 everywhere
-    detection = DropDetector().detect(series(x, absolute=True))
+    detection, detection_extra = analyse(series(x, absolute=True), DropDetector())
     assert flagged(detection) == list(range(250))
-    assert detection.extra["blurry_throughout"] is True
+    assert detection_extra["blurry_throughout"] is True
     assert detection.severity == "severe"
-    assert any("whole video" in r for r in detection.recommendations)
+    assert any("whole video" in str(r) for r in detection.recommendations)
     # without an absolute scale there is nothing to compare with: no claim either way
-    relative = DropDetector().detect(series(x, absolute=False))
+    relative, relative_extra = analyse(series(x, absolute=False), DropDetector())
     assert flagged(relative) == []
-    assert relative.extra["blurry_throughout"] is None and relative.extra["floor"] is None
+    assert relative_extra["blurry_throughout"] is None and relative_extra["floor"] is None
 
 
 def test_a_blurry_shot_among_sharp_ones_is_found_by_the_floor():
     x = np.concatenate([sharp(100, seed=8), sharp(60, seed=9) - 3.0, sharp(100, seed=10)])
     change = np.full(260, 0.01)
     change[[100, 160]] = 0.4
-    got = flagged(DropDetector().detect(series(x, scene_change=change)))
+    got = flagged(analyse_detection(DropDetector(), series(x, scene_change=change)))
     assert got == list(range(100, 160))
 
 
@@ -158,7 +159,7 @@ def test_severity_follows_depth():
     x = sharp(400, seed=11)
     for start, depth in ((50, 1.2), (150, 2.3), (250, 4.0)):
         x[start : start + 10] -= depth
-    detection = DropDetector().detect(series(x, absolute=False))
+    detection, detection_extra = analyse(series(x, absolute=False), DropDetector())
     assert [(s.start_frame, s.end_frame, s.severity) for s in detection.segments] == [
         (50, 59, "mild"), (150, 159, "moderate"), (250, 259, "severe")]
     assert detection.severity == "severe"
@@ -169,7 +170,7 @@ def test_severity_follows_depth():
 def test_sensitivity_trades_recall_for_false_alarms():
     x = sharp(300, seed=12, noise=0.1)  # scattering like hand-held footage: (about) the full drop applies
     x[100:130] -= 0.7  # mild softness: below the default drop of 0.9, above the 0.45 of sensitivity 1
-    counts = [len(DropDetector(sensitivity=s).detect(series(x, absolute=False)).blur_frames) for s in (0, 0.5, 1)]
+    counts = [len(analyse_detection(DropDetector(sensitivity=s), series(x, absolute=False)).blur_frames) for s in (0, 0.5, 1)]
     assert counts[0] == counts[1] == 0
     assert counts[2] == 30
     low, high = DropDetector(sensitivity=0.0), DropDetector(sensitivity=1.0)
@@ -185,10 +186,10 @@ def test_a_steady_shot_is_held_to_a_smaller_drop(noise, flagged_frames):
     tripod footage) and not out of one that scatters as much as hand-held footage."""
     x = sharp(250, seed=5, noise=noise)
     x[120:124] -= 0.55
-    detection = DropDetector().detect(series(x, absolute=False))
+    detection, detection_extra = analyse(series(x, absolute=False), DropDetector())
     assert len(detection.blur_frames) == flagged_frames
     assert all(120 <= i <= 123 for i in detection.blur_frames)
-    assert len(DropDetector().detect(series(sharp(250, seed=6, noise=noise), absolute=False)).blur_frames) == 0
+    assert len(analyse_detection(DropDetector(), series(sharp(250, seed=6, noise=noise), absolute=False)).blur_frames) == 0
 
 
 @pytest.mark.parametrize("bad", [-0.1, 1.5, "high"])
@@ -205,19 +206,19 @@ def test_featureless_frames_are_never_flagged():
     q[180:] = 0.0  # a fade to black: nothing to measure
     s = ScoreSeries(scores=q, times_s=np.arange(200) / FPS, fps=FPS, camera_movement=0.0,
                     signals={"quality": q}, absolute_scale=True)
-    assert flagged(DropDetector().detect(s)) == []
+    assert flagged(analyse_detection(DropDetector(), s)) == []
     black = ScoreSeries(scores=np.zeros(50), times_s=np.arange(50) / FPS, fps=FPS, camera_movement=0.0,
                         signals={"quality": np.zeros(50)}, absolute_scale=True)
-    detection = DropDetector().detect(black)
-    assert flagged(detection) == [] and detection.extra["blurry_throughout"] is None
+    detection, detection_extra = analyse(black, DropDetector())
+    assert flagged(detection) == [] and detection_extra["blurry_throughout"] is None
 
 
 @pytest.mark.parametrize("frames", [1, 2, 5])
 def test_very_short_videos_work(frames):
     x = np.full(frames, -2.0)
-    detection = DropDetector().detect(series(x))
+    detection, detection_extra = analyse(series(x), DropDetector())
     assert flagged(detection) == list(range(frames))
-    assert detection.extra["blurry_throughout"] is True
+    assert detection_extra["blurry_throughout"] is True
 
 
 def test_frame_quality_is_preferred_over_window_scores():
@@ -227,7 +228,7 @@ def test_frame_quality_is_preferred_over_window_scores():
     window = np.convolve(np.pad(own, 1, mode="edge"), np.ones(3) / 3, mode="valid")  # a 3-frame mean blurs the burst
     s = ScoreSeries(scores=window, times_s=np.arange(120) / FPS, fps=FPS, camera_movement=0.0,
                     signals={"quality": own}, absolute_scale=True)
-    assert flagged(DropDetector().detect(s)) == [60]
+    assert flagged(analyse_detection(DropDetector(), s)) == [60]
 
 
 def test_confidence_grows_with_the_depth_of_the_blur():
@@ -235,7 +236,7 @@ def test_confidence_grows_with_the_depth_of_the_blur():
     for depth in (1.0, 2.0, 4.0):
         x = sharp(200, seed=15)
         x[90:100] -= depth
-        confidences.append(DropDetector().detect(series(x, absolute=False)).confidence)
+        confidences.append(analyse_detection(DropDetector(), series(x, absolute=False)).confidence)
     assert 0.5 <= confidences[0] < confidences[1] < confidences[2] <= 1.0
 
 
@@ -307,14 +308,14 @@ def test_every_detector_takes_the_sensitivity_knob(name):
 def test_scan_flags_a_long_blurry_segment_whole(long_blur_clip):
     result = scan(long_blur_clip.path)
     blurry = set(long_blur_clip.blurry_frames)
-    got = set(int(i) for i in result.detection.blur_frames)
+    got = set(int(i) for i in result.blur_frames)
     assert len(got & blurry) >= 0.95 * len(blurry)
     assert not got - blurry
-    assert len(result.detection.segments) == 1
+    assert len(result.segments) == 1
     assert result.to_dict()["segments"][0]["severity"] in ("moderate", "severe")
 
 
 def test_scan_of_clean_camera_motion_flags_nothing(bikes):
     result = scan(bikes)
-    assert len(result.detection.blur_frames) == 0
-    assert result.detection.extra["blurry_throughout"] is False
+    assert len(result.blur_frames) == 0
+    assert result.verdict.blurry_throughout is False

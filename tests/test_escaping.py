@@ -37,7 +37,7 @@ from blurscan.io.escape import (
     terminal_text,
     visible,
 )
-from blurscan.report.files import render_outputs
+from blurscan.report.outputs import render_outputs
 from blurscan.testing.synthetic import Blur, make_clip
 from tests.output_checks import (
     check_csv_rows,
@@ -253,10 +253,10 @@ def tiny_result(tiny_clips):
 
 @pytest.mark.parametrize("name", ["cost_$5_$10.mp4", r"$\frac{1}{0}$ _{x}^y.mp4", "\x1b[31m\u202e\n.mp4", "é 📹 名前.mp4"])
 def test_plot_titles_are_literal_text(tiny_result, name):
-    result = dataclasses.replace(tiny_result, video={**tiny_result.video, "name": name}, warnings=[])
+    result = dataclasses.replace(tiny_result, video=dataclasses.replace(tiny_result.video, name=name), warnings=[])
     rendered = render_outputs(result, plot=True)
     assert rendered.plot[:4] == b"\x89PNG"
-    assert rendered.summary_data()["warnings"] == []
+    assert rendered.result.warnings == []
 
 
 def test_a_failing_plot_costs_only_the_plot(tiny_clips, monkeypatch):
@@ -269,8 +269,8 @@ def test_a_failing_plot_costs_only_the_plot(tiny_clips, monkeypatch):
     with Scanner() as scanner:
         rendered = render_outputs(scanner.scan(tiny_clips[0]), plot=True)
     assert rendered.plot is None
-    assert rendered.summary_data()["warnings"] == ["no plot: RuntimeError: no canvas"]
-    assert rendered.summary_data()["blur_detected"] and rendered.ok
+    assert [str(w) for w in rendered.result.warnings] == ["no plot: RuntimeError: no canvas"]
+    assert rendered.result.verdict.blur_detected and rendered.ok
 
 
 def test_detect_plot_goes_on_after_a_failing_plot(tmp_path, tiny_clips, monkeypatch):
@@ -279,7 +279,7 @@ def test_detect_plot_goes_on_after_a_failing_plot(tmp_path, tiny_clips, monkeypa
     drawn = plots.plot_png
 
     def fails_for_b(result):
-        if result.video["name"] == "b.mp4":
+        if result.video.name == "b.mp4":
             raise RuntimeError("no canvas")
         return drawn(result)
 
@@ -291,7 +291,7 @@ def test_detect_plot_goes_on_after_a_failing_plot(tmp_path, tiny_clips, monkeypa
     result = run("detect", *paths, "-o", out, "--plot", "-q")
     assert result.exit_code == 0, result.stderr
     assert sorted(p.name for p in out.glob("*.png")) == ["a.png", "c.png"]
-    assert json.loads((out / "b.json").read_text())["warnings"] == ["no plot: RuntimeError: no canvas"]
+    assert json.loads((out / "b.json").read_text())["labels"]["warnings"] == ["no plot: RuntimeError: no canvas"]
     assert all((out / f"{n}.frames.csv").exists() for n in "abc")
 
 
@@ -434,7 +434,7 @@ _ROWS = [
 
 @pytest.mark.parametrize("raw", ["<img src=x onerror=alert(1)>", "a|b", "new\nline", "`x`\r", "[l](http://e)"])
 def test_check_statistics_md_catches_raw_names(tmp_path, raw):
-    from blurscan.report.summary import statistics_markdown
+    from blurscan.report.statistics import statistics_markdown
 
     text = statistics_markdown(_ROWS, {"scorer": "sharpness", "detector": "drop", "window_size": 3})
     (tmp_path / "statistics.md").write_text(text)

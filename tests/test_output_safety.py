@@ -18,7 +18,7 @@ from blurscan.batch import output_stems, run_batch
 from blurscan.io.lock import OutputLock
 from blurscan.errors import OutputError, OutputFolderBusyError
 from blurscan.io.atomic import append_line, atomic_write
-from blurscan.report.files import dump_result_json, json_text
+from blurscan.report.outputs import dump_result_json, json_text
 
 
 @pytest.fixture
@@ -269,7 +269,7 @@ def test_writing_a_long_videos_outputs_costs_no_memory_per_frame(burst_clip, tmp
     import numpy as np
 
     from blurscan import scan
-    from blurscan.report.files import render_outputs, write_outputs
+    from blurscan.report.outputs import render_outputs, write_outputs
 
     short = scan(burst_clip.path)
     n = 216_000

@@ -292,7 +292,7 @@ def test_out_of_memory_halves_the_batch_and_keeps_every_window_in_order(scorer, 
     result = scanner.scan(clip.path)
     assert seen[:3] == [8, 4, 2]
     assert scanner.sizer.size <= 2
-    assert any("out of memory" in w for w in result.warnings)
+    assert any("out of memory" in str(w) for w in result.warnings)
     np.testing.assert_allclose(result.scores, reference, rtol=0, atol=SAME)
 
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from blurscan._cli import app
 from blurscan.batch import run_batch
-from blurscan.report.summary import statistics_markdown
+from blurscan.report.statistics import statistics_markdown
 from blurscan.testing.synthetic import Blur, make_clip
 from tests.cdp import PATHS, READY, set_value
 from tests.output_checks import check_csv_rows, check_report_html, check_statistics_md
@@ -67,7 +67,7 @@ def test_segments_csv_has_one_row_per_segment_with_relative_paths_and_timecodes(
             expected.append((row["relative_path"], str(number), str(seg["start_frame"]), str(seg["end_frame"]),
                              seg["start_tc"], seg["end_tc"], seg["severity"], str(seg["min_score"])))
     got = [(r["relative_path"], r["segment"], r["start_frame"], r["end_frame"], r["start_tc"], r["end_tc"],
-            r["severity"], r["worst_score"]) for r in rows]
+            r["severity"], r["min_score"]) for r in rows]
     assert got == expected and len(got) >= 4
     clip = [r for r in rows if r["relative_path"] == "sub/clip.mp4"]
     assert [r["segment"] for r in clip] == ["1", "2"] and all(r["name"] == "clip.mp4" for r in clip)
@@ -77,7 +77,7 @@ def test_segments_csv_has_one_row_per_segment_with_relative_paths_and_timecodes(
 
 def test_statistics_rank_most_blurry_by_severity_then_blur_ratio():
     rows = [
-        {"name": n, "status": "ok", "blur_detected": True, "severity": s, "blur_ratio": r, "segments": 1}
+        {"name": n, "status": "ok", "blur_detected": True, "severity": s, "blur_ratio": r, "event_count": 1}
         for n, s, r in [("mild-but-long.mp4", "mild", 0.9), ("severe-short.mp4", "severe", 0.1),
                         ("moderate.mp4", "moderate", 0.5), ("severe-long.mp4", "severe", 0.3)]
     ]
@@ -101,8 +101,9 @@ def test_statistics_and_report_in_chinese(batch_out, tmp_path):
     html = (out / "report.html").read_text(encoding="utf-8")
     assert '<html lang="zh-CN">' in html and "blurscan 报告" in html and "全部严重程度" in html
     meta = page["data"]["meta"]
-    assert meta["sev"][:4] == ["无模糊", "轻微模糊", "中等模糊", "严重模糊"] and meta["t"]["segments"] == "片段"
-    assert any("请" in r for r in meta["recs"])  # the advice, translated
+    assert list(meta["severity_labels"].values())[:4] == ["无模糊", "轻微模糊", "中等模糊", "严重模糊"]
+    assert meta["words"]["segments"] == "片段" and meta["words"]["blur_events"] == "模糊事件"
+    assert any("请" in r for r in meta["recommendations"])  # the advice, translated
     # the data stays language-neutral: the same JSON and CSVs as in English
     for name in ("results.json", "summary.csv", "segments.csv"):
         assert (out / name).read_bytes() == english[name], name
@@ -172,24 +173,24 @@ def test_report_in_a_browser_sorts_filters_and_shows_segments_with_thumbnails(ba
     assert page.js("typeof window.pwned") == "undefined" and page.js("document.querySelectorAll('img[src=\"x\"]').length") == 0
 
     # sort: click the severity header, then again
-    page.js("document.querySelector('th[data-k=s]').click()")
-    assert page.js("document.querySelector('th[data-k=s]').getAttribute('aria-sort')") == "descending"
-    assert page.js("document.querySelector('th[data-k=s] .ind').textContent") == "▼"
+    page.js("document.querySelector('th[data-k=severity]').click()")
+    assert page.js("document.querySelector('th[data-k=severity]').getAttribute('aria-sort')") == "descending"
+    assert page.js("document.querySelector('th[data-k=severity] .ind').textContent") == "▼"
     order = [int(c[3:]) % 4 - (c == "sev4") for c in page.js(SEVERITY_CELLS)]  # an error (sev4) as -1
     assert order == sorted(order, reverse=True) and order[0] == 3 and order[-1] == -1  # severe first, errors last
-    page.js("document.querySelector('th[data-k=s]').click()")
-    assert page.js("document.querySelector('th[data-k=s]').getAttribute('aria-sort')") == "ascending"
+    page.js("document.querySelector('th[data-k=severity]').click()")
+    assert page.js("document.querySelector('th[data-k=severity]').getAttribute('aria-sort')") == "ascending"
     order = [int(c[3:]) % 4 - (c == "sev4") for c in page.js(SEVERITY_CELLS)]
     assert order == sorted(order) and order[0] == -1
-    page.js("document.querySelector('th[data-k=p]').click()")
+    page.js("document.querySelector('th[data-k=path]').click()")
     assert page.js(PATHS) == sorted(page.js(PATHS))
-    assert page.js("[...document.querySelectorAll('th[aria-sort=ascending]')].map(t => t.dataset.k)") == ["p"]
+    assert page.js("[...document.querySelectorAll('th[aria-sort=ascending]')].map(t => t.dataset.k)") == ["path"]
 
     # filter by severity, then by a sub-folder's name
     summary = {r["relative_path"]: r for r in _csv(out / "summary.csv")}
-    set_value(page, "#severity", "3", "change")
+    set_value(page, "#severity", "severe", "change")
     assert page.js(PATHS) == sorted(p for p, r in summary.items() if r["severity"] == "severe")
-    set_value(page, "#severity", "4", "change")
+    set_value(page, "#severity", "error", "change")
     assert page.js(PATHS) == ["sub/broken.mp4"]
     set_value(page, "#severity", "", "change")
     set_value(page, "#filter", "sub/", "input")
@@ -216,19 +217,19 @@ def test_big_report_pages_rows_and_links_thumbnails(tmp_path, browser):
     result = run("report", out)
     assert result.exit_code == 0, result.stderr
     data = check_report_html(out)["data"]
-    assert len(data["videos"]) == SMALL_BATCH + 60 and data["meta"]["points"] == 1
+    assert len(data["videos"]) == SMALL_BATCH + 60 and data["meta"]["curve_chars"] == 1
     check_statistics_md(out / "statistics.md", SMALL_BATCH + 60)
 
     page = browser.page()
     page.goto((out / "report.html").as_uri(), READY)
     assert len(page.js(PATHS)) == data["meta"]["page"] == 100
     page.js("document.getElementById('next').click()")
-    assert page.js(PATHS)[0] == data["videos"][100]["p"]
+    assert page.js(PATHS)[0] == data["videos"][100]["path"]
     set_value(page, "#filter", "cam3/day05/", "input")
     shown = page.js(PATHS)
     assert shown and all("/cam3/day05/" in "/" + p for p in shown)
-    assert len(shown) == sum("cam3/day05/" in v["p"] for v in data["videos"])
-    page.js("document.querySelector('th[data-k=r]').click()")
+    assert len(shown) == sum("cam3/day05/" in v["path"] for v in data["videos"])
+    page.js("document.querySelector('th[data-k=blur_ratio]').click()")
     ratios = page.js("[...document.querySelectorAll('#videos tbody tr:not(.detail)')].map(r => parseFloat(r.cells[2].textContent))")
     assert ratios == sorted(ratios, reverse=True)
     page.js("document.querySelector('#videos tbody button.tog').click()")

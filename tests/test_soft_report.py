@@ -1,10 +1,9 @@
-"""Soft shots and effective resolution in every output, apart from blur events (issue 10, the showing side).
+"""Soft shots and effective resolution in every output, apart from blur events.
 
-The results are made by hand, exactly as schema ``blurscan/1`` lists issue 10's fields: ``shots`` (each
-soft throughout or not, with its reason, detail, effective size and severity), ``video.effective_width``
-/ ``effective_height`` / ``detail``, and a ``kind`` on each segment. A result from before those fields
-(no ``shots``, no ``kind``) must still render, with "–" where a value is unknown.
+The results are made by hand, exactly as schema ``blurscan/1`` wrote them (English words, the shot count
+as ``shots``): the reader brings them to today's model, and every output shows them with today's names.
 """
+
 
 from __future__ import annotations
 
@@ -21,8 +20,8 @@ from typer.testing import CliRunner
 
 from blurscan._cli import app
 from blurscan._cli.detect import summary_line
-from blurscan.report.summary import SUMMARY_FIELDS
-from blurscan.result import SCHEMA
+from blurscan.result import from_dict
+from blurscan.result.model import SUMMARY_FIELDS
 from blurscan.timecode import clock
 from tests.cdp import PATHS, READY, set_value
 from tests.output_checks import check_report_html, check_statistics_md, check_summary_csv, check_terminal_text
@@ -47,7 +46,7 @@ def soft_result(name: str = "upscaled.mp4", reason: str = REASON) -> dict[str, A
     for i in range(200, 210):
         scores[i] = 0.7
     return {
-        "schema": SCHEMA,
+        "schema": "blurscan/1",
         "video": {"path": f"/data/{name}", "name": name, "frames": FRAMES, "fps": FPS, "duration_s": FRAMES / FPS,
                   "width": 1280, "height": 720, "effective_width": 602, "effective_height": 338, "detail": 0.47},
         "settings": {"scorer": "sharpness", "detector": "drop", "window_size": 3, "lang": "en"},
@@ -82,12 +81,12 @@ def soft_result(name: str = "upscaled.mp4", reason: str = REASON) -> dict[str, A
 
 
 def old_result(name: str = "old.mp4") -> dict[str, Any]:
-    """The same video as a result from before issue 10: no shots, no kinds, no effective resolution."""
+    """The same video with its blur events only, its shots and effective resolution not measured."""
     data = copy.deepcopy(soft_result(name))
     for key in ("effective_width", "effective_height", "detail"):
         del data["video"][key]
     del data["shot_list"]
-    data["segments"] = [{k: v for k, v in s.items() if k != "kind"} for s in data["segments"][1:]]
+    data["segments"] = data["segments"][1:]
     data["blur_frames"] = list(range(40, 50)) + list(range(200, 210))
     data.update(blur_ratio=round(20 / FRAMES, 6), mss=round(1 - 20 / FRAMES, 6))
     return data
@@ -105,13 +104,8 @@ def native_result(name: str = "native.mp4") -> dict[str, Any]:
     return data
 
 
-#: summary.csv's columns before issue 10, in their order
-OLD_SUMMARY_FIELDS = [
-    "name", "relative_path", "path", "status", "blur_detected", "blurry_throughout", "severity", "confidence",
-    "blur_ratio", "mss", "segments", "blur_frames", "frames", "fps", "duration_s", "avg_quality", "camera_movement",
-    "seconds", "frames_per_s", "peak_rss_mb", "result_file", "error",
-]
-NEW_SUMMARY_FIELDS = ["effective_width", "effective_height", "detail", "soft_shots", "events"]
+#: summary.csv's columns for soft footage: what the picture holds, soft shots and blur events apart
+SOFT_FIELDS = ["effective_width", "effective_height", "detail", "soft_shot_count", "event_count"]
 HOSTILE_REASON = '<img src=x onerror="window.pwned=1"> [bold red]=HYPERLINK("x")[/] \x1b[2J\u202e|\n# heading'
 
 
@@ -143,21 +137,23 @@ def batch(tmp_path_factory):
     return out
 
 
-def test_summary_csv_appends_effective_resolution_soft_shots_and_events(batch):
+def test_summary_csv_counts_effective_resolution_soft_shots_and_events_apart(batch):
     rows = check_summary_csv(batch / "summary.csv", 3, ["upscaled.mp4", "old.mp4", "native.mp4"])
-    assert list(SUMMARY_FIELDS) == list(rows[0]) == OLD_SUMMARY_FIELDS + NEW_SUMMARY_FIELDS
-    by_name = {r["name"]: [r[k] for k in NEW_SUMMARY_FIELDS] for r in rows}
+    assert list(SUMMARY_FIELDS) == list(rows[0])
+    by_name = {r["name"]: [r[k] for k in SOFT_FIELDS] for r in rows}
     assert by_name == {
         "upscaled.mp4": ["602", "338", "0.47", "1", "2"],
-        "old.mp4": ["", "", "", "", "2"],  # not measured: blank, its segments all events
+        "old.mp4": ["", "", "", "0", "2"],  # not measured: blank
         "native.mp4": ["1254", "705", "0.98", "0", "0"],
     }
-    assert {r["name"]: r["segments"] for r in rows}["upscaled.mp4"] == "3"  # every segment, soft ones too
+    counts = {r["name"]: (r["segment_count"], r["shot_count"], r["verdict"]) for r in rows}
+    assert counts["upscaled.mp4"] == ("3", "2", "blur_found")  # every segment, soft ones too
 
 
 def test_segments_csv_says_which_segment_is_a_soft_shot(batch):
     rows = _csv(batch / "segments.csv")
-    assert list(rows[0])[-1] == "kind"
+    assert "kind" in rows[0] and "min_score" in rows[0] and "worst_score" not in rows[0]  # the JSON's names
+    assert [r["shot"] for r in rows if r["kind"] == "soft"] == ["0"]
     assert [(r["name"], r["start_tc"], r["end_tc"], r["kind"]) for r in rows] == [
         ("old.mp4", "00:00:01.600", "00:00:01.960", "event"),
         ("old.mp4", "00:00:08.000", "00:00:08.360", "event"),
@@ -180,13 +176,13 @@ def test_statistics_count_soft_shots_apart_from_blur_events(batch):
     ]
 
 
-def test_statistics_of_results_from_before_soft_shots_show_dashes(tmp_path):
+def test_statistics_of_results_without_measured_shots(tmp_path):
     out = write_results(tmp_path / "out", [old_result()])
     assert run("report", out).exit_code == 0
     sections = check_statistics_md(out / "statistics.md", 1, ["old.mp4"])
     rows = sections["blurscan batch statistics"]["rows"]
     counts = {r[0]: r[1] for r in rows if len(r) == 2}
-    assert (counts["blur events"], counts["videos with soft shots"], counts["soft shots"]) == ("2", "–", "–")
+    assert (counts["blur events"], counts["videos with soft shots"], counts["soft shots"]) == ("2", "0", "0")
     assert next(r for r in rows if r[0].startswith("detail"))[1:] == ["–"] * 5
     assert "Soft footage" not in sections
     assert [r["kind"] for r in _csv(out / "segments.csv")] == ["event", "event"]
@@ -200,21 +196,20 @@ def shown(markup: str) -> str:
 
 
 def summary(data: dict[str, Any], lang: str = "en") -> str:
-    data = {k: v for k, v in data.items() if k != "scores"}
-    return shown(summary_line(data, {".json": "out/x.json"}, lang))
+    return shown(summary_line(from_dict(data), {".json": "out/x.json"}, lang))
 
 
 def test_detect_prints_soft_shots_apart_from_blur_events():
     assert summary(soft_result()) == (
         "upscaled.mp4: severe, 110/300 frames (36.7%), "
-        "2 segments: 00:00:01.600–00:00:01.960 (frames 40–49), 00:00:08.000–00:00:08.360 (frames 200–209); "
+        "2 blur events: 00:00:01.600–00:00:01.960 (frames 40–49), 00:00:08.000–00:00:08.360 (frames 200–209); "
         "soft throughout: 00:00:00.000–00:00:03.960 (shot 1, moderate, holds about 330x185 of 1280x720); "
         "effective resolution about 602x338 of 1280x720 (47 %) → out/x.json"
     )
-    # a result from before soft shots: as it always was
+    # its blur events alone
     assert summary(old_result()) == (
         "old.mp4: severe, 20/300 frames (6.7%), "
-        "2 segments: 00:00:01.600–00:00:01.960 (frames 40–49), 00:00:08.000–00:00:08.360 (frames 200–209) → out/x.json"
+        "2 blur events: 00:00:01.600–00:00:01.960 (frames 40–49), 00:00:08.000–00:00:08.360 (frames 200–209) → out/x.json"
     )
     # nearly its frame size: no effective resolution to point out
     assert summary(native_result()) == "native.mp4: no blur found (300 frames) → out/x.json"
@@ -227,9 +222,9 @@ def test_detect_prints_the_effective_resolution_only_when_clearly_below_the_fram
         "upscale.mp4: no blur found (300 frames); effective resolution about 640x360 of 1280x720 (50 %) → out/x.json")
     whole = soft_result("whole.mp4")  # one shot, soft throughout: said once, with the shot
     whole.update(blurry_throughout=True, shots=1, shot_list=whole["shot_list"][:1], segments=whole["segments"][:2])
-    whole["shot_list"][0].update(end_frame=FRAMES - 1, end_tc=clock((FRAMES - 1) / FPS))
+    whole["shot_list"][0].update(end_frame=FRAMES - 1, end_s=(FRAMES - 1) / FPS, end_tc=clock((FRAMES - 1) / FPS))
     assert summary(whole) == (
-        "whole.mp4: blurry throughout (severe), 110/300 frames, 1 segments: 00:00:01.600–00:00:01.960 (frames 40–49); "
+        "whole.mp4: blurry throughout (severe), 110/300 frames, 1 blur events: 00:00:01.600–00:00:01.960 (frames 40–49); "
         "soft throughout: 00:00:00.000–00:00:11.960 (shot 1, moderate, holds about 330x185 of 1280x720) → out/x.json"
     )
 
@@ -245,7 +240,7 @@ def test_detect_prints_a_hostile_reason_as_text():
 def test_detect_prints_soft_shots_in_chinese():
     assert summary(soft_result(), "zh") == (
         "upscaled.mp4: 严重模糊, 110/300 帧 (36.7%), "
-        "2 片段: 00:00:01.600–00:00:01.960 (帧 40–49), 00:00:08.000–00:00:08.360 (帧 200–209); "
+        "2 模糊事件: 00:00:01.600–00:00:01.960 (帧 40–49), 00:00:08.000–00:00:08.360 (帧 200–209); "
         "画面整体偏软: 00:00:00.000–00:00:03.960 (镜头 1, 中等模糊, 有效分辨率约 330x185（画面 1280x720）); "
         "有效分辨率约 602x338（画面 1280x720，47 %） → out/x.json"
     )
@@ -265,14 +260,18 @@ def _open(page, path: str) -> None:
 
 
 def test_report_data_holds_soft_shots_apart_from_events(batch):
-    videos = {v["p"]: v for v in check_report_html(batch, ["upscaled.mp4", "old.mp4"])["data"]["videos"]}
+    videos = {v["path"]: v for v in check_report_html(batch, ["upscaled.mp4", "old.mp4"])["data"]["videos"]}
     soft, old = videos["upscaled.mp4"], videos["old.mp4"]
-    assert (soft["g"], soft["ss"], soft["ew"], soft["eh"], soft["dt"]) == (2, 1, 602, 338, 0.47)
-    assert [g[:2] for g in soft["sg"]] == [[40, 49], [200, 209]]  # the events only
-    assert [o[:5] for o in soft["so"]] == [[1, 0, 99, "00:00:00.000", "00:00:03.960"]]
-    assert soft["so"][0][7] == "about 330x185 of 1280x720 (26 %)" and soft["so"][0][8] == REASON
-    assert soft["ef"] == "about 602x338 of 1280x720 (47 %)"
-    assert old["g"] == 2 and not {"ss", "ew", "eh", "dt", "so", "ef"} & set(old)
+    assert [soft[k] for k in ("segment_count", "event_count", "soft_shot_count", "effective_width", "effective_height",
+                              "detail")] == [3, 2, 1, 602, 338, 0.47]
+    assert [(g["start_frame"], g["end_frame"]) for g in soft["events"]] == [(40, 49), (200, 209)]  # the events only
+    (shot,) = soft["soft_shots"]
+    assert (shot["shot"], shot["start_frame"], shot["end_frame"], shot["start_tc"], shot["end_tc"]) == (
+        1, 0, 99, "00:00:00.000", "00:00:03.960")
+    assert shot["size_text"] == "about 330x185 of 1280x720 (26 %)" and shot["reason"] == REASON
+    assert soft["effective_text"] == "about 602x338 of 1280x720 (47 %)"
+    assert (old["event_count"], old["soft_shot_count"]) == (2, 0)
+    assert not {"effective_width", "effective_height", "detail", "soft_shots", "effective_text"} & set(old)
 
 
 def test_report_shows_soft_shots_sorts_effective_resolution_and_filters(batch, tmp_path, browser):
@@ -285,17 +284,18 @@ def test_report_shows_soft_shots_sorts_effective_resolution_and_filters(batch, t
     header = page.js("[...document.querySelectorAll('#videos thead th')].map(t => t.textContent)")
     column = header.index("effective resolution")
 
-    page.js("document.querySelector('th[data-k=e]').click()")  # numbers, not text: 1254x705 is the largest
+    page.js("document.querySelector('th[data-k=effective]').click()")  # numbers, not text: 1254x705 is the largest
     assert page.js(PATHS) == ["native.mp4", "small.mp4", "upscaled.mp4", "old.mp4"]
-    assert page.js(CELLS.format(column)) == ["1254x705 (98 %)", "640x360 (50 %)", "602x338 (47 %)soft shots: 1", "–"]
-    page.js("document.querySelector('th[data-k=e]').click()")
+    assert page.js(CELLS.format(column)) == ["1254x705 (98 %)", "640x360 (50 %)", "602x338 (47 %)", "–"]
+    assert page.js(CELLS.format(header.index("soft shots"))) == ["0", "0", "1", "0"]
+    page.js("document.querySelector('th[data-k=effective]').click()")
     assert page.js(PATHS) == ["old.mp4", "upscaled.mp4", "small.mp4", "native.mp4"]
 
     set_value(page, "#severity", "soft", "change")
     assert page.js(PATHS) == ["upscaled.mp4"]
-    set_value(page, "#severity", "3", "change")  # the severity filter as before
+    set_value(page, "#severity", "severe", "change")  # the severity filter as before
     assert sorted(page.js(PATHS)) == ["old.mp4", "upscaled.mp4"]
-    set_value(page, "#severity", "0", "change")
+    set_value(page, "#severity", "none", "change")
     assert sorted(page.js(PATHS)) == ["native.mp4", "small.mp4"]
     set_value(page, "#severity", "", "change")
 
@@ -306,7 +306,7 @@ def test_report_shows_soft_shots_sorts_effective_resolution_and_filters(batch, t
         ["00:00:01.600", "00:00:01.960"], ["00:00:08.000", "00:00:08.360"]]
     assert "effective resolution: about 602x338 of 1280x720 (47 %)" in page.js("document.querySelector('tr.detail').textContent")
     assert page.js("document.querySelectorAll('tr.detail svg.curve rect').length") == 3  # one soft shot, two events
-    _open(page, "old.mp4")  # a result from before soft shots: its segments, no soft table
+    _open(page, "old.mp4")  # blur events only: its events, no soft table
     assert page.js("document.querySelectorAll('tr.detail table.soft').length") == 1
     assert page.js("document.querySelectorAll('tr.detail table.events').length") == 2
 
@@ -315,10 +315,11 @@ def test_report_shows_a_hostile_reason_as_text(tmp_path, browser):
     out = write_results(tmp_path / "out", [soft_result("hostile.mp4", reason=HOSTILE_REASON)])
     assert run("report", out).exit_code == 0
     data = check_report_html(out, ["hostile.mp4"])["data"]
-    assert data["videos"][0]["so"][0][8] == HOSTILE_REASON.replace("\x1b", "\\x1b").replace("\u202e", "\\u202e").replace("\n", "\\n")
+    reason = data["videos"][0]["soft_shots"][0]["reason"]
+    assert reason == HOSTILE_REASON.replace("\x1b", "\\x1b").replace("\u202e", "\\u202e").replace("\n", "\\n")
     page = browser.page()
     page.goto((out / "report.html").as_uri(), READY)  # one video: its details are open
-    assert page.js(TABLE.format("soft"))[0][7] == data["videos"][0]["so"][0][8]
+    assert page.js(TABLE.format("soft"))[0][7] == reason
     assert page.js("typeof window.pwned") == "undefined" and page.js("document.querySelectorAll('img[src=\"x\"]').length") == 0
 
 
@@ -333,12 +334,13 @@ def test_soft_shots_in_chinese_with_the_same_data(batch, tmp_path):
                  "| upscaled.mp4 | 1 | 约 602x338（47 %） | 2 |", "| 有效分辨率占比（相对画面尺寸） | 0.7250 |"):
         assert line in stats, line
     page = check_report_html(out, ["upscaled.mp4"])
-    words = page["data"]["meta"]["t"]
-    assert (words["soft throughout"], words["soft shots"], words["blur events"], words["effective resolution"]) == (
+    words = page["data"]["meta"]["words"]
+    assert (words["soft_throughout"], words["soft_shots"], words["blur_events"], words["effective_resolution"]) == (
         "画面整体偏软", "偏软镜头", "模糊事件", "有效分辨率")
     assert all(any("\u4e00" <= c <= "\u9fff" for c in w) for w in words.values()), words
-    soft = next(v for v in page["data"]["videos"] if v["p"] == "upscaled.mp4")
-    assert soft["so"][0][7] == "约 330x185（画面 1280x720，26 %）" and soft["ef"] == "约 602x338（画面 1280x720，47 %）"
+    soft = next(v for v in page["data"]["videos"] if v["path"] == "upscaled.mp4")
+    shot = soft["soft_shots"][0]
+    assert shot["size_text"] == "约 330x185（画面 1280x720，26 %）" and soft["effective_text"] == "约 602x338（画面 1280x720，47 %）"
     html = (out / "report.html").read_text(encoding="utf-8")
     assert ">含偏软镜头</option>" in html and ">有效分辨率<" in html
     for name in ("summary.csv", "segments.csv", "results.json"):  # the data stays language-neutral
@@ -348,72 +350,69 @@ def test_soft_shots_in_chinese_with_the_same_data(batch, tmp_path):
 # -- Parquet ----------------------------------------------------------------------------------
 
 
-def _old_schema():
-    """The videos schema before issue 10: no detail, events or segment kind."""
+def test_a_parquet_row_has_the_summary_names_and_the_json_lists():
     pa = pytest.importorskip("pyarrow")
-    from blurscan.batch.sinks.parquet import video_schema
-
-    fields = []
-    for field in video_schema():
-        if field.name in ("detail", "events"):
-            continue
-        if field.name == "segments":
-            struct = field.type.value_type
-            field = pa.field("segments", pa.list_(pa.struct([f for f in struct if f.name != "kind"])))
-        fields.append(field)
-    return pa.schema(fields)
-
-
-def test_a_parquet_row_counts_soft_shots_events_and_keeps_the_kinds():
-    pa = pytest.importorskip("pyarrow")
-    from blurscan.batch.sinks.parquet import video_row, video_schema
+    from blurscan.report.parquet import video_row, video_schema
 
     names = video_schema().names
-    assert names[-2:] == ["detail", "events"] and names[:-2] == _old_schema().names  # appended, nothing moved
-    rows = [video_row(soft_result(), "s"), video_row(old_result(), "s"), video_row({**old_result(), "shots": 3}, "s")]
-    table = pa.Table.from_pylist(rows, schema=video_schema())
-    soft, old, counted = table.to_pylist()
-    assert [soft[k] for k in ("shots", "soft_shots", "soft_frames", "effective_width", "effective_height", "detail",
-                              "events", "segment_count")] == [2, 1, 100, 602, 338, 0.47, 2, 3]
-    assert [s["kind"] for s in soft["segments"]] == ["soft", "event", "event"]
-    assert [old[k] for k in ("shots", "soft_shots", "effective_width", "detail", "events")] == [2, None, None, None, 2]
-    assert [s["kind"] for s in old["segments"]] == ["event", "event"]
-    assert counted["shots"] == 3 and counted["soft_shots"] is None  # a count, as the detector reported it before
+    assert set(SUMMARY_FIELDS) - {"relative_path", "result_file"} <= set(names)  # summary.csv's names, one by one
+    rows = [video_row(from_dict(soft_result()), "s"), video_row(from_dict(old_result()), "s")]
+    soft, old = pa.Table.from_pylist(rows, schema=video_schema()).to_pylist()
+    assert [soft[k] for k in ("shot_count", "soft_shot_count", "event_count", "segment_count", "effective_width",
+                              "effective_height", "detail", "verdict")] == [2, 1, 2, 3, 602, 338, 0.47, "blur_found"]
+    assert [(s["kind"], s["shot"]) for s in soft["segments"]] == [("soft", 0), ("event", None), ("event", None)]
+    assert [s["soft"] for s in soft["shot_list"]] == [True, False]
+    assert soft["recommendations"][0]["code"] == "advice.severe.rerecord"  # codes: any language can be shown
+    assert [old[k] for k in ("shot_count", "soft_shot_count", "effective_width", "detail", "event_count")] == [0, 0, None, None, 2]
+
+
+def _first_dataset_schema_row():
+    """A row as the first dataset schema (``blurscan-dataset/1``) held it: counts ``shots``, ``soft_shots``,
+    ``events``, words in English, the shot list inside ``extra``."""
+    pa = pytest.importorskip("pyarrow")
+    segment = pa.struct([("start_frame", pa.int64()), ("end_frame", pa.int64()), ("start_s", pa.float64()),
+                         ("end_s", pa.float64()), ("start_tc", pa.string()), ("end_tc", pa.string()),
+                         ("severity", pa.string()), ("min_score", pa.float64()), ("kind", pa.string())])
+    schema = pa.schema([("path", pa.string()), ("name", pa.string()), ("status", pa.string()),
+                        ("blur_detected", pa.bool_()), ("blurry_throughout", pa.bool_()), ("severity", pa.string()),
+                        ("blur_ratio", pa.float64()), ("shots", pa.int64()), ("soft_shots", pa.int64()),
+                        ("segment_count", pa.int64()), ("segments", pa.list_(segment)),
+                        ("recommendations", pa.list_(pa.string())), ("warnings", pa.list_(pa.string())),
+                        ("extra", pa.string()), ("settings_id", pa.string()), ("events", pa.int64()),
+                        ("effective_scale", pa.float64())])
+    shot_list = [{"index": 0, "start_frame": 0, "end_frame": 99, "start_s": 0.0, "end_s": 4.0, "frames": 100,
+                  "soft": True, "reason": REASON, "severity": "moderate"}]
+    row = {"path": "/data/v1.mp4", "name": "v1.mp4", "status": "ok", "blur_detected": True, "blurry_throughout": False,
+           "severity": "moderate", "blur_ratio": 0.3, "shots": 2, "soft_shots": 1, "segment_count": 1,
+           "segments": [{**_span(0, 99), "severity": "moderate", "min_score": 0.4, "kind": "soft"}],
+           "recommendations": ["Moderate blur: review the listed segments."], "warnings": ["skipped 2 corrupt frame(s)"],
+           "extra": json.dumps({"shot_list": shot_list}), "settings_id": "s", "events": 0, "effective_scale": 0.3}
+    return pa.Table.from_pylist([row], schema=schema)
 
 
 def test_summaries_from_a_parquet_dataset_old_shards_included(tmp_path):
-    pa = pytest.importorskip("pyarrow")
-    from blurscan.batch.sinks.parquet import DatasetDir, prune_for_resume, video_row, video_schema, write_shard
-    from blurscan.batch.dataset_summaries import write_dataset_summaries
+    pytest.importorskip("pyarrow")
+    from blurscan.batch.sinks.parquet import DatasetDir, prune_for_resume, write_shard
+    from blurscan.batch.summaries import write_dataset_summaries
+    from blurscan.report.parquet import video_row, video_schema
 
     dataset = DatasetDir(tmp_path / "ds")
     dataset.prepare()
-    dataset.write_meta({"scorer": "sharpness", "detector": "drop", "window_size": 3})
-    write_shard(dataset, "part-new.parquet", [video_row(soft_result(), "s")], [])
-    old_row = {k: v for k, v in video_row(old_result(), "s").items() if k not in ("detail", "events")}
-    old_row["segments"] = [{k: v for k, v in s.items() if k != "kind"} for s in old_row["segments"]]
-    dataset.write("videos", "part-old.parquet", pa.Table.from_pylist([old_row], schema=_old_schema()))
+    dataset.write_meta({"scorer": "sharpness", "detector": "drop", "window_size": 3}, "zh")
+    write_shard(dataset, "part-new.parquet", [video_row(from_dict(soft_result()), "s")], [])
+    dataset.write("videos", "part-old.parquet", _first_dataset_schema_row())
 
     write_dataset_summaries(dataset.location)
-    rows = {r["name"]: [r[k] for k in NEW_SUMMARY_FIELDS] for r in check_summary_csv(dataset.root / "summary.csv", 2)}
-    assert rows == {"upscaled.mp4": ["602", "338", "0.47", "1", "2"], "old.mp4": ["", "", "", "", "2"]}
-    videos = {v["n"]: v for v in check_report_html(dataset.root)["data"]["videos"]}
-    assert videos["upscaled.mp4"]["s"] == 3 and "e" not in videos["upscaled.mp4"]  # severe, not an error
-    assert (videos["upscaled.mp4"]["ew"], videos["upscaled.mp4"]["ss"]) == (602, 1)
+    rows = {r["name"]: [r[k] for k in SOFT_FIELDS] for r in check_summary_csv(dataset.root / "summary.csv", 2)}
+    assert rows == {"upscaled.mp4": ["602", "338", "0.47", "1", "2"], "v1.mp4": ["", "", "", "1", "0"]}
+    videos = {v["name"]: v for v in check_report_html(dataset.root)["data"]["videos"]}
+    assert videos["upscaled.mp4"]["severity"] == "severe" and videos["upscaled.mp4"]["status"] == "ok"
+    assert (videos["upscaled.mp4"]["effective_width"], videos["upscaled.mp4"]["soft_shot_count"]) == (602, 1)
+    assert "偏软镜头" in (dataset.root / "statistics.md").read_text(encoding="utf-8")  # the batch's language
 
-    assert prune_for_resume(dataset, lambda row: True) == {"/data/upscaled.mp4", "/data/old.mp4"}
+    assert prune_for_resume(dataset, lambda row: True) == {"/data/upscaled.mp4", "/data/v1.mp4"}
     assert dataset.schema("videos", "part-old.parquet").equals(video_schema())  # brought up to today's columns
     (old,) = dataset.read("videos", "part-old.parquet").to_pylist()
-    assert old["name"] == "old.mp4" and old["detail"] is None and [s["kind"] for s in old["segments"]] == [None, None]
-
-
-def test_shots_without_an_index_are_numbered_by_position():
-    from blurscan.batch.sinks.parquet import video_row
-    from blurscan.report.summary import summary_row
-
-    data = soft_result()
-    data["shot_list"] = [{k: v for k, v in s.items() if k != "index"} for s in data["shot_list"]]
-    assert "(shot 1, moderate, holds about 330x185 of 1280x720)" in summary(data)
-    assert summary_row(data, "x.json")["soft_shots"] == 1
-    row = video_row(data, "s")
-    assert (row["shots"], row["soft_shots"], row["soft_frames"]) == (2, 1, 100)
+    assert (old["shot_count"], old["soft_shot_count"], old["event_count"], old["verdict"]) == (2, 1, 0, "blur_found")
+    assert old["recommendations"] == [{"code": "advice.moderate.review", "values": "{}"}]
+    assert old["shot_list"][0]["reason_code"] == "text" and json.loads(old["shot_list"][0]["reason_values"]) == {"text": REASON}

@@ -14,6 +14,7 @@ from blurscan.detect import ScoreSeries
 from blurscan.detect.drop import DropDetector
 from blurscan.detect.softness import PIXEL_SHARP_LOGIT, native_logit
 from blurscan.testing.synthetic import Blur, make_clip
+from tests.findings import analyse, analyse_detection
 
 FPS = 25.0
 
@@ -35,15 +36,15 @@ def noisy(level: float, n: int, seed: int = 0, noise: float = 0.25) -> np.ndarra
 def test_a_shot_hovering_at_the_floor_is_soft_as_a_whole_or_not_at_all(level):
     """Frames of a uniformly soft shot scatter around the floor: the verdict is the shot's, so
     either every frame is flagged (one 'soft' segment) or none is."""
-    detection = DropDetector().detect(series(noisy(level, 300)))
+    detection, detection_extra = analyse(series(noisy(level, 300)), DropDetector())
     flagged = len(detection.blur_frames)
     assert flagged in (0, 300)
-    (shot,) = detection.extra["shot_list"]
+    (shot,) = detection_extra["shot_list"]
     assert shot["soft"] is (level < 0)
     if level < 0:
         (segment,) = detection.segments
         assert (segment.kind, segment.start_frame, segment.end_frame) == ("soft", 0, 299)
-        assert "below the floor" in shot["reason"] and detection.extra["blurry_throughout"] is True
+        assert "below the floor" in shot["reason"] and detection_extra["blurry_throughout"] is True
     else:
         assert detection.segments == [] and shot["reason"] is None
 
@@ -55,15 +56,15 @@ def test_soft_shots_apart_from_events_with_events_inside_soft_shots():
     x[300:310] -= 2.5  # an event inside the soft shot, relative to its own level
     change = np.zeros(400)
     change[200] = 0.5
-    detection = DropDetector().detect(series(x, scene_change=change))
+    detection, detection_extra = analyse(series(x, scene_change=change), DropDetector())
     kinds = [(s.kind, s.start_frame, s.end_frame) for s in detection.segments]
     assert ("soft", 200, 399) in kinds
     events = [(a, b) for kind, a, b in kinds if kind == "event"]
     assert any(a <= 80 and b >= 94 for a, b in events) and any(a <= 300 and b >= 309 and a >= 200 for a, b in events)
-    first, second = detection.extra["shot_list"]
+    first, second = detection_extra["shot_list"]
     assert first["soft"] is False and second["soft"] is True and second["start_tc"] == "00:00:08.000"
-    assert detection.extra["shots"] == 2 and detection.extra["blurry_throughout"] is False
-    assert any("soft throughout" in line for line in detection.recommendations)
+    assert detection_extra["shot_count"] == 2 and detection_extra["blurry_throughout"] is False
+    assert any("soft throughout" in str(line) for line in detection.recommendations)
     assert set(detection.blur_frames) >= set(range(200, 400)) | set(range(80, 95))
 
 
@@ -86,8 +87,8 @@ def _measured(series: ScoreSeries, detail: float, filtered: float, every: int = 
     ],
 )
 def test_shots_holding_little_detail_are_soft_when_filtered_or_soft_in_level(level, detail, filtered, soft):
-    detection = DropDetector().detect(_measured(series(noisy(level, 240, 3, 0.1)), detail, filtered))
-    (shot,) = detection.extra["shot_list"]
+    detection, detection_extra = analyse(_measured(series(noisy(level, 240, 3, 0.1)), detail, filtered), DropDetector())
+    (shot,) = detection_extra["shot_list"]
     assert shot["soft"] is soft and shot["effective_width"] == round(detail * 1280)
     assert [s.kind for s in detection.segments] == (["soft"] if soft else [])
     if soft and filtered:
@@ -108,14 +109,14 @@ def test_severity_and_floor_follow_the_native_scale():
     a shot a little soft at 640 px is soft throughout at 1280 px."""
     x = noisy(2.4, 300, 3, 0.15)
     x[100:120] -= 1.3
-    at_working = DropDetector().detect(series(x))
-    at_native = DropDetector().detect(series(x, native_scale=2.0))
+    at_working, at_working_extra = analyse(series(x), DropDetector())
+    at_native, at_native_extra = analyse(series(x, native_scale=2.0), DropDetector())
     assert [s.severity for s in at_working.segments] == ["mild"]
     assert [s.severity for s in at_native.segments] != ["mild"] and len(at_native.segments) == 1
     assert at_native.segments[0].frames == at_working.segments[0].frames  # where: unchanged; how bad: native
     soft_at_640 = noisy(1.0, 300, 4, 0.15)
-    assert DropDetector().detect(series(soft_at_640)).extra["shot_list"][0]["soft"] is False
-    assert DropDetector().detect(series(soft_at_640, native_scale=2.0)).extra["shot_list"][0]["soft"] is True
+    assert analyse(series(soft_at_640))[1]["shot_list"][0]["soft"] is False
+    assert analyse(series(soft_at_640, native_scale=2.0))[1]["shot_list"][0]["soft"] is True
 
 
 def test_rendered_clips_soft_throughout_and_sharp(tmp_path):
@@ -141,8 +142,8 @@ def test_cut_lists_drop_soft_shots_whole_with_the_events_inside_them():
     x[300:310] -= 2.5
     change = np.zeros(400)
     change[200] = 0.5
-    detection = DropDetector().detect(series(x, scene_change=change))
-    kept = keep_ranges([s.to_dict() for s in detection.segments], 400, 16.0)
+    detection, detection_extra = analyse(series(x, scene_change=change), DropDetector())
+    kept = keep_ranges(detection.segments, 400, 16.0)
     assert [(r.start_frame, r.end_frame) for r in kept] == [(0, 199)]
 
 
@@ -151,8 +152,8 @@ def test_blur_shallow_at_the_working_width_is_an_event_at_the_videos_own_size():
     blur three times as wide: an event; the same series from a 640-px video stays quiet."""
     x = noisy(3.0, 300, 5, 0.1)
     x[150:160] -= 0.6  # still above the floor at the native size: the depth alone decides
-    assert DropDetector().detect(series(x)).segments == []
-    (event,) = DropDetector().detect(series(x, native_scale=3.0)).segments
+    assert analyse_detection(DropDetector(), series(x)).segments == []
+    (event,) = analyse_detection(DropDetector(), series(x, native_scale=3.0)).segments
     assert event.kind == "event" and event.start_frame <= 151 and event.end_frame >= 158
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from blurscan import Scanner
 from blurscan.batch import run_batch
-from blurscan.report.files import render_outputs, write_outputs
+from blurscan.report.outputs import render_outputs, write_outputs
 from blurscan.scorers.sharpness import edge_sharpness
 from blurscan.taps.thumbnails import Reservoir, Thumbnail, ThumbnailCollector
 

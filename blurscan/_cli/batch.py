@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
 
@@ -14,17 +13,19 @@ from blurscan._cli.options import (
     CameraMotionOpt,
     CompatOpt,
     DetectorOpt,
+    DetectorOptionOpt,
     DeviceOpt,
     DtypeOpt,
     LangOpt,
     MeasureOpt,
     ModelOpt,
     PlotOpt,
-    ThumbnailsOpt,
     QuietOpt,
     ScorerOpt,
+    ScorerOptionOpt,
     SensitivityOpt,
     StreamOpt,
+    ThumbnailsOpt,
     VerboseOpt,
     VisionAttentionOpt,
     WindowOpt,
@@ -32,31 +33,25 @@ from blurscan._cli.options import (
     build_settings,
 )
 from blurscan._cli.progress import BatchBars, stderr
+from blurscan.batch import OUTPUT_FORMATS
+from blurscan.batch.engines import ENGINES
 from blurscan.io.escape import terminal_text
-
-
-class Engine(str, Enum):
-    local = "local"
-    ray = "ray"
-
-
-class OutputFormat(str, Enum):
-    json = "json"
-    parquet = "parquet"
 
 
 @app.command()
 def batch(
     source: Annotated[str, typer.Argument(help="A folder (searched recursively for videos), a glob, or a list file (text, one path per line; CSV or Parquet with a 'path' column); local or a URL (s3://, gs://, az://, http(s)://).", show_default=False, metavar="DIR_OR_LIST")],
     output: Annotated[str, typer.Option("--output", "-o", help="Folder for the results (with --output-format parquet also an object-storage URL).", rich_help_panel="Output", show_default=False)],
-    output_format: Annotated[OutputFormat, typer.Option("--output-format", help="json: files per video and summaries (small batches); parquet: one row per video in a sharded Parquet dataset (millions of clips).", rich_help_panel="Output")] = OutputFormat.json,
+    output_format: Annotated[Literal[OUTPUT_FORMATS], typer.Option("--output-format", help="json: files per video and summaries (small batches); parquet: one row per video in a sharded Parquet dataset (millions of clips).", rich_help_panel="Output")] = "json",
     frame_scores: Annotated[bool, typer.Option("--frame-scores", help="With --output-format parquet: also write the per-frame scores (frames/ dataset).", rich_help_panel="Output")] = False,
     workers: Annotated[int, typer.Option("--workers", "-j", min=1, max=65536, help="Videos scanned in parallel (processes locally, actors on Ray; one GPU each for GPU scorers); lowered to the free CPUs (GPUs), with a warning.")] = 1,
     resume: Annotated[bool, typer.Option("--resume", help="Skip videos already done in OUTDIR by an earlier, interrupted run with the same settings.")] = False,
-    engine: Annotated[Engine, typer.Option("--engine", help="local (this machine) or ray (a Ray cluster: RAY_ADDRESS or --ray-address).")] = Engine.local,
+    engine: Annotated[str, typer.Option("--engine", metavar="NAME", help=f"Where the videos are scanned: {', '.join(ENGINES.names())}. local: this machine; ray: a Ray cluster (RAY_ADDRESS or --ray-address).")] = "local",
     ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="Ray cluster address (e.g. auto, ray://head:10001); default RAY_ADDRESS or a local Ray.", show_default=False)] = None,
     scorer: ScorerOpt = DEFAULTS["scorer"],
     detector: DetectorOpt = None,
+    option: ScorerOptionOpt = None,
+    detector_option: DetectorOptionOpt = None,
     window_size: WindowOpt = DEFAULTS["window_size"],
     batch_size: BatchOpt = DEFAULTS["batch_size"],
     sensitivity: SensitivityOpt = None,
@@ -65,10 +60,10 @@ def batch(
     measure: MeasureOpt = None,
     working_width: WorkingWidthOpt = None,
     stream: StreamOpt = None,
-    device: DeviceOpt = DEFAULTS["device"],
+    device: DeviceOpt = None,
     model: ModelOpt = None,
-    dtype: DtypeOpt = DEFAULTS["dtype"],
-    vision_attention: VisionAttentionOpt = DEFAULTS["vision_attention"],
+    dtype: DtypeOpt = None,
+    vision_attention: VisionAttentionOpt = None,
     plot: PlotOpt = False,
     thumbnails: ThumbnailsOpt = True,
     lang: LangOpt = DEFAULTS["lang"],
@@ -88,7 +83,7 @@ def batch(
     makes the summaries. A bad video gets an error entry and the others
     finish; the exit code is 1 if any video failed.
     """
-    from blurscan.batch import run_batch
+    from blurscan.batch import BatchSettings, run_batch
     from blurscan.cut.batch import SplitOptions
 
     setup_logging(verbose, quiet)
@@ -96,17 +91,17 @@ def batch(
         fail("--copy and --min-clip apply to --split; add --split to cut the videos", 2)
     with friendly_errors():
         settings = build_settings(
-            scorer=scorer, detector=detector, window_size=window_size, batch_size=batch_size,
-            sensitivity=sensitivity, compat=compat, camera_motion=camera_motion, measure=measure,
-            working_width=working_width, stream=stream, device=device, model=model, dtype=dtype, vision_attention=vision_attention,
-            lang=lang,
+            scorer=scorer, detector=detector, window_size=window_size, batch_size=batch_size, compat=compat,
+            camera_motion=camera_motion, stream=stream, lang=lang, options=option, detector_options=detector_option,
+            sensitivity=sensitivity, measure=measure, working_width=working_width, device=device, model=model,
+            dtype=dtype, vision_attention=vision_attention,
         )
-        summary = run_batch(
-            source, output, settings, workers=workers, resume=resume, engine=engine.value, plot=plot,
-            thumbnails=thumbnails, split=SplitOptions(min_clip, copy) if split else None,
-            progress=BatchBars(enabled=not quiet), ray_address=ray_address, output_format=output_format.value,
-            frame_scores=frame_scores,
+        batch_settings = BatchSettings(
+            workers=workers, resume=resume, engine=engine, ray_address=ray_address, output_format=output_format,
+            frame_scores=frame_scores, plot=plot, thumbnails=thumbnails,
+            split=SplitOptions(min_clip, copy) if split else None,
         )
+        summary = run_batch(source, output, settings, batch_settings, progress=BatchBars(enabled=not quiet))
     if not quiet:
         scanned_ok = summary.total - summary.errors
         stderr.print(
@@ -114,7 +109,7 @@ def batch(
             f"{summary.errors} error(s)"
             + (f"; {summary.skipped} already done" if summary.skipped else "")
             + (f". Results in {terminal_text(summary.out_dir)}/ (report.html, summary.csv, results.json, statistics.md)"
-               if output_format == OutputFormat.json else
+               if output_format == "json" else
                f". Rows in {terminal_text(summary.out_dir)}/videos/ (Parquet; `blurscan report {terminal_text(summary.out_dir)}` writes the summaries)"),
             soft_wrap=True,
             markup=False,

@@ -19,10 +19,10 @@ def demo(
     quiet: QuietOpt = False,
 ) -> None:
     """Make a 6 s clip with two known blurry bursts, scan it with the defaults, and check they are found."""
-    from blurscan.testing.demo import DEMO_FRAMES, found_bursts, make_demo_clip
+    from blurscan.batch.summaries import rebuild
+    from blurscan.report.outputs import write_video_outputs
     from blurscan.scanner import Scanner
-    from blurscan.report.files import write_video_outputs
-    from blurscan.batch.rebuild import rebuild
+    from blurscan.testing.demo import DEMO_FRAMES, found_bursts, make_demo_clip
 
     setup_logging(False, quiet)
     def say(text: str) -> None:
@@ -41,17 +41,15 @@ def demo(
             result = scanner.scan(clip_path, bars.video(), thumbnails=True)
         written = write_video_outputs(result, output, "demo", plot=True)
         rebuild(output)  # report.html (curve, segments, thumbnails), summary.csv, segments.csv ...
-    d = result.detection
     say(
         f"scanned {result.frames} frames in {result.timing['seconds']:.2f} s "
         f"({result.timing['frames_per_s']:.0f} frames/s, peak RSS {result.memory['peak_rss_mb']:.0f} MiB) "
         f"with {result.settings['scorer']} / {result.settings['detector']}"
     )
-    say(f"found {len(d.segments)} blurry segment(s):")
-    for seg in d.segments:
-        span = seg.to_dict()
-        say(f"  {span['start_tc']}–{span['end_tc']} (frames {seg.start_frame}–{seg.end_frame}), {seg.severity}")
-    found = found_bursts(clip, d.segments)
+    say(f"found {len(result.segments)} segment(s):")
+    for seg in result.segments:
+        say(f"  {seg.start_tc}–{seg.end_tc} (frames {seg.start_frame}–{seg.end_frame}), {seg.severity}, {seg.kind}")
+    found = found_bursts(clip, result.segments)
     say(f"results: {terminal_markup(', '.join(written.values()))}")
     say(f"report: {terminal_markup(output / 'report.html')} (open it in a browser)")
     if not all(found):

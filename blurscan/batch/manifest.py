@@ -21,12 +21,36 @@ from typing import Any
 
 from blurscan.errors import path_text
 from blurscan.io.atomic import append_line, atomic_write, output_error
-from blurscan.result import SCHEMA
+from blurscan.result.model import Result
+from blurscan.result.reader import ResultFileError, read_result_file
 
 logger = logging.getLogger("blurscan")
 
 MANIFEST_NAME = "manifest.jsonl"
 MANIFEST_SCHEMA = "blurscan-manifest/1"
+#: the version of a journal row's summary fields (rows of an older blurscan are summarised again from their result)
+ROW_VERSION = 2
+
+
+def summary_row(result: Result, result_file: str, relative_path: str | None = None) -> dict[str, Any]:
+    """A video's row in the journal and the summaries: its one-line summary, where its result is, and
+    its path under the batch's root (``sub/clip.mp4``: the name alone cannot tell two folders' ``clip.mp4`` apart)."""
+    row = {**result.summary(), "result_file": result_file, "row": ROW_VERSION}
+    if relative_path is not None:
+        row["relative_path"] = relative_path
+    return row
+
+
+def current_row(row: dict[str, Any], out_dir: str | os.PathLike) -> dict[str, Any]:
+    """A journal row with today's summary fields: an older blurscan's row is summarised again from its result file."""
+    if row.get("row") == ROW_VERSION or not isinstance(row.get("result_file"), str):
+        return row
+    try:
+        result = read_result_file(Path(out_dir) / row["result_file"])
+    except (OSError, ResultFileError):
+        return row
+    keep = {k: row[k] for k in ("stem", "source", "settings_id", "relative_path", "clips") if k in row}
+    return {**keep, **summary_row(result, row["result_file"])}
 
 
 def source_identity(path: str | os.PathLike) -> dict[str, int]:
@@ -124,9 +148,12 @@ class Manifest:
                 self.redo["failed last time"] += 1
             elif row.get("source") != source_identity(source):
                 self.redo["source file changed"] += 1
-            elif _read_result(self.out_dir / row.get("result_file", result_file), str(source)) is None:
+            elif (result := _read_result(self.out_dir / row.get("result_file", result_file), str(source))) is None:
                 self.redo["result file missing or damaged"] += 1
             else:
+                if row.get("row") != ROW_VERSION:  # written by an older blurscan: today's summary of its result
+                    keep = {k: row[k] for k in ("relative_path", "clips") if k in row}
+                    self.rows[stem] = {**row, **summary_row(result, row.get("result_file", result_file)), **keep}
                 return True
             del self.rows[stem]
             return False
@@ -136,16 +163,14 @@ class Manifest:
         result = _read_result(self.out_dir / result_file, str(source))
         if result is None:
             return False
-        if "error" in result or not settings_match(self.settings, result.get("settings") or {}):
-            self.redo["made with other settings" if "error" not in result else "failed last time"] += 1
+        if not result.ok or not settings_match(self.settings, result.settings):
+            self.redo["made with other settings" if result.ok else "failed last time"] += 1
             return False
         try:
             if os.stat(self.out_dir / result_file).st_mtime_ns < os.stat(source).st_mtime_ns:
                 return False
         except OSError:
             return False
-        from blurscan.report.summary import summary_row
-
         self.record(stem, source, summary_row(result, result_file))
         self.recovered += 1
         return True
@@ -164,18 +189,13 @@ class Manifest:
         return "; ".join(parts)
 
 
-def _read_result(path: Path, source: str) -> dict[str, Any] | None:
+def _read_result(path: Path, source: str) -> Result | None:
     """A per-video result file if it is whole and belongs to ``source``; else None."""
     try:
-        with open(path, "rb") as handle:
-            data = json.loads(handle.read().decode("utf-8"))
-    except (OSError, ValueError):
+        result = read_result_file(path)
+    except (OSError, ResultFileError):
         return None
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        return None
-    if (data.get("video") or {}).get("path") != path_text(source):
-        return None
-    return data
+    return result if result.video.path == path_text(source) else None
 
 
 def _parse(line: bytes) -> dict[str, Any] | None:

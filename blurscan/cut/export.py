@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from blurscan.cut.ranges import KeepRange
 from blurscan.timecode import edl_rate, smpte
 
-EXPORT_FORMATS = ("ffmpeg", "edl")
 EXPORT_SUFFIXES = {"ffmpeg": ".cuts.sh", "edl": ".edl"}
 
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,15 +27,14 @@ class KeepRange:
         return {"clip": self.index, **span(self.start_frame, self.end_frame, self.start_s, self.end_s)}
 
 
-def keep_ranges(segments: Iterable[Mapping[str, Any]], frames: int, duration_s: float, *,
-                min_clip_s: float = 0.0) -> list[KeepRange]:
-    """The stretches between blurry segments (result-JSON segment dicts), in time order,
+def keep_ranges(segments: Iterable, frames: int, duration_s: float, *, min_clip_s: float = 0.0) -> list[KeepRange]:
+    """The stretches between segments (a result's :class:`~blurscan.result.model.Segment` list), in time order,
     each at least ``min_clip_s`` long.
 
     A segment covers ``[start_s, end_s)``, ``end_s`` being when its last frame
     stops showing, so a kept stretch begins exactly where a segment ends.
     """
-    blurred = sorted((float(s["start_s"]), float(s["end_s"]), int(s["start_frame"]), int(s["end_frame"])) for s in segments)
+    blurred = sorted((float(s.start_s), float(s.end_s), int(s.start_frame), int(s.end_frame)) for s in segments)
     ranges: list[KeepRange] = []
     cursor_s, cursor_frame = 0.0, 0
     for start_s, end_s, start_frame, end_frame in [*blurred, (duration_s, duration_s, frames, frames)]:

@@ -1,4 +1,5 @@
-"""Detector plug-ins: from score series to blurry frames, segments and a verdict."""
+"""Detector plug-ins: from score series to blur events and a verdict; then every shot's verdict (``softness``),
+whichever detector ran, and the two concluded together (``findings``)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ DEFAULT_DETECTOR = "drop"
 
 def create_detector(name: str = DEFAULT_DETECTOR, **options) -> Detector:
     """Build the detector registered as ``name`` with its own keyword options."""
-    return DETECTORS.get(name)(**options)
+    return DETECTORS.create(name, options)
 
 
-from blurscan.detect import drop, mss  # noqa: E402,F401
+from blurscan.detect import drop, mss  # noqa: E402,F401  (built-ins register on import)
+from blurscan.detect.findings import Findings, find  # noqa: E402
 
-__all__ = ["DETECTORS", "DEFAULT_DETECTOR", "Detection", "Detector", "ScoreSeries", "Segment", "create_detector"]
+__all__ = ["DETECTORS", "DEFAULT_DETECTOR", "Detection", "Detector", "Findings", "ScoreSeries", "Segment",
+           "create_detector", "find"]

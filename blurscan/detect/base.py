@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import numpy as np
+
+from blurscan.messages import Message
+from blurscan.registry import option_values
+from blurscan.timecode import span
 
 SEVERITIES = ("none", "mild", "moderate", "severe")
 
@@ -71,8 +75,6 @@ class Segment:
         return self.end_frame - self.start_frame + 1
 
     def to_dict(self) -> dict[str, Any]:
-        from blurscan.timecode import span
-
         return {
             **span(self.start_frame, self.end_frame, self.start_s, self.end_s),
             "frames": self.frames,
@@ -84,7 +86,11 @@ class Segment:
 
 @dataclass
 class Detection:
-    """A detector's findings; the verdict fields of the result schema."""
+    """A detector's findings: its blur events and the verdict fields of the result schema.
+
+    ``blur_frames`` are the frames the detector flags; shots soft throughout are judged after
+    any detector (:mod:`blurscan.detect.softness`) and folded in by :meth:`Detector.conclude`.
+    """
 
     blur_frames: np.ndarray
     segments: list[Segment]
@@ -92,23 +98,59 @@ class Detection:
     severity: str
     confidence: float
     threshold: float
-    recommendations: list[str]
-    #: detector-specific fields added to the result (never replacing schema fields)
+    #: advice, as messages (plain strings from a plug-in are shown as they are)
+    recommendations: list[Message | str]
+    #: detector-specific fields, written under the result's ``detector_extra``
     extra: dict[str, Any] = field(default_factory=dict)
+    #: the detector's own motion-smoothness score where it has one (``mss``: VMBench's), else None:
+    #: the result's ``mss`` is then ``1 - blur_ratio``
+    smoothness: float | None = None
+    #: what a detector keeps for its own :meth:`Detector.conclude` (never written)
+    notes: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 class Detector(ABC):
-    """Turns a :class:`ScoreSeries` into a :class:`Detection`."""
+    """Turns a :class:`ScoreSeries` into a :class:`Detection`.
+
+    A detector's options are its constructor's keyword parameters (annotated, with defaults):
+    the command line takes them as ``--detector-option NAME=VALUE`` and :meth:`settings` records them.
+    """
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
+    #: how readily it flags blur, 0 to 1; the shot stage judges soft shots at the same sensitivity
+    sensitivity: float = 0.5
+
+    # -- required ---------------------------------------------------------
 
     @abstractmethod
     def detect(self, series: ScoreSeries) -> Detection:
-        """Find the blurry frames of one video."""
+        """Find the blur events of one video."""
+
+    # -- optional hooks ---------------------------------------------------
+
+    def conclude(self, series: ScoreSeries, detection: Detection, shots) -> Detection:
+        """Fold the shots judged soft throughout (``shots``, a :class:`~blurscan.detect.softness.Shots`)
+        into the verdict: their frames and segments join the events', the severity is the worst of
+        all, and the advice says what to do with them."""
+        soft = [shot for shot in shots.verdicts if shot.soft]
+        if not soft:
+            return detection
+        segments = sorted([*detection.segments, *(shot.segment(series) for shot in soft)],
+                          key=lambda seg: (seg.start_frame, seg.kind != "soft"))
+        flags = np.zeros(len(series), dtype=bool)
+        flags[np.asarray(detection.blur_frames, dtype=np.int64)] = True
+        for shot in soft:
+            flags[shot.start : shot.stop] |= series.frame_quality()[shot.start : shot.stop] > 0
+        severity = worst_severity([detection.severity, *(shot.severity for shot in soft)])
+        advice = [Message("advice.blurry_throughout" if shots.blurry_throughout else "advice.soft_shots")]
+        kept = detection.recommendations if severity == detection.severity else recommendations(severity)
+        return replace(detection, blur_frames=np.flatnonzero(flags).astype(np.int64), segments=segments,
+                       blur_detected=True, severity=severity, recommendations=[*advice, *kept])
 
     def settings(self) -> dict[str, Any]:
-        return {}
+        """The options this detector runs with, recorded in each result (by default its declared options)."""
+        return option_values(self)
 
 
 def runs(flags: np.ndarray) -> list[tuple[int, int]]:
@@ -139,23 +181,13 @@ def worst_severity(severities) -> str:
 
 
 _ADVICE = {
-    "none": ["No blur found; no action needed."],
-    "mild": [
-        "Mild blur: usually acceptable; check the listed segments if they matter.",
-        "Consider fixing or dropping only the affected frames.",
-    ],
-    "moderate": [
-        "Moderate blur: review the listed segments.",
-        "Stabilise the camera or raise the shutter speed / frame rate when recording.",
-        "Ensure enough light so the camera can use a short exposure.",
-    ],
-    "severe": [
-        "Severe blur: consider re-recording or regenerating the video.",
-        "Use a tripod or stabiliser and check the focus settings.",
-        "Drop the affected segments before using the clip for training or evaluation.",
-    ],
+    "none": ("advice.none",),
+    "mild": ("advice.mild.acceptable", "advice.mild.fix_frames"),
+    "moderate": ("advice.moderate.review", "advice.moderate.stabilise", "advice.moderate.light"),
+    "severe": ("advice.severe.rerecord", "advice.severe.tripod", "advice.severe.drop"),
 }
 
 
-def recommendations(severity: str, extra: list[str] | None = None) -> list[str]:
-    return list(extra or []) + list(_ADVICE[severity])
+def recommendations(severity: str, extra: list[Message] | None = None) -> list[Message]:
+    """What to do about blur of ``severity`` (after ``extra``, advice of the detector's own)."""
+    return list(extra or []) + [Message(code) for code in _ADVICE[severity]]

@@ -26,13 +26,9 @@ The rule, per shot (shots are split at cuts, see :mod:`blurscan.taps.shots`):
    :mod:`blurscan.detect.softness`): ``mild`` under 1.8 logit units (for
    ``edge``: edges up to about 1.8 times wider), ``moderate`` under 3 (2.7
    times), ``severe`` beyond.
-4. Where the scorer has an absolute scale, each shot gets one verdict: soft
-   throughout when its own level is below the floor, or when it holds too
-   little of its resolution (:mod:`blurscan.detect.softness`). A soft shot is
-   one ``"soft"`` segment spanning it; ``blurry_throughout`` is true when soft
-   shots hold 90 % of the measurable frames. Scorers without an absolute scale
-   (``sharpness`` with the ``laplacian`` measure) get steps 1-3 only, and
-   ``blurry_throughout`` is reported as unknown.
+4. The shot stage (:mod:`blurscan.detect.softness`, after any detector) judges
+   each shot as a whole; :meth:`DropDetector.conclude` folds the shots soft
+   throughout into the verdict, as sure of a soft shot as of a clear drop.
 
 ``sensitivity`` (0 to 1, default 0.5) moves the thresholds: the drop is
 ``0.9 * 4 ** (0.5 - sensitivity)`` logit units (1.8 at 0, 0.45 at 1), the
@@ -46,6 +42,7 @@ nothing to measure (black, flat) and are never flagged.
 from __future__ import annotations
 
 import math
+from typing import Annotated
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -61,24 +58,21 @@ from blurscan.detect.base import (
     segment_times,
     worst_severity,
 )
-from blurscan.taps.detail import BEST_QUANTILE, measured_shares, size_held
-from blurscan.taps.shots import shot_ranges
 from blurscan.detect.softness import (
     NOMINAL_SHARP,
-    SOFT_DETAIL,
-    SOFT_DETAIL_SLOPE,
-    judge_softness,
+    Shots,
+    logit,
     native_logit,
-    shot_level,
+    sensitivity_thresholds,
 )
-from blurscan.timecode import span
+from blurscan.errors import UsageError
+from blurscan.registry import Range
+from blurscan.taps.shots import shot_ranges
 
 DEFAULT_SENSITIVITY = 0.5
 SENSITIVITY_RANGE = (0.0, 1.0)
 #: drop below the shot's sharp level (logit units) that flags a frame at the default sensitivity
 DROP = 0.9
-#: absolute floor in logit units per unit of sensitivity away from 0.5
-FLOOR_SLOPE = 0.8
 #: how far (seconds) on each side of a frame the shot's sharp level is taken from
 REACH_S = 2.0
 MIN_REACH_FRAMES = 12
@@ -105,16 +99,7 @@ FLOOR_RUN = 3
 STEADY_SCATTERS = 8.0
 STEADY_SHARE = 0.45
 STEADY_FRAMES = 10
-#: share of a video's frames that must be flagged to call it blurry throughout
-THROUGHOUT_SHARE = 0.9
-
-_EPS = 1e-4
 _CHUNK = 4096
-
-
-def logit(q: np.ndarray) -> np.ndarray:
-    q = np.clip(np.asarray(q, dtype=np.float64), _EPS, 1 - _EPS)
-    return np.log(q / (1 - q))
 
 
 def rolling_quantile(values: np.ndarray, use: np.ndarray, reach: int, quantile: float, min_count: int) -> np.ndarray:
@@ -183,26 +168,21 @@ def _severity(depth: float) -> str:
 
 @DETECTORS.register
 class DropDetector(Detector):
-    """Blur events below their shot's sharp level, and shots soft throughout (see the module docstring).
-
-    Args:
-        sensitivity: 0 (only clear blur) to 1 (slight softness too); 0.5 by default.
-            See the module docstring for what it moves.
-    """
+    """Blur events below their shot's sharp level (see the module docstring)."""
 
     name = "drop"
     description = "blur events: frames well below their shot's sharp level; and shots soft throughout, judged whole"
 
-    def __init__(self, sensitivity: float | None = None):
+    def __init__(self, sensitivity: Annotated[float, Range(*SENSITIVITY_RANGE),
+                                              "0 flags only clear blur, 1 slight softness too"] = DEFAULT_SENSITIVITY):
         if sensitivity is None:
             sensitivity = DEFAULT_SENSITIVITY
         lo, hi = SENSITIVITY_RANGE
-        if not isinstance(sensitivity, (int, float)) or not lo <= sensitivity <= hi:
-            raise ValueError(f"sensitivity must be a number from {lo} to {hi}, not {sensitivity!r}")
+        if isinstance(sensitivity, bool) or not isinstance(sensitivity, (int, float)) or not lo <= sensitivity <= hi:
+            raise UsageError(f"sensitivity must be a number from {lo} to {hi}, not {sensitivity!r}")
         self.sensitivity = float(sensitivity)
         self.drop = DROP * 4.0 ** (0.5 - self.sensitivity)
-        self.floor_logit = FLOOR_SLOPE * (self.sensitivity - 0.5)
-        self.soft_detail = SOFT_DETAIL + SOFT_DETAIL_SLOPE * (self.sensitivity - 0.5)
+        self.floor_logit, self.soft_detail = sensitivity_thresholds(self.sensitivity)
 
     @property
     def floor(self) -> float:
@@ -236,76 +216,38 @@ class DropDetector(Detector):
             start_s, end_s = segment_times(series, start, end)
             segments.append(Segment(start, end, start_s, end_s, _severity(float(native_depth[start : end + 1].max())),
                                     float(np.min(series.scores[start : end + 1]))))
-        flags = events.copy()
-        shot_list = []
-        soft_frames, soft_peak = 0, 0.0
-        for index, (start, stop) in enumerate(shots):
-            shot, soft_segment, level_of_shot = self._judge_shot(series, native, usable, events, index, start, stop)
-            shot_list.append(shot)
-            if soft_segment is not None:
-                segments.append(soft_segment)
-                flags[start:stop] |= usable[start:stop]
-                soft_frames += int(usable[start:stop].sum())
-                # a soft shot is as sure as a clear drop, more so the further its level is below a sharp frame's
-                soft_peak = max(soft_peak, self.drop, NOMINAL_SHARP - level_of_shot)
-        segments.sort(key=lambda seg: (seg.start_frame, seg.kind != "soft"))
         severity = worst_severity(s.severity for s in segments)
-
+        peak = float(depth[events].max()) if events.any() else 0.0
         if segments:
-            peak = max(float(depth[events].max()) if events.any() else 0.0, soft_peak)
-            confidence = 1.0 - 0.5 * math.exp(-(peak / self.drop - 1.0))
+            confidence = self._sure(peak)
         else:
             closest = float(depth[usable].max()) if usable.any() else 0.0
             confidence = 0.5 + 0.5 * min(1.0, max(0.0, (self.drop - closest) / self.drop))
-
-        throughout = None  # unknown: no absolute scale, or nothing to measure (a black video)
-        if series.absolute_scale and usable.any():
-            throughout = bool(soft_frames >= THROUGHOUT_SHARE * usable.sum())
-        advice = []
-        if throughout:
-            advice.append("The whole video is blurry: compare it with a sharp recording before using it.")
-        elif soft_frames:
-            advice.append("Some shots are soft throughout (see shots): drop or replace them rather than trimming.")
         return Detection(
-            blur_frames=np.flatnonzero(flags).astype(np.int64),
+            blur_frames=np.flatnonzero(events).astype(np.int64),
             segments=segments,
             blur_detected=bool(segments),
             severity=severity,
             confidence=float(min(1.0, max(0.0, confidence))),
             threshold=round(self.drop, 6),
-            recommendations=recommendations(severity, advice),
-            extra={
-                "blurry_throughout": throughout,
-                "shots": len(shots),
-                "shot_list": shot_list,
-                "floor": round(self.floor, 6) if series.absolute_scale else None,
-            },
+            recommendations=recommendations(severity),
+            notes={"peak": peak},
         )
 
-    def _judge_shot(self, series: ScoreSeries, native, usable, events, index: int, start: int, stop: int):
-        """One shot's entry in ``shot_list``, its "soft" segment when it is soft throughout (else None),
-        and its own level (native logit; None when it has nothing to measure)."""
-        start_s, end_s = segment_times(series, start, stop - 1)
-        in_events = np.flatnonzero(events[start:stop])
-        detail, filtered = (_shot_part(values, start, stop, len(native)) for values in (series.detail, series.filtered))
-        shares = measured_shares(detail, in_events)
-        held = size_held(shares, series.size)
-        best = float(np.quantile(shares, BEST_QUANTILE)) if len(shares) else None
-        looks = measured_shares(filtered, in_events)
-        held_filtered = float(np.median(looks)) if len(looks) else 0.0
-        shot = {"index": index, **span(start, stop - 1, start_s, end_s), "frames": stop - start,
-                "soft": None, "reason": None, "severity": None, **held}
-        own = shot_level(native[start:stop], usable[start:stop], events[start:stop])
-        if not series.absolute_scale or own is None:
-            return shot, None, own
-        verdict = judge_softness(own, held, best, series.size, filtered=held_filtered, floor_logit=self.floor_logit,
-                                 soft_detail=self.soft_detail, native=bool(series.native_scale and series.native_scale > 1))
-        shot.update(verdict)
-        if not shot["soft"]:
-            return shot, None, own
-        segment = Segment(start, stop - 1, start_s, end_s, shot["severity"],
-                          float(np.min(series.scores[start:stop])), kind="soft")
-        return shot, segment, own
+    def conclude(self, series: ScoreSeries, detection: Detection, shots: Shots) -> Detection:
+        """As every detector does, and a soft shot is as sure as a clear drop, more so the further its level
+        lies below a sharp frame's."""
+        concluded = super().conclude(series, detection, shots)
+        soft = [shot for shot in shots.verdicts if shot.soft]
+        if not soft:
+            return concluded
+        peak = max([detection.notes.get("peak", 0.0), *(max(self.drop, NOMINAL_SHARP - s.level) for s in soft)])
+        concluded.confidence = float(min(1.0, max(0.0, self._sure(peak))))
+        return concluded
+
+    def _sure(self, peak: float) -> float:
+        """How sure a finding this far below its shot's level (logit units) is."""
+        return 1.0 - 0.5 * math.exp(-(peak / self.drop - 1.0))
 
     def settings(self) -> dict:
         return {"sensitivity": self.sensitivity, "drop": round(self.drop, 6), "floor": round(self.floor, 6),
@@ -322,8 +264,3 @@ def _steady_drop(seen: np.ndarray, usable: np.ndarray, shots: list[tuple[int, in
             scatter = 1.4826 * float(np.median(np.abs(values - np.median(values))))
             needed[start:stop] = min(drop, max(STEADY_SHARE * drop, STEADY_SCATTERS * scatter))
     return needed
-
-
-def _shot_part(values: np.ndarray | None, start: int, stop: int, n: int) -> np.ndarray | None:
-    """A shot's part of a per-frame measure (None when it was not measured on every frame)."""
-    return values[start:stop] if values is not None and len(values) == n else None

@@ -6,7 +6,10 @@ are flagged; the threshold is 0.01 / 0.015 / 0.025 / 0.03 for camera movement
 (severity, confidence, ``blur_detected``) follows the blur tool built on it.
 
 This rule finds the edges of a blurry stretch, not its inside, and says
-nothing about a video that is blurry throughout (no jumps).
+nothing about a video that is blurry throughout (no jumps); the shot stage
+that runs after every detector does (:mod:`blurscan.detect.softness`). The
+result's ``mss`` stays VMBench's score, ``1 - flagged / N`` of this rule
+alone, while its ``blur_frames`` and verdict also count shots soft throughout.
 
 ``sensitivity`` (0 to 1) is blurscan's common knob, not VMBench's: it scales
 the threshold by ``4 ** (0.5 - sensitivity)`` (twice the threshold at 0, half
@@ -14,6 +17,8 @@ at 1). At its default, 0.5, the rule is exactly VMBench's.
 """
 
 from __future__ import annotations
+
+from typing import Annotated
 
 import numpy as np
 
@@ -27,6 +32,8 @@ from blurscan.detect.base import (
     runs,
     segment_times,
 )
+from blurscan.errors import UsageError
+from blurscan.registry import Range
 
 #: (camera movement below, threshold)
 THRESHOLDS = ((0.1, 0.01), (0.3, 0.015), (0.5, 0.025), (float("inf"), 0.03))
@@ -64,11 +71,17 @@ class MSSDetector(Detector):
     name = "mss"
     description = "VMBench motion-smoothness rule: flags both frames around each score jump"
 
-    def __init__(self, threshold: float | None = None, sensitivity: float | None = None):
-        if threshold is not None and not 0 < threshold < 1:
-            raise ValueError("threshold must be between 0 and 1")
-        if sensitivity is not None and (not isinstance(sensitivity, (int, float)) or not 0 <= sensitivity <= 1):
-            raise ValueError(f"sensitivity must be a number from 0 to 1, not {sensitivity!r}")
+    def __init__(
+        self,
+        threshold: Annotated[float | None, Range(0.0, 1.0),
+                             "the jump that flags a frame; default adaptive to camera movement"] = None,
+        sensitivity: Annotated[float, Range(0.0, 1.0), "scales the threshold by 4^(0.5 - sensitivity)"] = 0.5,
+    ):
+        if threshold is not None and (isinstance(threshold, bool) or not 0 < threshold < 1):
+            raise UsageError(f"threshold must be between 0 and 1, not {threshold!r}")
+        if sensitivity is not None and (isinstance(sensitivity, bool) or not isinstance(sensitivity, (int, float))
+                                        or not 0 <= sensitivity <= 1):
+            raise UsageError(f"sensitivity must be a number from 0 to 1, not {sensitivity!r}")
         self.threshold = threshold
         self.sensitivity = 0.5 if sensitivity is None else float(sensitivity)
 
@@ -105,6 +118,7 @@ class MSSDetector(Detector):
             confidence=float(min(1.0, max(0.0, confidence))),
             threshold=threshold,
             recommendations=recommendations(severity),
+            smoothness=1.0 - ratio,
         )
 
     def settings(self) -> dict:

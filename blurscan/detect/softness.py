@@ -1,4 +1,10 @@
-"""Shots soft throughout, and blur read at the video's own resolution.
+"""The shot stage: every shot's verdict, soft throughout or not, after any detector; and blur read at the
+video's own resolution.
+
+Shots are split at cuts (:mod:`blurscan.taps.shots`) and judged the same way
+whichever detector found the blur events: a shot's events are left out of
+its level and of the detail it holds, and the detector then folds the shots
+soft throughout into its verdict (:meth:`blurscan.detect.base.Detector.conclude`).
 
 A shot is soft as a whole, or not at all: one verdict for the shot, never a
 part of it flagged because its frames hover around a threshold. It is soft
@@ -23,8 +29,13 @@ a 1280x720 video is sigma 1.5 at 640 px, but it is not "mild".
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
+
+from blurscan.detect.base import ScoreSeries, Segment, segment_times
+from blurscan.taps.detail import BEST_QUANTILE, measured_shares, size_held
+from blurscan.taps.shots import shot_ranges
 
 #: quality logit of a pixel-sharp picture at the working width (rendered scenes and shrunk
 #: photographs read 3.1 to 3.3 with the edge measure at 640 px)
@@ -52,6 +63,11 @@ FILTERED_BONUS = 0.12
 FILTERED = 0.5
 #: the share of its resolution from which a soft shot is moderate, and severe
 DETAIL_SEVERITY = (0.3, 0.2)
+#: absolute floor in logit units per unit of sensitivity away from 0.5
+FLOOR_SLOPE = 0.8
+#: share of a video's measurable frames that shots soft throughout must hold to call it blurry throughout
+THROUGHOUT_SHARE = 0.9
+_EPS = 1e-4
 #: a typical sharp frame (logit units)
 NOMINAL_SHARP = 2.0
 #: depth below NOMINAL_SHARP (logit) from which a shot soft by its level is moderate, and severe
@@ -61,29 +77,113 @@ LEVEL_SEVERITY = (1.8, 3.0)
 def judge_softness(level: float, held: dict, best: float | None, size: tuple[int, int], *, floor_logit: float,
                    soft_detail: float, native: bool, filtered: float = 0.0) -> dict:
     """A shot's verdict from its level (native logit), what it holds (``held``: the effective size) and
-    holds at its better frames (``best``), and how ``filtered`` it looks: ``soft``, ``reason`` and
-    ``severity``."""
-    reasons, ranks = [], []
-    detail = held.get("detail")
+    holds at its better frames (``best``), and how ``filtered`` it looks: ``soft``, ``severity``, and why
+    (``reason_code``: ``below_floor``, ``little_detail`` or both joined by ``+``; ``reason_values``: the
+    numbers the words are made from, see :func:`blurscan.messages.reason_text`)."""
+    codes, ranks = [], []
+    values: dict = {"width": size[0], "height": size[1], "detail": held.get("detail"),
+                    "effective_width": held.get("effective_width"), "effective_height": held.get("effective_height")}
     if level < floor_logit:
-        where = " at the video's own resolution" if native else ""
-        floor = 1.0 / (1.0 + math.exp(-floor_logit))
-        reasons.append(f"its frames' quality{where} (median {1.0 / (1.0 + math.exp(-level)):.2f}) "
-                       f"is below the floor {floor:.2f} throughout")
+        codes.append("below_floor")
+        values.update(quality=round(1.0 / (1.0 + math.exp(-level)), 6), floor=round(1.0 / (1.0 + math.exp(-floor_logit)), 6),
+                      native=native)
         depth = NOMINAL_SHARP - level
         ranks.append(2 if depth >= LEVEL_SEVERITY[1] else 1 if depth >= LEVEL_SEVERITY[0] else 0)
     looks_filtered = filtered >= FILTERED and best is not None and best < soft_detail + FILTERED_BONUS * filtered
     if best is not None and (best < soft_detail and level < SHARP_LEVEL or looks_filtered):
-        how = "upscaled or defocused" if looks_filtered else "defocused, upscaled or smeared"
-        reasons.append(f"it holds the detail of about {held['effective_width']}x{held['effective_height']} of its "
-                       f"{size[0]}x{size[1]} ({detail:.0%}): {how}")
+        codes.append("little_detail")
+        values["filtered"] = bool(looks_filtered)
         ranks.append(2 if best < DETAIL_SEVERITY[1] else 1 if best < DETAIL_SEVERITY[0] else 0)
-    elif reasons and detail is not None and detail < 1.0:
-        reasons.append(f"it holds the detail of about {held['effective_width']}x{held['effective_height']} "
-                       f"of its {size[0]}x{size[1]}")
     if not ranks:
-        return {"soft": False, "reason": None, "severity": None}
-    return {"soft": True, "reason": "; ".join(reasons), "severity": ("mild", "moderate", "severe")[max(ranks)]}
+        return {"soft": False, "severity": None, "reason_code": None, "reason_values": {}}
+    return {"soft": True, "severity": ("mild", "moderate", "severe")[max(ranks)], "reason_code": "+".join(codes),
+            "reason_values": values}
+
+
+@dataclass
+class ShotVerdict:
+    """One shot (frames ``start`` to ``stop - 1``) and whether it is soft throughout (None: nothing to measure)."""
+
+    index: int
+    start: int
+    stop: int
+    start_s: float
+    end_s: float
+    soft: bool | None = None
+    severity: str | None = None
+    reason_code: str | None = None
+    reason_values: dict = field(default_factory=dict)
+    #: what it holds: ``detail``, ``effective_width``, ``effective_height`` (None where not measured)
+    held: dict = field(default_factory=dict)
+    #: its own level (native logit; None: nothing to measure)
+    level: float | None = None
+
+    def segment(self, series) -> Segment:
+        """The shot as a ``"soft"`` segment: what is cut when it is soft throughout."""
+        return Segment(self.start, self.stop - 1, self.start_s, self.end_s, self.severity or "mild",
+                       float(np.min(series.scores[self.start : self.stop])), kind="soft")
+
+
+@dataclass
+class Shots:
+    """The shot stage's verdicts, the floor they were judged against, and whether the video is soft throughout."""
+
+    verdicts: list[ShotVerdict]
+    #: the absolute floor as a quality in [0, 1] (None: the scorer has no absolute scale)
+    floor: float | None = None
+    #: soft shots hold nearly all measurable frames (None: no absolute scale, or nothing to measure)
+    blurry_throughout: bool | None = None
+
+
+def sensitivity_thresholds(sensitivity: float) -> tuple[float, float]:
+    """(floor in logit units, the detail a shot must hold) at ``sensitivity`` (0.5: 0 and SOFT_DETAIL)."""
+    return FLOOR_SLOPE * (sensitivity - 0.5), SOFT_DETAIL + SOFT_DETAIL_SLOPE * (sensitivity - 0.5)
+
+
+def judge_shots(series: ScoreSeries, events: np.ndarray, sensitivity: float = 0.5) -> Shots:
+    """Every shot's verdict, whichever detector found the blur ``events`` (a flag per frame).
+
+    A shot's level and the detail it holds leave its events out; the shots soft throughout
+    are judged only where the scorer has an absolute scale (their level means the same
+    on every video).
+    """
+    n = len(series)
+    quality = series.frame_quality()
+    native = native_logit(logit(quality), series.native_scale)
+    usable = quality > 0
+    events = np.asarray(events, dtype=bool)
+    floor_logit, soft_detail = sensitivity_thresholds(sensitivity)
+    verdicts, soft_frames = [], 0
+    for index, (start, stop) in enumerate(shot_ranges(series.signals.get("scene_change"), n)):
+        start_s, end_s = segment_times(series, start, stop - 1)
+        in_events = np.flatnonzero(events[start:stop])
+        detail, filtered = (_shot_part(values, start, stop, n) for values in (series.detail, series.filtered))
+        shares = measured_shares(detail, in_events)
+        held = size_held(shares, series.size)
+        verdict = ShotVerdict(index, start, stop, start_s, end_s, held=held,
+                              level=shot_level(native[start:stop], usable[start:stop], events[start:stop]))
+        verdicts.append(verdict)
+        if not series.absolute_scale or verdict.level is None:
+            continue
+        best = float(np.quantile(shares, BEST_QUANTILE)) if len(shares) else None
+        looks = measured_shares(filtered, in_events)
+        judged = judge_softness(verdict.level, held, best, series.size, floor_logit=floor_logit, soft_detail=soft_detail,
+                                filtered=float(np.median(looks)) if len(looks) else 0.0,
+                                native=bool(series.native_scale and series.native_scale > 1))
+        verdict.soft, verdict.severity = judged["soft"], judged["severity"]
+        verdict.reason_code, verdict.reason_values = judged["reason_code"], judged["reason_values"]
+        if verdict.soft:
+            soft_frames += int(usable[start:stop].sum())
+    throughout = None
+    if series.absolute_scale and usable.any():
+        throughout = bool(soft_frames >= THROUGHOUT_SHARE * usable.sum())
+    floor = round(1.0 / (1.0 + math.exp(-floor_logit)), 6) if series.absolute_scale else None
+    return Shots(verdicts, floor, throughout)
+
+
+def _shot_part(values: np.ndarray | None, start: int, stop: int, n: int) -> np.ndarray | None:
+    """A shot's part of a per-frame measure (None when it was not measured on every frame)."""
+    return values[start:stop] if values is not None and len(values) == n else None
 
 
 def native_logit(x: np.ndarray | float, scale: float | None) -> np.ndarray:
@@ -102,3 +202,9 @@ def shot_level(x: np.ndarray, usable: np.ndarray, in_event: np.ndarray) -> float
     own = usable & ~in_event
     pool = x[own] if own.any() else x[usable]
     return float(np.median(pool)) if len(pool) else None
+
+
+def logit(q: np.ndarray) -> np.ndarray:
+    """Qualities in [0, 1] in logit units, where blur moves a frame by about the same amount whatever the scene."""
+    q = np.clip(np.asarray(q, dtype=np.float64), _EPS, 1 - _EPS)
+    return np.log(q / (1 - q))

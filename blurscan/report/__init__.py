@@ -1,5 +1,2 @@
-"""Report writers: per-video JSON and CSV, plots, and the summaries of a batch."""
-
-from blurscan.report.files import atomic_write, render_outputs, write_json, write_outputs, write_video_outputs
-
-__all__ = ["atomic_write", "render_outputs", "write_json", "write_outputs", "write_video_outputs"]
+"""Report writers: each output is a view of the result model (per video: JSON, frames CSV, plot, thumbnails;
+per batch: summary.csv, segments.csv, results.json, statistics.md, report.html; a Parquet row)."""

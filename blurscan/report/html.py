@@ -1,5 +1,9 @@
 """``report.html``: one self-contained page for 1 video or 10,000 — where the blur is, what it looks like.
 
+The page's script and style are ``assets/report.js`` and ``assets/report.css``, shipped with the
+package; each video's entry and the shared ``meta`` have named keys (:func:`video_entry`,
+:func:`_meta`) that the script reads by name.
+
 The videos travel as compact JSON in one ``<script type="application/json">``
 (:func:`script_json`), and a small script renders only the page of rows in
 view, so sorting and filtering 10,000 videos is a sort of an array, not of
@@ -23,21 +27,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from blurscan.detect.base import SEVERITIES
 from blurscan.io.atomic import atomic_write
 from blurscan.io.escape import html_href, html_text, script_json, visible
-from blurscan.report.files import FRAMES_SUFFIX, JSON_SUFFIX, PLOT_SUFFIX
-from blurscan.report.labels import DEFAULT_LANG, severity_label, size_text, text
-from blurscan.report.shots import (
-    count,
-    effective_size,
-    event_segments,
-    frame_size,
-    segment_kind,
-    share,
-    soft_shots,
-)
-from blurscan.report.summary import read_result
+from blurscan.report.labels import DEFAULT_LANG, WORDS, severity_label, size_text, verdict_label, word
+from blurscan.report.outputs import FRAMES_SUFFIX, JSON_SUFFIX, PLOT_SUFFIX
+from blurscan.report.results import row_result, shown_path
+from blurscan.result.model import SEVERITIES, Segment, Shot, VideoResult
 from blurscan.timecode import clock
 
 #: up to this many videos a page is "small": detailed curves, thumbnails embedded
@@ -50,22 +45,14 @@ EMBED_BYTES = 4 * 2**20
 EMBED_ONE_BYTES = 256 * 2**10
 #: errors listed by name and message in the page itself (all are in the table, filter "errors")
 ERRORS_LISTED = 200
-ERROR_CODE = len(SEVERITIES)  # the severity code of a failed video in the page's data
+#: the page's script and style, shipped beside this module
+ASSETS = Path(__file__).resolve().parent / "assets"
 
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-_UI_WORDS = (
-    "video", "severity", "blur ratio", "segments", "confidence", "frames", "duration (s)", "files", "segment",
-    "start", "end", "duration", "worst score", "worst", "sharp", "verdict", "recommendations", "details", "hide",
-    "no segments", "scores over time", "showing", "of", "previous", "next", "no videos match", "plot",
-    "other fields", "error", "blurry throughout", "thumbnails", "soft throughout", "soft shots", "blur events", "shot",
-    "effective resolution", "reason",
-)
-#: result fields the page shows in its own way; any other scalar field is listed under "other fields"
-_KNOWN_FIELDS = frozenset(
-    "schema video settings scores blur_frames segments blur_detected blur_ratio mss severity confidence avg_quality "
-    "quality_std max_quality_drop threshold camera_movement camera_movement_vmbench recommendations timing memory "
-    "warnings labels error error_type result_file relative_path blurry_throughout shots".split()
-)
+#: the table's columns: the key of each video's entry it shows and sorts by, and its heading's word
+COLUMNS = (("path", "video"), ("severity", "severity"), ("blur_ratio", "blur_ratio"), ("event_count", "blur_events"),
+           ("soft_shot_count", "soft_shots"), ("confidence", "confidence"), ("frames", "frames"),
+           ("effective", "effective_resolution"), ("duration_s", "duration_s"))
 
 
 def pack_curve(scores: Sequence[float | None], points: int, chars: int) -> str:
@@ -135,111 +122,97 @@ def _number(value: Any, digits: int) -> float | int | None:
     return value if isinstance(value, int) else round(value, digits)
 
 
-def video_entry(row: dict[str, Any], result: dict[str, Any], out_dir: Path, small: bool,
-                thumbnails: _Thumbnails, recs: dict[str, int], lang: str) -> dict[str, Any]:
-    """One video in the page's data: short keys (10,000 of them), display text already made visible."""
+def video_entry(row: dict[str, Any], result, out_dir: Path, small: bool, thumbnails: _Thumbnails,
+                recs: dict[str, int], lang: str) -> dict[str, Any]:
+    """One video in the page's data (named keys, read by assets/report.js; display text already made visible).
+
+    The counts and the verdict come from the summary row, the details (curve, events, soft shots,
+    advice) from the video's result, both views of one model.
+    """
     stem = str(row.get("result_file", ""))[: -len(JSON_SUFFIX)]
     entry: dict[str, Any] = {
-        "p": visible(row.get("relative_path") or row.get("name")),
-        "n": visible(row.get("name")),
+        "path": visible(shown_path(row)),
+        "name": visible(row.get("name")),
         "files": [
-            {"l": label, "href": href}
+            {"label": label, "href": href}
             for label, href in (
                 ("json", _href(out_dir, row.get("result_file"))),
                 ("csv", _href(out_dir, stem + FRAMES_SUFFIX)),
-                (text("plot", lang), _href(out_dir, stem + PLOT_SUFFIX)),
+                (word("plot", lang), _href(out_dir, stem + PLOT_SUFFIX)),
             )
             if href
         ],
+        "status": "ok",
     }
-    if row.get("status") != "ok" or "error" in result:
-        entry.update(s=ERROR_CODE, e=visible(row.get("error") or result.get("error")))
+    if row.get("status") != "ok" or (result is not None and not result.ok):
+        entry.update(status="error", error=visible(row.get("error") or getattr(result, "error", "")))
         return entry
-    severity = row.get("severity")
-    entry.update(
-        s=SEVERITIES.index(severity) if severity in SEVERITIES else 0,
-        r=_number(row.get("blur_ratio"), 4),
-        g=row.get("segments"),
-        c=_number(row.get("confidence"), 3),
-        f=row.get("frames"),
-        d=_number(row.get("duration_s"), 2),
-    )
-    events = count(row.get("events"))
-    if events is not None:
-        entry["g"] = events  # the segments column counts blur events; soft shots are counted apart
-    width, height = count(row.get("effective_width")), count(row.get("effective_height"))
-    detail = share(row.get("detail"))
+    entry.update({
+        "severity": row.get("severity") if row.get("severity") in SEVERITIES else "none",
+        "verdict": visible(verdict_label(row.get("verdict") or "no_blur", lang)),
+        "blur_ratio": _number(row.get("blur_ratio"), 4),
+        "segment_count": row.get("segment_count"),
+        "event_count": row.get("event_count"),
+        "soft_shot_count": row.get("soft_shot_count"),
+        "confidence": _number(row.get("confidence"), 3),
+        "frames": row.get("frames"),
+        "duration_s": _number(row.get("duration_s"), 2),
+        "blurry_throughout": bool(row.get("blurry_throughout")),
+    })
+    width, height, detail = row.get("effective_width"), row.get("effective_height"), row.get("detail")
     if width and height:
-        entry.update(ew=width, eh=height)
+        entry.update(effective_width=width, effective_height=height)
     if detail is not None:
-        entry["dt"] = round(detail, 3)
-    if count(row.get("soft_shots")) is not None:
-        entry["ss"] = row["soft_shots"]
-    if row.get("blurry_throughout"):
-        entry["bt"] = 1
-    labels = result.get("labels") if isinstance(result.get("labels"), dict) else {}
-    advice = [text(str(r), lang) for r in result.get("recommendations") or []] or labels.get("recommendations") or []
-    entry["rc"] = [recs.setdefault(visible(a), len(recs)) for a in advice]
-    scores = result.get("scores")
-    if isinstance(scores, list):
-        chars = 2 if small else 1
-        entry["k"] = pack_curve(scores, CURVE_POINTS[0] if small else CURVE_POINTS[1], chars)
-        entry["kn"] = len(scores)
-    segments = []
-    for seg in event_segments(result):
-        sev = seg.get("severity")
-        segments.append([
-            seg.get("start_frame"), seg.get("end_frame"), visible(seg.get("start_tc") or ""),
-            visible(seg.get("end_tc") or ""), _number(seg.get("duration_s"), 3),
-            SEVERITIES.index(sev) if sev in SEVERITIES else 0, _number(seg.get("min_score"), 4),
-            _segment_thumbnails(seg, thumbnails, lang),
-        ])
-    if segments:
-        entry["sg"] = segments
-    soft = _soft_shots(result, thumbnails, lang)
-    if soft:
-        entry["so"] = soft
-    size = size_text(entry.get("ew"), entry.get("eh"), *frame_size(result), detail, lang)
+        entry["detail"] = round(detail, 3)
+    if result is None:  # a row without its result (a Parquet dataset's): the table row alone
+        return entry
+    video = result.video
+    size = size_text(width, height, video.width or None, video.height or None, detail, lang)
     if size:
-        entry["ef"] = visible(size)
-    extra = {visible(k): visible(v) for k, v in result.items()
-             if k not in _KNOWN_FIELDS and isinstance(v, (str, int, float))}
+        entry["effective_text"] = visible(size)
+    entry["recommendations"] = [recs.setdefault(visible(m.text(lang)), len(recs)) for m in result.verdict.recommendations]
+    if len(result.scores):
+        entry["curve"] = pack_curve(result.scores.tolist(), CURVE_POINTS[0] if small else CURVE_POINTS[1], 2 if small else 1)
+        entry["curve_frames"] = len(result.scores)
+    events = [_event(seg, thumbnails, lang) for seg in result.events]
+    if events:
+        entry["events"] = events
+    soft = [_soft_shot(shot, result, thumbnails, lang) for shot in result.soft_shots]
+    if soft:
+        entry["soft_shots"] = soft
+    extra = {visible(k): visible(v) for k, v in result.detector_extra.items() if isinstance(v, (str, int, float))}
     if extra:
-        entry["x"] = dict(list(extra.items())[:12])
+        entry["other_fields"] = dict(list(extra.items())[:12])
     return entry
 
 
-def _segment_thumbnails(seg: dict[str, Any], thumbnails: _Thumbnails, lang: str) -> list[dict[str, Any]]:
+def _times(seg: Segment | Shot) -> dict[str, Any]:
+    return {"start_frame": seg.start_frame, "end_frame": seg.end_frame, "start_tc": clock(seg.start_s),
+            "end_tc": clock(seg.end_s), "duration_s": _number(seg.end_s - seg.start_s, 3)}
+
+
+def _event(seg: Segment, thumbnails: _Thumbnails, lang: str) -> dict[str, Any]:
+    return {**_times(seg), "severity": seg.severity, "min_score": _number(seg.min_score, 4),
+            "thumbnails": _segment_thumbnails(seg.thumbnails, thumbnails, lang)}
+
+
+def _soft_shot(shot: Shot, result: VideoResult, thumbnails: _Thumbnails, lang: str) -> dict[str, Any]:
+    """A shot soft throughout: its number, times, severity, the resolution it holds and why, in words."""
+    size = size_text(shot.effective_width, shot.effective_height, result.video.width or None,
+                     result.video.height or None, shot.detail, lang)
+    return {"shot": shot.index + 1, **_times(shot), "severity": shot.severity or "mild",
+            "size_text": visible(size or "–"), "reason": visible(shot.reason(lang) or ""),
+            "thumbnails": _segment_thumbnails(shot.thumbnails, thumbnails, lang)}
+
+
+def _segment_thumbnails(refs, thumbnails: _Thumbnails, lang: str) -> list[dict[str, Any]]:
     thumbs = []
-    for kind in ("worst", "sharp"):
-        thumb = (seg.get("thumbnails") or {}).get(kind) if isinstance(seg.get("thumbnails"), dict) else None
-        src = thumbnails.src(thumb.get("file")) if isinstance(thumb, dict) else None
+    for role in ("worst", "sharp"):
+        ref = refs.get(role)
+        src = thumbnails.src(ref.file) if ref is not None else None
         if src:
-            time_s = _number(thumb.get("time_s"), 3)
-            thumbs.append({"l": text(kind, lang), "src": src, "t": clock(time_s) if time_s is not None else ""})
+            thumbs.append({"label": word(role, lang), "src": src, "time": clock(ref.time_s)})
     return thumbs
-
-
-def _soft_shots(result: dict[str, Any], thumbnails: _Thumbnails, lang: str) -> list[list[Any]]:
-    """The shots soft throughout: number, frames, timecodes, duration, severity, effective size in words,
-    reason (shown as text), and the thumbnails of the segment that spans the shot."""
-    spans = {seg.get("start_frame"): seg for seg in result.get("segments") or []
-             if isinstance(seg, dict) and segment_kind(seg) == "soft"}
-    frame_width, frame_height = frame_size(result)
-    out = []
-    for shot in soft_shots(result):
-        index, sev = count(shot.get("index")), shot.get("severity")
-        width, height, detail = effective_size(shot)
-        segment = spans.get(shot.get("start_frame"))
-        out.append([
-            index + 1 if index is not None else None, count(shot.get("start_frame")), count(shot.get("end_frame")),
-            visible(shot.get("start_tc") or ""), visible(shot.get("end_tc") or ""), _number(shot.get("duration_s"), 3),
-            SEVERITIES.index(sev) if sev in SEVERITIES else 0,
-            visible(size_text(width, height, frame_width, frame_height, detail, lang) or "–"),
-            visible(text(str(shot["reason"]), lang)) if shot.get("reason") else "",
-            _segment_thumbnails(segment, thumbnails, lang) if segment else [],
-        ])
-    return out
 
 
 def _head(rows: Sequence[dict[str, Any]], settings: dict[str, Any], lang: str) -> str:
@@ -247,59 +220,73 @@ def _head(rows: Sequence[dict[str, Any]], settings: dict[str, Any], lang: str) -
     errors = [r for r in rows if r.get("status") != "ok"]
     blurry = sum(bool(r.get("blur_detected")) for r in ok)
     severities = Counter(r.get("severity") for r in ok)
-    cards = [(text("videos", lang), len(rows)), (text("with blur", lang), blurry),
-             (text("without", lang), len(ok) - blurry), (text("errors", lang), len(errors))]
+    cards = [(word("videos", lang), len(rows)), (word("with_blur", lang), blurry),
+             (word("without", lang), len(ok) - blurry), (word("errors", lang), len(errors))]
     cards += [(severity_label(s, lang), severities.get(s, 0)) for s in SEVERITIES[1:]]
-    measured = [r for r in ok if count(r.get("soft_shots")) is not None]
-    if measured:
-        cards.append((text("with soft shots", lang), sum(bool(r["soft_shots"]) for r in measured)))
+    cards.append((word("with_soft_shots", lang), sum(bool(r.get("soft_shot_count")) for r in ok)))
     card_html = "".join(f'<div class="card"><b>{v:,}</b>{html_text(k)}</div>' for k, v in cards)
     setup = (
-        f"{html_text(text('scorer', lang))} <code>{html_text(settings.get('scorer'))}</code>, "
-        f"{html_text(text('detector', lang))} <code>{html_text(settings.get('detector'))}</code>, "
-        f"{html_text(text('window', lang))} {html_text(settings.get('window_size'))}"
+        f"{html_text(word('scorer', lang))} <code>{html_text(settings.get('scorer'))}</code>, "
+        f"{html_text(word('detector', lang))} <code>{html_text(settings.get('detector'))}</code>, "
+        f"{html_text(word('window', lang))} {html_text(settings.get('window_size'))}"
     )
     error_html = ""
     if errors:
         items = "".join(
-            f'<li><code>{html_text(r.get("relative_path") or r.get("name"))}</code>: '
+            f'<li><code>{html_text(shown_path(r))}</code>: '
             f'<span class="error">{html_text(r.get("error"))}</span></li>'
             for r in errors[:ERRORS_LISTED]
         )
         more = f"<li>… +{len(errors) - ERRORS_LISTED}</li>" if len(errors) > ERRORS_LISTED else ""
-        error_html = f'<h2>{html_text(text("Errors", lang))} ({len(errors)})</h2><ul id="errors">{items}{more}</ul>'
-    options = [("", text("all severities", lang)), ("blur", text("any blur", lang))]
-    options += [(str(i), severity_label(s, lang)) for i, s in enumerate(SEVERITIES)]
-    options.append(("soft", text("with soft shots", lang)))
-    options.append((str(ERROR_CODE), text("errors", lang)))
+        error_html = f'<h2>{html_text(word("Errors", lang))} ({len(errors)})</h2><ul id="errors">{items}{more}</ul>'
+    options = [("", word("all_severities", lang)), ("blur", word("any_blur", lang))]
+    options += [(s, severity_label(s, lang)) for s in SEVERITIES]
+    options.append(("soft", word("with_soft_shots", lang)))
+    options.append(("error", word("errors", lang)))
     option_html = "".join(f'<option value="{v}">{html_text(label)}</option>' for v, label in options)
-    headers = [("p", "video"), ("s", "severity"), ("r", "blur ratio"), ("g", "segments"), ("c", "confidence"),
-               ("f", "frames"), ("e", "effective resolution"), ("d", "duration (s)")]
     header_html = "".join(
-        f'<th data-k="{k}" aria-sort="none" class="{"num" if k in "rgcfed" else ""}">'
-        f'{html_text(text(label, lang))}<span class="ind"></span></th>'
-        for k, label in headers
+        f'<th data-k="{k}" aria-sort="none" class="{"" if k == "path" else "num"}">'
+        f'{html_text(word(label, lang))}<span class="ind"></span></th>'
+        for k, label in COLUMNS
     )
     html_lang = "zh-CN" if lang == "zh" else "en"
-    title = html_text(text("blurscan report", lang))
+    title = html_text(word("report_title", lang))
     return f"""<!doctype html>
 <html lang="{html_lang}"><head><meta charset="utf-8"><title>{title}</title>
-<meta name="viewport" content="width=device-width,initial-scale=1"><style>{_STYLE}</style></head>
-<body><h1>{title}</h1><div class="muted">{setup} · {html_text(text("click a column to sort", lang))}</div>
+<meta name="viewport" content="width=device-width,initial-scale=1"><style>{_asset("report.css")}</style></head>
+<body><h1>{title}</h1><div class="muted">{setup} · {html_text(word("click_to_sort", lang))}</div>
 <div class="cards">{card_html}</div>
-<div class="controls"><input id="filter" type="search" placeholder="{html_text(text("filter videos…", lang))}" aria-label="{html_text(text("filter videos…", lang))}">
-<select id="severity" aria-label="{html_text(text("severity", lang))}">{option_html}</select>
+<div class="controls"><input id="filter" type="search" placeholder="{html_text(word("filter_videos", lang))}" aria-label="{html_text(word("filter_videos", lang))}">
+<select id="severity" aria-label="{html_text(word("severity", lang))}">{option_html}</select>
 <span id="count" class="muted" aria-live="polite"></span></div>
-<table id="videos"><thead><tr>{header_html}<th>{html_text(text("files", lang))}</th></tr></thead><tbody></tbody></table>
-<div class="pager"><button id="prev" type="button">{html_text(text("previous", lang))}</button>
-<span id="pageinfo" class="muted"></span><button id="next" type="button">{html_text(text("next", lang))}</button></div>
+<table id="videos"><thead><tr>{header_html}<th>{html_text(word("files", lang))}</th></tr></thead><tbody></tbody></table>
+<div class="pager"><button id="prev" type="button">{html_text(word("previous", lang))}</button>
+<span id="pageinfo" class="muted"></span><button id="next" type="button">{html_text(word("next", lang))}</button></div>
 {error_html}
 """
 
 
+def _asset(name: str) -> str:
+    return (ASSETS / name).read_text(encoding="utf-8")
+
+
+def _meta(lang: str, small: bool, recs: dict[str, int]) -> dict[str, Any]:
+    """What every video shares: the words (by id), the severity labels, the advice texts, the paging."""
+    return {
+        "lang": lang,
+        "curve_chars": 2 if small else 1,
+        "severity_codes": list(SEVERITIES),
+        "severity_labels": {**{s: severity_label(s, lang) for s in SEVERITIES}, "error": word("error", lang)},
+        "words": {w: word(w, lang) for w in WORDS},
+        "recommendations": list(recs),
+        "page": 50 if small else 100,
+    }
+
+
 def write_report_html(path: str | os.PathLike, rows: Sequence[dict[str, Any]], settings: dict[str, Any],
-                      lang: str = DEFAULT_LANG) -> None:
-    """Write the page, reading each video's result file once, one at a time."""
+                      lang: str = DEFAULT_LANG, *, with_results: bool = True) -> None:
+    """Write the page, reading each video's result file once, one at a time (``with_results=False``:
+    the rows alone, as a Parquet dataset holds them)."""
     out_dir = Path(path).parent
     small = len(rows) <= SMALL_BATCH
     thumbnails = _Thumbnails(out_dir, embed=small)
@@ -308,127 +295,10 @@ def write_report_html(path: str | os.PathLike, rows: Sequence[dict[str, Any]], s
         handle.write(_head(rows, settings, lang))
         handle.write('<script type="application/json" id="data">{"videos":[')
         for i, row in enumerate(rows):
-            result = read_result(out_dir, row) if row.get("status") == "ok" and row.get("result_file") else {}
+            result = row_result(out_dir, row) if with_results and row.get("status") == "ok" else None
             if i:
                 handle.write(",")
             handle.write(script_json(video_entry(row, result, out_dir, small, thumbnails, recs, lang)))
             del result
-        meta = {
-            "lang": lang,
-            "points": 2 if small else 1,
-            "sev": [severity_label(s, lang) for s in SEVERITIES] + [text("error", lang)],
-            "t": {w: text(w, lang) for w in _UI_WORDS},
-            "recs": list(recs),
-            "page": 50 if small else 100,
-        }
-        handle.write('],"meta":' + script_json(meta) + "}</script>\n")
-        handle.write(f"<script>{_SCRIPT}</script></body></html>\n")
-
-
-_STYLE = """
-body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#222;background:#fafafa}
-h1{font-size:20px;margin:0 0 4px} h2{font-size:16px;margin:20px 0 6px} .muted{color:#666}
-.cards{display:flex;gap:12px;margin:16px 0;flex-wrap:wrap}
-.card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px 14px;min-width:110px}
-.card b{display:block;font-size:20px}
-.controls{display:flex;gap:10px;align-items:center;margin-bottom:10px;flex-wrap:wrap}
-input,select{padding:6px 8px;font:inherit} input{width:300px}
-table{border-collapse:collapse;background:#fff;width:100%}
-th,td{border-bottom:1px solid #e5e5e5;padding:5px 8px;text-align:left;vertical-align:top}
-thead th{cursor:pointer;background:#f0f0f0;user-select:none;white-space:nowrap;position:sticky;top:0}
-thead th:hover{background:#e4e4e4} .ind{display:inline-block;width:1em;color:#06c;margin-left:2px}
-th[aria-sort=none] .ind::after{content:'\\2195';color:#bbb}
-.num{text-align:right;font-variant-numeric:tabular-nums}
-.sev0{color:#2a7d2a}.sev1{color:#a07800}.sev2{color:#c25e00}.sev3{color:#c00;font-weight:600}.sev4,.error{color:#c00}
-.path{word-break:break-all} .tog{border:0;background:none;cursor:pointer;font-size:13px;padding:0 4px;color:#06c}
-svg.spark{display:block;width:220px;height:28px;margin-top:2px} svg.curve{display:block;width:100%;max-width:1000px;height:140px}
-tr.detail>td{background:#f7f9fc;padding:10px 16px} table.segs{width:auto;margin:8px 0} table.segs td,table.segs th{padding:3px 8px}
-.thumb{display:inline-block;margin:0 6px 0 0;text-align:center;font-size:12px} .thumb img{display:block;width:160px;border:1px solid #ccc}
-.pager{margin:10px 0;display:flex;gap:10px;align-items:center} button{font:inherit}
-.soft{color:#4a5a72} td.eff .soft{font-size:12px} table.segs.soft td{background:#eef1f6} table.segs td:last-child{white-space:nowrap}
-"""
-
-# Fixed code: data reaches the page only through textContent, setAttribute of fixed names, and
-# href/src values the writer made with html_href (or data:image/jpeg URIs it encoded itself).
-_SCRIPT = r"""
-(()=>{'use strict';
-const D=JSON.parse(document.getElementById('data').textContent),V=D.videos,M=D.meta,T=M.t;
-const A='ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_',SC=['#f6c85f','#f6c85f','#f28e2b','#d62728'],SOFT='#7f8fa6';
-const NS='http://www.w3.org/2000/svg',tbody=document.querySelector('#videos tbody'),ths=[...document.querySelectorAll('#videos th[data-k]')];
-const q=V.map(v=>(v.p+' '+(v.e||'')).toLowerCase());
-let view=V.map((_,i)=>i),key=null,asc=true,page=0;const open=new Set();
-function el(tag,cls,txt){const e=document.createElement(tag);if(cls)e.className=cls;if(txt!=null)e.textContent=String(txt);return e;}
-function fmt(x,d){return x==null?'–':(typeof x==='number'&&d!=null?x.toFixed(d):String(x));}
-function curve(v){const s=v.k||'',n=M.points,out=[];for(let i=0;i+n<=s.length;i+=n){const c=s.substr(i,n);
-  if(c[0]==='.'){out.push(null);continue;}out.push(n===1?A.indexOf(c)/63:(A.indexOf(c[0])*64+A.indexOf(c[1]))/4095);}return out;}
-function svg(v,cls,w,h){const pts=curve(v),s=document.createElementNS(NS,'svg');s.setAttribute('class',cls);
-  s.setAttribute('viewBox','0 0 '+w+' '+h);s.setAttribute('preserveAspectRatio','none');
-  const kn=v.kn||v.f||1;const band=(a,b,fill,op)=>{const r=document.createElementNS(NS,'rect');
-    const x0=a/kn*w,x1=(b+1)/kn*w;r.setAttribute('x',x0);r.setAttribute('width',Math.max(1,x1-x0));
-    r.setAttribute('y',0);r.setAttribute('height',h);r.setAttribute('fill',fill);r.setAttribute('opacity',op);s.appendChild(r);};
-  for(const o of (v.so||[]))if(o[1]!=null&&o[2]!=null)band(o[1],o[2],SOFT,'0.3');
-  for(const g of (v.sg||[]))band(g[0],g[1],SC[g[5]]||SC[3],'0.45');
-  if(pts.length){let d='',pen=false;const dx=w/Math.max(1,pts.length-1);
-    pts.forEach((p,i)=>{if(p==null){pen=false;return;}d+=(pen?'L':'M')+(pts.length===1?0:i*dx).toFixed(1)+' '+((1-p)*(h-2)+1).toFixed(1);pen=true;});
-    const p=document.createElementNS(NS,'path');p.setAttribute('d',d);p.setAttribute('fill','none');p.setAttribute('stroke','#1f77b4');
-    p.setAttribute('stroke-width',cls==='spark'?'1':'1.5');p.setAttribute('vector-effect','non-scaling-stroke');s.appendChild(p);}
-  return s;}
-function links(v){const td=el('td');(v.files||[]).forEach((f,i)=>{if(i)td.append(' · ');const a=el('a',null,f.l);a.href=f.href;td.appendChild(a);});return td;}
-function thumbsCell(list){const c=el('td');(list||[]).forEach(th=>{const f=el('figure','thumb');f.style.margin='0 6px 0 0';
-    const im=el('img');im.alt=th.l;im.src=th.src;im.loading='lazy';f.appendChild(im);
-    f.appendChild(el('figcaption',null,th.l+(th.t!==''?' @ '+th.t:'')));c.appendChild(f);});return c;}
-function size(v){return v.ew&&v.eh?v.ew+'x'+v.eh+(v.dt!=null?' ('+Math.round(v.dt*100)+' %)':''):(v.dt!=null?Math.round(v.dt*100)+' %':'–');}
-function detail(v){const tr=el('tr','detail'),td=el('td');td.colSpan=9;tr.appendChild(td);
-  if(v.e!=null){td.appendChild(el('div','error',v.e));return tr;}
-  td.appendChild(el('div','muted',T['scores over time']));td.appendChild(svg(v,'curve',1000,140));
-  const verdict=el('div',null,T['verdict']+': '+M.sev[v.s]+(v.bt?' · '+T['blurry throughout']:'')+(v.ef?' · '+T['effective resolution']+': '+v.ef:''));td.appendChild(verdict);
-  if(v.so&&v.so.length){td.appendChild(el('div','soft',T['soft throughout']+' ('+T['soft shots']+': '+v.so.length+')'));
-    const t=el('table','segs soft'),h=el('tr');
-    ['shot','start','end','duration','frames','severity','effective resolution','reason','thumbnails'].forEach(w=>h.appendChild(el('th',null,T[w])));t.appendChild(h);
-    v.so.forEach(o=>{const r=el('tr');r.appendChild(el('td','num',fmt(o[0])));r.appendChild(el('td',null,o[3]));r.appendChild(el('td',null,o[4]));
-      r.appendChild(el('td','num',fmt(o[5],3)+' s'));r.appendChild(el('td','num',fmt(o[1])+'–'+fmt(o[2])));r.appendChild(el('td','sev'+o[6],M.sev[o[6]]));
-      r.appendChild(el('td',null,o[7]));r.appendChild(el('td',null,o[8]));r.appendChild(thumbsCell(o[9]));t.appendChild(r);});td.appendChild(t);}
-  if(v.sg&&v.sg.length){if(v.so&&v.so.length)td.appendChild(el('div',null,T['blur events']));const t=el('table','segs events'),h=el('tr');
-    ['segment','start','end','duration','frames','severity','worst score','thumbnails'].forEach(w=>h.appendChild(el('th',null,T[w])));t.appendChild(h);
-    v.sg.forEach((g,i)=>{const r=el('tr');r.appendChild(el('td','num',i+1));r.appendChild(el('td',null,g[2]));r.appendChild(el('td',null,g[3]));
-      r.appendChild(el('td','num',fmt(g[4],3)+' s'));r.appendChild(el('td','num',g[0]+'–'+g[1]));r.appendChild(el('td','sev'+g[5],M.sev[g[5]]));
-      r.appendChild(el('td','num',fmt(g[6],4)));r.appendChild(thumbsCell(g[7]));t.appendChild(r);});td.appendChild(t);}
-  else td.appendChild(el('div','muted',T['no segments']));
-  if(v.rc&&v.rc.length){td.appendChild(el('div',null,T['recommendations']+':'));const ul=el('ul');v.rc.forEach(i=>ul.appendChild(el('li',null,M.recs[i])));td.appendChild(ul);}
-  if(v.x){td.appendChild(el('div','muted',T['other fields']+': '+Object.entries(v.x).map(e=>e[0]+' = '+e[1]).join(' · ')));}
-  return tr;}
-function row(i){const v=V[i],tr=el('tr');tr.dataset.i=i;const c=el('td'),b=el('button','tog',open.has(i)?'▾':'▸');b.type='button';
-  b.setAttribute('aria-expanded',open.has(i)?'true':'false');b.title=T['details'];
-  b.addEventListener('click',()=>{open.has(i)?open.delete(i):open.add(i);render();});
-  c.appendChild(b);c.appendChild(el('span','path',v.p));if(v.e!=null)c.appendChild(el('div','error',v.e));else if(v.k)c.appendChild(svg(v,'spark',220,28));tr.appendChild(c);
-  tr.appendChild(el('td','sev'+v.s,M.sev[v.s]+(v.bt?' ('+T['blurry throughout']+')':'')));
-  tr.appendChild(el('td','num',fmt(v.r,4)));tr.appendChild(el('td','num',fmt(v.g)));tr.appendChild(el('td','num',fmt(v.c,3)));
-  tr.appendChild(el('td','num',fmt(v.f)));const e=el('td','num eff',size(v));
-  if(v.ss)e.appendChild(el('div','soft',T['soft shots']+': '+v.ss));tr.appendChild(e);
-  tr.appendChild(el('td','num',fmt(v.d,2)));tr.appendChild(links(v));return tr;}
-function render(){const n=view.length,pages=Math.max(1,Math.ceil(n/M.page));page=Math.min(page,pages-1);
-  const f=document.createDocumentFragment(),a=page*M.page,b=Math.min(n,a+M.page);
-  for(let j=a;j<b;j++){const i=view[j];f.appendChild(row(i));if(open.has(i))f.appendChild(detail(V[i]));}
-  if(!n){const tr=el('tr'),td=el('td','muted',T['no videos match']);td.colSpan=9;tr.appendChild(td);f.appendChild(tr);}
-  tbody.replaceChildren(f);
-  document.getElementById('count').textContent=T['showing']+' '+(n?a+1:0)+'–'+b+' '+T['of']+' '+n;
-  document.getElementById('pageinfo').textContent=(page+1)+' / '+pages;
-  document.getElementById('prev').disabled=page===0;document.getElementById('next').disabled=page>=pages-1;}
-const KC={};
-function keyOf(k){if(KC[k])return KC[k];const a=new Float64Array(V.length);
-  if(k==='p'){V.map((_,i)=>i).sort((x,y)=>V[x].p<V[y].p?-1:V[x].p>V[y].p?1:x-y).forEach((i,r)=>{a[i]=r;});}
-  else if(k==='e'){for(let i=0;i<V.length;i++){const v=V[i];a[i]=v.ew&&v.eh?v.ew*v.eh:-Infinity;}}
-  else for(let i=0;i<V.length;i++){const v=V[i],x=v[k];a[i]=k==='s'?(x===4?-1:x*2+(v.r||0)):(x==null?-Infinity:x);}
-  return KC[k]=a;}
-function apply(){const text=document.getElementById('filter').value.trim().toLowerCase(),sev=document.getElementById('severity').value;
-  let idx=[];for(let i=0;i<V.length;i++){const s=V[i].s;
-    if(sev==='soft'?!V[i].ss:sev==='blur'?!(s>=1&&s<=3):(sev!==''&&String(s)!==sev))continue;if(text&&!q[i].includes(text))continue;idx.push(i);}
-  if(key){const K=keyOf(key),dir=asc?1:-1;idx.sort((x,y)=>dir*(K[x]-K[y])||x-y);}
-  view=idx;page=0;render();}
-ths.forEach(th=>th.addEventListener('click',()=>{const k=th.dataset.k;asc=key===k?!asc:k==='p';key=k;
-  ths.forEach(o=>{o.setAttribute('aria-sort',o===th?(asc?'ascending':'descending'):'none');o.querySelector('.ind').textContent=o===th?(asc?'▲':'▼'):'';});
-  apply();}));
-document.getElementById('filter').addEventListener('input',apply);document.getElementById('severity').addEventListener('change',apply);
-document.getElementById('prev').addEventListener('click',()=>{page--;render();});document.getElementById('next').addEventListener('click',()=>{page++;render();});
-if(V.length===1)open.add(0);render();document.body.dataset.ready='1';})();
-"""
+        handle.write('],"meta":' + script_json(_meta(lang, small, recs)) + "}</script>\n")
+        handle.write(f"<script>{_asset('report.js')}</script></body></html>\n")

@@ -7,11 +7,13 @@ import logging
 import warnings
 
 from blurscan.io.escape import visible
-from blurscan.result import VideoResult
+from blurscan.messages import Message
+from blurscan.result.model import VideoResult
 
 logger = logging.getLogger("blurscan")
 
 _SEVERITY_COLOURS = {"mild": "#f6c85f", "moderate": "#f28e2b", "severe": "#d62728"}
+_SOFT_COLOUR = "#7f8fa6"
 
 
 def plot_png(result: VideoResult) -> bytes:
@@ -24,18 +26,22 @@ def plot_png(result: VideoResult) -> bytes:
     ax = fig.add_subplot(1, 1, 1)
     times = result.times_s
     ax.plot(times, result.scores, lw=1.0, color="#1f77b4")
-    for seg in result.detection.segments:
+    for shot in result.soft_shots:  # as report.html draws them: a grey band, the events over it
+        ax.axvspan(shot.start_s, shot.end_s, color=_SOFT_COLOUR, alpha=0.3, lw=0)
+    for seg in result.events:
         ax.axvspan(seg.start_s, seg.end_s, color=_SEVERITY_COLOURS.get(seg.severity, "#d62728"), alpha=0.35, lw=0)
-    end = max(float(result.video.get("duration_s") or 0), float(times[-1]) if len(times) else 0, 1e-3)
+    end = max(float(result.video.duration_s or 0), float(times[-1]) if len(times) else 0, 1e-3)
     ax.set_xlim(0, end)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("quality score")
-    d = result.detection
+    counts = result.counts()
+    verdict = result.verdict
     # The title holds the file name: literal text, never mathtext ("$") or TeX.
     ax.set_title(
-        f"{visible(result.video['name'])} ({result.settings['scorer']} / {result.settings['detector']}): "
-        f"{len(d.segments)} blurry segment(s), severity {d.severity}",
+        f"{visible(result.video.name)} ({result.settings.get('scorer')} / {result.settings.get('detector')}): "
+        f"{Message(f'verdict.{verdict.code}')}, severity {verdict.severity}; "
+        f"{counts['event_count']} blur event(s), {counts['soft_shot_count']} soft shot(s)",
         fontsize=10, parse_math=False, usetex=False,
     )
     ax.grid(alpha=0.3)
@@ -53,8 +59,8 @@ def plot_or_warning(result: VideoResult) -> bytes | None:
     try:
         return plot_png(result)
     except Exception as ex:  # noqa: BLE001 - any plotting failure costs only the plot
-        message = f"no plot: {type(ex).__name__}: {ex}"
+        message = Message("warning.no_plot", {"error": f"{type(ex).__name__}: {ex}"})
         result.warnings.append(message)
         # escaped here too: a worker process has no CLI handler to do it
-        logger.warning("%s: %s", visible(result.video.get("name")), visible(message))
+        logger.warning("%s: %s", visible(result.video.name), visible(message))
         return None

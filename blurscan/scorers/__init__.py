@@ -10,7 +10,7 @@ SCORERS: Registry[Scorer] = Registry("scorer", "blurscan.scorers")
 
 def create_scorer(name: str = "sharpness", **options) -> Scorer:
     """Build the scorer registered as ``name`` with its own keyword options."""
-    return SCORERS.get(name)(**options)
+    return SCORERS.create(name, options)
 
 
 # Built-in scorers register themselves on import.

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from blurscan.registry import option_values
 from blurscan.source.decode import FrameFormat
 
 
@@ -19,6 +20,9 @@ class Scorer(ABC):
     calls :meth:`score_windows` with windows made of those per-frame results.
     So a frame's expensive work (sharpness, vision-encoder tokens) is done once
     and shared by the ``W`` windows that hold it.
+
+    A scorer's options are its constructor's keyword parameters (annotated, with defaults; see
+    :mod:`blurscan.registry`): the command line takes them as ``--option NAME=VALUE``.
 
     Batch sizes are chosen by the engine. A scorer signals that a batch did not
     fit by raising an exception for which :meth:`is_out_of_memory` is true;
@@ -83,8 +87,8 @@ class Scorer(ABC):
         pass
 
     def settings(self) -> dict[str, Any]:
-        """Settings recorded in each result, so a result says how it was made."""
-        return {}
+        """Settings recorded in each result, so a result says how it was made (by default its declared options)."""
+        return option_values(self)
 
     def close(self) -> None:
         """Release models and device memory."""

@@ -29,11 +29,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Annotated, Literal
 
 import cv2
 import numpy as np
 
 from blurscan.errors import UsageError
+from blurscan.registry import Range
 from blurscan.scorers import SCORERS
 from blurscan.scorers.base import Scorer
 from blurscan.source.decode import FrameFormat
@@ -153,6 +155,7 @@ MEASURES: dict[str, Measure] = {
     "tenengrad": Measure(tenengrad, 25.0, "mean squared Sobel gradient"),
 }
 
+MEASURE_NAMES = tuple(MEASURES)
 DEFAULT_MEASURE = "edge"
 DEFAULT_WORKING_WIDTH = 640
 WORKING_WIDTH_RANGE = (32, 4096)
@@ -165,10 +168,18 @@ class SharpnessScorer(Scorer):
     #: true for the default ``edge`` measure; each instance sets it from its measure
     absolute_scale = True
 
-    def __init__(self, measure: str = DEFAULT_MEASURE, working_width: int = DEFAULT_WORKING_WIDTH):
+    def __init__(
+        self,
+        measure: Annotated[Literal[MEASURE_NAMES],
+                           "edge (absolute scale), or the detail measures laplacian and tenengrad"] = DEFAULT_MEASURE,
+        working_width: Annotated[int, Range(*WORKING_WIDTH_RANGE),
+                                 "width frames are measured at (never upscaled); 1280 catches slight blur on HD video "
+                                 "at 1.6x the CPU time"] = DEFAULT_WORKING_WIDTH,
+    ):
         if measure not in MEASURES:
             raise UsageError(f"unknown sharpness measure {measure!r}; choose one of {', '.join(MEASURES)}")
-        if not WORKING_WIDTH_RANGE[0] <= working_width <= WORKING_WIDTH_RANGE[1]:
+        if isinstance(working_width, bool) or not isinstance(working_width, int) or not (
+                WORKING_WIDTH_RANGE[0] <= working_width <= WORKING_WIDTH_RANGE[1]):
             raise UsageError("working_width must be between %d and %d pixels" % WORKING_WIDTH_RANGE)
         self.measure = measure
         self.working_width = working_width
@@ -204,5 +215,3 @@ class SharpnessScorer(Scorer):
     def batch_size(self) -> int:
         return 32
 
-    def settings(self) -> dict:
-        return {"measure": self.measure, "working_width": self.working_width}

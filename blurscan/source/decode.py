@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from blurscan.messages import Message
 from blurscan.errors import (
     CorruptVideoError,
     EmptyVideoError,
@@ -116,7 +117,7 @@ class DecodeStats:
     decoded: int = 0
     corrupt: int = 0
     rotation: int = 0
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)
     #: how long after the stream's start the first decoded frame comes (frame times start at 0 there)
     first_frame_s: float = 0.0
     #: whether frames were lost: corrupt ones skipped, or fewer decoded than the container lists
@@ -367,7 +368,7 @@ class VideoSource:
             except StopIteration:
                 break
             except av.error.FFmpegError as ex:
-                self.stats.warnings.append(f"stopped reading after a container error ({_ffmpeg_reason(ex)})")
+                self.stats.warnings.append(Message("warning.container_error", {"reason": _ffmpeg_reason(ex)}))
                 break
             try:
                 decoded = packet.decode()
@@ -413,14 +414,11 @@ class VideoSource:
                 "contains no decodable video frames. The file is empty or damaged: re-encode or re-download it.",
             )
         if stats.corrupt:
-            stats.warnings.append(f"skipped {stats.corrupt} corrupt frame(s) or packet(s)")
+            stats.warnings.append(Message("warning.corrupt", {"count": stats.corrupt}))
         short = bool(info.declared_frames) and stats.decoded + stats.corrupt < 0.98 * info.declared_frames - 1
         stats.frames_lost = bool(stats.corrupt) or short
         if short:
-            stats.warnings.append(
-                f"decoded {stats.decoded} of the {info.declared_frames} frames the container lists; "
-                "the file may be truncated"
-            )
+            stats.warnings.append(Message("warning.truncated", {"decoded": stats.decoded, "declared": info.declared_frames}))
 
     @property
     def display_size(self) -> tuple[int, int]:
@@ -506,10 +504,8 @@ def choose_video_stream(path, container, wanted: int | None = None) -> tuple:
     others = [s for s in movies if s is not chosen]
     note = None
     if others:
-        note = (
-            f"has {len(movies)} video streams; scanned stream {_describe_stream(chosen)}. "
-            f"To scan another, use --stream: {', '.join(_describe_stream(s) for s in others)}"
-        )
+        note = Message("warning.streams", {"count": len(movies), "chosen": _describe_stream(chosen),
+                                           "others": ", ".join(_describe_stream(s) for s in others)})
     return chosen, note
 
 

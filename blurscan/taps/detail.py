@@ -20,13 +20,16 @@ about 330x185").
 
 from __future__ import annotations
 
+import math
+from array import array
 from dataclasses import replace
 from typing import NamedTuple
 
 import cv2
 import numpy as np
 
-from blurscan.source.decode import FrameFormat
+from blurscan.source.decode import FrameFormat, VideoInfo
+from blurscan.taps.base import Tap
 
 #: native-size grey (the decoder's own luma plane where it can be read as is)
 LUMA_FORMAT = FrameFormat("luma", None)
@@ -197,3 +200,24 @@ def size_held(shares: np.ndarray, size: tuple[int, int], quantile: float = 0.5) 
     share = float(np.quantile(shares, quantile))
     return {"detail": round(share, 3), "effective_width": max(1, round(share * size[0])),
             "effective_height": max(1, round(share * size[1]))}
+
+
+class DetailTap(Tap):
+    """What each sampled frame holds at native size (:func:`measure_detail`): a share and a ``filtered``
+    weight per frame, NaN on the frames not sampled."""
+
+    def __init__(self):
+        self.detail = array("d")
+        self.filtered = array("d")
+
+    def formats(self, info: VideoInfo, scorer_format: FrameFormat) -> list[FrameFormat]:
+        return [detail_format(info.fps)]
+
+    def take(self, index: int, time_s: float, images) -> None:
+        luma = images[0]  # native size, on a few frames a second
+        held = None if luma is None else measure_detail(luma)
+        self.detail.append(math.nan if held is None else held.share)
+        self.filtered.append(math.nan if held is None else held.filtered)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.frombuffer(self.detail, dtype=np.float64), np.frombuffer(self.filtered, dtype=np.float64)

@@ -28,7 +28,8 @@ from array import array
 import cv2
 import numpy as np
 
-from blurscan.source.decode import FrameFormat
+from blurscan.source.decode import FrameFormat, VideoInfo
+from blurscan.taps.base import Tap
 
 MOTION_FORMAT = FrameFormat("gray", 160, fit="width", interpolation="area")
 MOTION_ESTIMATORS = ("flow", "vmbench")
@@ -109,3 +110,16 @@ class MotionTracker:
             return 0.0
         mean_shift = float(np.mean(np.minimum(np.frombuffer(self.shifts, dtype=np.float64)[1:], _MAX_SHIFT)))
         return 1.0 - math.exp(-mean_shift / FLOW_SCALE)
+
+
+class MotionTap(Tap):
+    """The motion tracker as a tap: small grey frames in, per-frame signals and the camera's movement out."""
+
+    def __init__(self):
+        self.tracker = MotionTracker()
+
+    def formats(self, info: VideoInfo, scorer_format: FrameFormat) -> list[FrameFormat]:
+        return [MOTION_FORMAT]
+
+    def take(self, index: int, time_s: float, images) -> None:
+        self.tracker.update(images[0])

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from blurscan.source.decode import FrameFormat
+from blurscan.source.decode import DecodeStats, FrameFormat, VideoInfo
+from blurscan.taps.base import Tap
 
 #: thumbnails are this many pixels on their longest side
 THUMBNAIL_SIZE = 192
@@ -220,3 +221,33 @@ class ThumbnailCollector:
                 thumbnail.matrix = matrix
             picks.append(chosen)
         return picks
+
+
+class ThumbnailTap(Tap):
+    """The thumbnail reservoirs as a tap: the scorer's own picture of each frame (and, for a grey scorer,
+    its colour at low resolution) is held until the frame's quality is known, then offered."""
+
+    def __init__(self):
+        self.collector: ThumbnailCollector | None = None
+        self._chroma = False
+        self._waiting: dict[int, tuple] = {}  # the pictures of frames whose quality is not known yet
+        self.matrix = "bt601"
+
+    def formats(self, info: VideoInfo, scorer_format: FrameFormat) -> list[FrameFormat]:
+        self.collector = ThumbnailCollector(expected_frames=info.declared_frames)
+        self._chroma = scorer_format.pixel_format == "gray"
+        return [scorer_format, CHROMA_FORMAT] if self._chroma else [scorer_format]
+
+    def take(self, index: int, time_s: float, images) -> None:
+        self._waiting[index] = (images[0], images[1] if self._chroma else None)
+
+    def scored(self, index: int, quality: float) -> None:
+        held = self._waiting.pop(index, None)
+        if held is not None:
+            self.collector.offer(index, quality, *held)
+
+    def finish(self, stats: DecodeStats) -> None:
+        self.matrix = stats.matrix  # known once the video is decoded; JPEGs are made after
+
+    def pick(self, segments, shots) -> list[dict[str, Thumbnail] | None]:
+        return self.collector.pick(segments, shots, self.matrix)

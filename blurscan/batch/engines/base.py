@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from blurscan.scanner import Progress, Scanner
 from blurscan.errors import BlurscanError, as_blurscan_error
-from blurscan.batch.sinks.parquet import DatasetSink
-from blurscan.report.files import VideoOutputs, render_outputs
-from blurscan.result import error_result
+from blurscan.pipeline.stream import Progress
+from blurscan.report.outputs import VideoOutputs, render_outputs
+from blurscan.result.model import error_result
+from blurscan.scanner import Scanner
+from blurscan.settings import Settings
 
 logger = logging.getLogger("blurscan")
 
@@ -56,6 +57,14 @@ def scan_to_outputs(scanner: Scanner, path: str, *, plot: bool = False, thumbnai
         return render_outputs(error_result(path, as_blurscan_error(path, ex), scanner.describe()))
 
 
+class RowSink(Protocol):
+    """Where rows go when the executor writes a dataset (:class:`blurscan.batch.sinks.parquet.DatasetSink`)."""
+
+    def writer(self) -> Any: ...
+
+    def shard(self) -> Any: ...
+
+
 class BatchExecutor(ABC):
     """Runs the per-video work for a list of jobs, on this machine or a cluster."""
 
@@ -63,13 +72,18 @@ class BatchExecutor(ABC):
     #: whether local paths are made absolute before they reach the workers (their working folder differs)
     resolves_paths = False
 
+    @classmethod
+    def for_batch(cls, settings: Settings, batch) -> BatchExecutor:
+        """The engine for a batch's settings (:class:`blurscan.batch.BatchSettings`)."""
+        return cls(settings, batch.workers, plot=batch.plot, thumbnails=batch.thumbnails)
+
     @abstractmethod
     def run(self, jobs: Sequence[Job], on_done: OnDone, progress: BatchProgress | None) -> None:
         """Scan every job and call ``on_done`` once per job (in any order), in this process."""
 
     # -- optional hooks ---------------------------------------------------
 
-    def run_to_dataset(self, jobs: Sequence[Job], sink: DatasetSink, progress: BatchProgress | None) -> None:
+    def run_to_dataset(self, jobs: Sequence[Job], sink: RowSink, progress: BatchProgress | None) -> None:
         """Scan every job into ``sink``'s Parquet dataset. By default this process writes the rows as
         they come, a shard every so many; a cluster executor lets its workers write instead."""
         writer = sink.writer()

@@ -21,9 +21,12 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 
+from blurscan.batch.engines import ENGINES
 from blurscan.batch.engines.base import BatchExecutor, BatchProgress, Job, OnDone, crashed_entry, job_name, scan_to_outputs
-from blurscan.scanner import Scanner
 from blurscan.errors import BlurscanError, path_text
+from blurscan.io.escape import TerminalSafeFormatter
+from blurscan.scanner import Scanner
+from blurscan.scorers import SCORERS
 from blurscan.settings import Settings
 
 logger = logging.getLogger("blurscan")
@@ -97,8 +100,6 @@ def _init_worker(settings: Settings, devices: list[str] | None, counter, parent_
     logger = logging.getLogger("blurscan")
     logger.setLevel(level)
     if shown:  # as the parent shows them: one line each, names escaped for the terminal
-        from blurscan.io.escape import TerminalSafeFormatter
-
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(TerminalSafeFormatter("%(message)s"))
         logger.addHandler(handler)
@@ -170,11 +171,20 @@ UNGUARDED_MAIN = (
 )
 
 
+@ENGINES.register
 class LocalExecutor(BatchExecutor):
     """``workers=1`` scans in this process (with a per-video progress bar); more use spawned processes,
     each holding its own scanner (``devices`` gives each worker its device, e.g. one GPU each)."""
 
     name = "local"
+    description = "this machine: videos in parallel worker processes (one GPU each for GPU scorers)"
+
+    @classmethod
+    def for_batch(cls, settings: Settings, batch) -> LocalExecutor:
+        """At most as many workers as CPUs, and one GPU each for a GPU scorer on ``device=auto``."""
+        workers = usable_workers(batch.workers)
+        return cls(settings, workers, plot=batch.plot, thumbnails=batch.thumbnails,
+                   devices=_worker_devices(settings, workers))
 
     def __init__(self, settings: Settings, workers: int = 1, *, plot: bool = False, thumbnails: bool = False,
                  devices: list[str] | None = None, scanner: Scanner | None = None):
@@ -288,3 +298,19 @@ def _owned(pool: ProcessPoolExecutor):
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
+
+
+def _worker_devices(settings: Settings, workers: int) -> list[str] | None:
+    """One GPU per worker when a GPU scorer runs several local workers on ``device=auto``."""
+    if workers <= 1 or settings.scorer_options.get("device", "auto") != "auto" or not SCORERS.get(settings.scorer).uses_gpu:
+        return None
+    try:
+        import torch
+    except ImportError:
+        return None
+    count = torch.cuda.device_count()
+    if count == 0:
+        return None
+    if workers > count:
+        logger.warning("%d workers share %d GPU(s): each worker holds its own copy of the model", workers, count)
+    return [f"cuda:{i}" for i in range(count)]

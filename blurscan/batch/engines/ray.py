@@ -27,9 +27,11 @@ import socket
 from collections.abc import Sequence
 from typing import Any
 
-from blurscan.batch.engines.base import BatchExecutor, BatchProgress, Job, OnDone, crashed_entry, scan_to_outputs
+from blurscan.batch.engines import ENGINES
+from blurscan.batch.engines.base import BatchExecutor, BatchProgress, Job, OnDone, RowSink, crashed_entry, scan_to_outputs
 from blurscan.errors import BlurscanError, MissingDependencyError
-from blurscan.batch.sinks.parquet import DatasetSink
+from blurscan.scanner import Scanner
+from blurscan.scorers import SCORERS
 from blurscan.settings import Settings
 
 logger = logging.getLogger("blurscan")
@@ -57,8 +59,6 @@ def _worker_died(path: str, deaths: int, settings: dict[str, Any]):
 
 class _ScanActor:
     def __init__(self, settings: Settings):
-        from blurscan.scanner import Scanner
-
         self.scanner = Scanner(settings)
 
     def scan(self, path: str, plot: bool, thumbnails: bool = False):
@@ -84,9 +84,7 @@ class _Attempts:
 class _ScanBatches:
     """The Ray Data callable: one scanner per actor; each batch of videos becomes one shard."""
 
-    def __init__(self, settings: Settings, sink: DatasetSink, attempts, retries: int):
-        from blurscan.scanner import Scanner
-
+    def __init__(self, settings: Settings, sink: RowSink, attempts, retries: int):
         self.sink, self.attempts, self.retries = sink, attempts, retries
         self.failure: str | None = None
         try:
@@ -179,6 +177,7 @@ def actor_count(workers: int, uses_gpu: bool) -> int:
     return count
 
 
+@ENGINES.register
 class RayExecutor(BatchExecutor):
     """``workers`` actors (capped at what the cluster can schedule), each holding one scanner.
 
@@ -187,7 +186,12 @@ class RayExecutor(BatchExecutor):
     """
 
     name = "ray"
+    description = "a Ray cluster: an actor pool of scanners; with Parquet output a Ray Data pipeline"
     resolves_paths = True
+
+    @classmethod
+    def for_batch(cls, settings: Settings, batch) -> RayExecutor:
+        return cls(settings, batch.workers, plot=batch.plot, thumbnails=batch.thumbnails, address=batch.ray_address)
     #: the Ray Data callable that scans a batch of videos into a shard
     batch_class = _ScanBatches
 
@@ -202,8 +206,6 @@ class RayExecutor(BatchExecutor):
         self.retries = retries
 
     def _uses_gpu(self) -> bool:
-        from blurscan.scorers import SCORERS
-
         return SCORERS.get(self.settings.scorer).uses_gpu
 
     def run(self, jobs: Sequence[Job], on_done: OnDone, progress: BatchProgress | None) -> None:
@@ -245,7 +247,7 @@ class RayExecutor(BatchExecutor):
 
                 ray.shutdown()
 
-    def run_to_dataset(self, jobs: Sequence[Job], sink: DatasetSink, progress: BatchProgress | None) -> None:
+    def run_to_dataset(self, jobs: Sequence[Job], sink: RowSink, progress: BatchProgress | None) -> None:
         if not jobs:
             return
         started_here = connect(self.address)
@@ -257,7 +259,7 @@ class RayExecutor(BatchExecutor):
 
                 ray.shutdown()
 
-    def _pipeline(self, jobs: Sequence[Job], sink: DatasetSink, progress: BatchProgress | None) -> None:
+    def _pipeline(self, jobs: Sequence[Job], sink: RowSink, progress: BatchProgress | None) -> None:
         import pyarrow as pa
         import ray
         import ray.data

@@ -1,14 +1,21 @@
-"""Batch results as a Parquet dataset: one row per video, written in shards.
+"""The Parquet sink: a batch's results as a dataset, one row per video, written in shards.
 
 A million clips cannot each get a JSON and a CSV file. ``--output-format
-parquet`` writes ``videos/part-*.parquet`` (one row per video: verdict,
-counts, ratios, segments as a nested list with timecodes, timings, error)
-and, with ``--frame-scores``, ``frames/part-*.parquet`` (the per-frame scores
-and times as float32 lists). Every shard has the same schema, so pandas,
-pyarrow, DuckDB and Ray Data read the folder directly. Names are kept as
-data, never used as file names. A shard is written whole or not at all
-(a temporary dot-file renamed locally; one object PUT in object storage), and
-readers skip dot-files, so a kill never leaves half a shard to read.
+parquet`` writes ``videos/part-*.parquet`` (one row per video, see
+:mod:`blurscan.report.parquet`) and, with ``--frame-scores``,
+``frames/part-*.parquet`` (the per-frame scores and times as float32 lists).
+Every shard has the same schema, so pandas, pyarrow, DuckDB and Ray Data read
+the folder directly. Names are kept as data, never used as file names. A
+shard is written whole or not at all (a temporary dot-file renamed locally;
+one object PUT in object storage), and readers skip dot-files, so a kill
+never leaves half a shard to read.
+
+The dataset is the journal: resume keeps a video when the dataset holds an
+``ok`` row for its path made with the same settings from an unchanged source
+file, and drops every other row of the videos it scans again, so the
+finished dataset has one row per video. Rows of videos the run does not list
+are left alone, so several lists can fill one dataset. The driver never holds
+results: rows are written in shards as they come (locally) or by the workers (Ray).
 """
 
 from __future__ import annotations
@@ -20,18 +27,25 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from blurscan.errors import MissingDependencyError, OutputError
-from blurscan.report.shots import (
-    count,
-    event_segments,
-    segment_kind,
-    shot_list,
-    soft_shots,
-    video_effective_size,
+import numpy as np
+
+from blurscan.batch.engines.base import BatchExecutor, BatchProgress, Job
+from blurscan.batch.manifest import settings_id, source_identity
+from blurscan.errors import OutputError
+from blurscan.io.atomic import atomic_write, make_output_dir, remove_stale_temp_files
+from blurscan.io.lock import OutputLock
+from blurscan.report.parquet import (
+    DATASET_SCHEMA,
+    frames_row,
+    frames_schema,
+    require_pyarrow,
+    upgrade_row,
+    video_row,
+    video_schema,
 )
 from blurscan.source.remote import filesystem, is_url
 
@@ -41,127 +55,17 @@ VIDEOS_DIR = "videos"
 FRAMES_DIR = "frames"
 #: the settings the dataset was made with (what ``blurscan report`` prints in the statistics)
 META_NAME = "dataset.json"
-DATASET_SCHEMA = "blurscan-dataset/1"
+#: the dataset schemas this blurscan reads (rows of the first are upgraded as they are read)
+READABLE_DATASET_SCHEMAS = ("blurscan-dataset/1", DATASET_SCHEMA)
 SHARD_PREFIX = "part-"
 SHARD_SUFFIX = ".parquet"
 #: rows a driver-written shard holds at most, and seconds it waits before writing what it has
 SHARD_ROWS = 1000
 SHARD_SECONDS = 30.0
 
-#: result fields with a column of their own (``detector extra`` fields among them, null where absent)
-_SCALARS = {
-    "blur_detected": "bool", "blurry_throughout": "bool", "severity": "string", "confidence": "float64",
-    "blur_ratio": "float64", "mss": "float64", "avg_quality": "float64", "quality_std": "float64",
-    "max_quality_drop": "float64", "threshold": "float64", "camera_movement": "float64",
-    "camera_movement_vmbench": "float64", "shots": "int64", "floor": "float64", "soft_shots": "int64",
-    "soft_frames": "int64", "effective_scale": "float64", "effective_width": "int64", "effective_height": "int64",
-}
-_VIDEO_FIELDS = {
-    "frames": "int64", "fps": "float64", "duration_s": "float64", "width": "int64", "height": "int64",
-    "rotation": "int64", "codec": "string", "declared_frames": "int64", "corrupt_frames": "int64",
-}
-#: summary columns added after the first release, at the end of the row so older readers keep their columns
-_SUMMARY_COUNTS = {"detail": "float64", "events": "int64"}
-#: result fields held elsewhere in the row (or only in the frames dataset)
-_HANDLED = {"schema", "video", "settings", "scores", "blur_frames", "segments", "recommendations", "timing",
-            "memory", "warnings", "error", "error_type", *_SCALARS}
-
-
-def require_pyarrow():
-    try:
-        import pyarrow
-        import pyarrow.parquet  # noqa: F401
-    except ImportError:
-        raise MissingDependencyError("--output-format parquet", "parquet", "pyarrow") from None
-    return pyarrow
-
-
-def video_schema():
-    pa = require_pyarrow()
-    segment = pa.struct([
-        ("start_frame", pa.int64()), ("end_frame", pa.int64()), ("start_s", pa.float64()), ("end_s", pa.float64()),
-        ("start_tc", pa.string()), ("end_tc", pa.string()), ("severity", pa.string()), ("min_score", pa.float64()),
-        ("kind", pa.string()),
-    ])
-    fields = [("path", pa.string()), ("name", pa.string()), ("status", pa.string())]
-    fields += [(k, pa.type_for_alias(v)) for k, v in _SCALARS.items()]
-    fields += [("blur_frame_count", pa.int64()), ("segment_count", pa.int64()), ("segments", pa.list_(segment))]
-    fields += [(k, pa.type_for_alias(v)) for k, v in _VIDEO_FIELDS.items()]
-    fields += [
-        ("seconds", pa.float64()), ("frames_per_s", pa.float64()), ("peak_rss_mb", pa.float64()),
-        ("recommendations", pa.list_(pa.string())), ("warnings", pa.list_(pa.string())),
-        ("extra", pa.string()), ("error", pa.string()), ("error_type", pa.string()),
-        ("settings_id", pa.string()), ("source_size", pa.int64()), ("source_mtime_ns", pa.int64()),
-    ]
-    fields += [(k, pa.type_for_alias(v)) for k, v in _SUMMARY_COUNTS.items()]
-    return pa.schema(fields)
-
-
-def frames_schema():
-    pa = require_pyarrow()
-    return pa.schema([("path", pa.string()), ("times_s", pa.list_(pa.float32())), ("scores", pa.list_(pa.float32()))])
-
-
-def timecode(seconds: float | None) -> str | None:
-    """``HH:MM:SS.mmm``, what editors and players take."""
-    if seconds is None:
-        return None
-    millis = int(round(max(0.0, float(seconds)) * 1000))
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
-
-
-def video_row(result: dict[str, Any], settings_id: str, source: dict[str, int] | None = None) -> dict[str, Any]:
-    """One video's row, from its result dict without scores (or its error entry)."""
-    video = result.get("video") or {}
-    row: dict[str, Any] = {"path": video.get("path"), "name": video.get("name"), "settings_id": settings_id,
-                           "source_size": (source or {}).get("size"), "source_mtime_ns": (source or {}).get("mtime_ns")}
-    if "error" in result:
-        row.update(status="error", error=str(result["error"]), error_type=result.get("error_type"))
-        return row
-    row["status"] = "ok"
-    for key in _SCALARS:
-        row[key] = result.get(key)
-    for key in _VIDEO_FIELDS:
-        row[key] = video.get(key)
-    shots = shot_list(result)
-    if shots is not None:  # a result that lists its shots: the counts and sizes come from the list and the video
-        soft = soft_shots(result)
-        row.update(shots=len(shots), soft_shots=len(soft),
-                   soft_frames=sum(count(s.get("frames")) or 0 for s in soft))
-    width, height, detail = video_effective_size(result)
-    # effective_scale was reserved for this before detail had its name: the same share, kept filled
-    row.update(effective_width=width, effective_height=height, detail=detail, effective_scale=detail,
-               events=len(event_segments(result)))
-    if count(row["shots"]) is None:
-        row["shots"] = None
-    segments = result.get("segments") or []
-    row["segments"] = [{**s, "start_tc": timecode(s.get("start_s")), "end_tc": timecode(s.get("end_s")),
-                        "kind": segment_kind(s)} for s in segments]
-    row["segment_count"] = len(segments)
-    row["blur_frame_count"] = len(result.get("blur_frames") or [])
-    timing, memory = result.get("timing") or {}, result.get("memory") or {}
-    row.update(seconds=timing.get("seconds"), frames_per_s=timing.get("frames_per_s"),
-               peak_rss_mb=memory.get("peak_rss_mb"))
-    row["recommendations"] = list(result.get("recommendations") or [])
-    row["warnings"] = list(result.get("warnings") or [])
-    extra = {k: v for k, v in result.items() if k not in _HANDLED}
-    row["extra"] = json.dumps(extra, ensure_ascii=False, allow_nan=False, default=str) if extra else None
-    return row
-
-
-def frames_row(result) -> dict[str, Any]:
-    """A scanned video's per-frame times and scores (a :class:`~blurscan.result.VideoResult`)."""
-    import numpy as np
-
-    return {"path": result.video.get("path"), "times_s": np.asarray(result.times_s, dtype=np.float32),
-            "scores": np.asarray(result.scores, dtype=np.float32)}
-
 
 def _frames_table(rows: list[dict[str, Any]]):
     pa = require_pyarrow()
-    import numpy as np
 
     def lists(key):
         values = [r[key] for r in rows]
@@ -192,18 +96,14 @@ class DatasetDir:
     def prepare(self) -> None:
         for sub in (VIDEOS_DIR, FRAMES_DIR):
             if self.is_local:
-                from blurscan.io.atomic import make_output_dir
-
                 make_output_dir(self.root / sub)
             else:
                 with contextlib.suppress(FileExistsError):
                     self.fs.makedirs(self._join(sub), exist_ok=True)
 
-    def write_meta(self, settings: dict[str, Any]) -> None:
-        text = json.dumps({"schema": DATASET_SCHEMA, "settings": settings}, indent=1) + "\n"
+    def write_meta(self, settings: dict[str, Any], lang: str = "en") -> None:
+        text = json.dumps({"schema": DATASET_SCHEMA, "settings": settings, "lang": lang}, indent=1) + "\n"
         if self.is_local:
-            from blurscan.io.atomic import atomic_write
-
             with atomic_write(self.root / META_NAME, "w", encoding="utf-8") as handle:
                 handle.write(text)
         else:
@@ -218,7 +118,7 @@ class DatasetDir:
                 data = json.loads(self.fs.cat(self._join(META_NAME)).decode("utf-8"))
         except (OSError, ValueError):
             return None
-        return data if isinstance(data, dict) and data.get("schema") == DATASET_SCHEMA else None
+        return data if isinstance(data, dict) and data.get("schema") in READABLE_DATASET_SCHEMAS else None
 
     def shards(self, sub: str) -> list[str]:
         """The shard file names of ``videos`` or ``frames`` (sorted; temporary files excluded)."""
@@ -236,8 +136,6 @@ class DatasetDir:
         import pyarrow.parquet as pq
 
         if self.is_local:
-            from blurscan.io.atomic import atomic_write
-
             with atomic_write(self.root / sub / name, "wb") as handle:
                 pq.write_table(table, handle, compression="zstd")
             return
@@ -286,6 +184,16 @@ class DatasetDir:
 def _read(shard, columns: list[str] | None):
     """The ``columns`` of an open shard that it has (all of them for None)."""
     return shard.read(columns=None if columns is None else [c for c in columns if c in shard.schema_arrow.names])
+
+
+def _first_schema(names: Iterable[str]) -> bool:
+    """Whether a shard's columns are the first dataset schema's (it has no ``verdict``)."""
+    return "verdict" not in set(names)
+
+
+def _rows(table) -> list[dict[str, Any]]:
+    rows = table.to_pylist()
+    return [upgrade_row(r) for r in rows] if _first_schema(table.column_names) else rows
 
 
 def batch_shard_name(paths: Iterable[str]) -> str:
@@ -337,9 +245,12 @@ class ShardWriter:
 
 
 def iter_rows(dataset: DatasetDir, columns: list[str] | None = None) -> Iterator[dict[str, Any]]:
-    """Every video row, one shard in memory at a time."""
+    """Every video row with today's columns, one shard in memory at a time (``columns``: those at least)."""
     for name in dataset.shards(VIDEOS_DIR):
-        yield from dataset.read(VIDEOS_DIR, name, columns).to_pylist()
+        table = dataset.parquet(VIDEOS_DIR, name, lambda shard: _read(
+            shard, None if columns is None or _first_schema(shard.schema_arrow.names) else columns))
+        for row in _rows(table):
+            yield row if columns is None else {c: row.get(c) for c in columns}
 
 
 def prune_for_resume(dataset: DatasetDir, keep) -> set[str]:
@@ -378,7 +289,7 @@ def prune_for_resume(dataset: DatasetDir, keep) -> set[str]:
         pa = require_pyarrow()
         full = dataset.read(VIDEOS_DIR, name)
         rows = full.filter(pa.array(mask))
-        dataset.write(VIDEOS_DIR, name, pa.Table.from_pylist(rows.to_pylist(), schema=schema) if outdated else rows)
+        dataset.write(VIDEOS_DIR, name, pa.Table.from_pylist(_rows(rows), schema=schema) if outdated else rows)
         if all(mask):
             continue
         if name in dataset.shards(FRAMES_DIR):
@@ -389,11 +300,7 @@ def prune_for_resume(dataset: DatasetDir, keep) -> set[str]:
 
 
 def _source_identity(path: str) -> dict[str, int]:
-    if is_url(path):
-        return {}
-    from blurscan.batch.manifest import source_identity
-
-    return source_identity(path)
+    return {} if is_url(path) else source_identity(path)
 
 
 class DatasetSink:
@@ -409,7 +316,7 @@ class DatasetSink:
 
     def rows_of(self, path: str, outputs) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """A video's row, and its per-frame row when they are kept."""
-        row = video_row(outputs.summary_data(), self.settings_id, _source_identity(path))
+        row = video_row(outputs.result, self.settings_id, _source_identity(path))
         row["path"] = path  # the path as listed: what resume compares
         frames = None
         if self.frame_scores and outputs.ok:
@@ -441,3 +348,57 @@ class BatchShard:
 
     def write_batch(self, paths: Iterable[str]) -> None:
         write_shard(self.dataset, batch_shard_name(paths), self.rows, self.frames)
+
+
+def _same_source(row: dict[str, Any]) -> bool:
+    if is_url(row["path"]):
+        return True
+    now = source_identity(row["path"])
+    return bool(now) and now == {"size": row.get("source_size"), "mtime_ns": row.get("source_mtime_ns")}
+
+
+def run_to_dataset(paths: Sequence[str], out: str, settings: dict[str, Any], executor: BatchExecutor, *,
+                   resume: bool, frame_scores: bool, progress: BatchProgress | None, shard_rows: int | None = None,
+                   lang: str = "en") -> dict[str, int]:
+    """Scan ``paths`` into the dataset at ``out``; returns the counts (total, scanned, skipped, errors, blurry)."""
+    require_pyarrow()  # before anything is scanned or written
+    dataset = DatasetDir(out)
+    lock = OutputLock(dataset.root) if dataset.is_local else contextlib.nullcontext()
+    if dataset.is_local:
+        make_output_dir(dataset.root)
+    with lock:
+        dataset.prepare()
+        if dataset.is_local:
+            for sub in (VIDEOS_DIR, FRAMES_DIR):
+                remove_stale_temp_files(dataset.root / sub)
+        fingerprint = settings_id(settings)
+        dataset.write_meta(settings, lang)
+        if resume:
+            wanted = set(paths)
+            kept = prune_for_resume(  # rows of videos this run does not list stay: several lists may share a dataset
+                dataset, lambda row: row["path"] not in wanted or (
+                    row["status"] == "ok" and row["settings_id"] == fingerprint and _same_source(row))
+            )
+            del wanted
+        else:
+            dataset.clear()
+            kept = set()
+        jobs = [Job(path, "") for path in paths if path not in kept]
+        skipped = len(paths) - len(jobs)
+        if resume:
+            logger.info("resuming: %d of %d videos already in %s", skipped, len(paths), out)
+        if progress:
+            progress.start(len(paths), skipped)
+        sink = DatasetSink(out, fingerprint, frame_scores=frame_scores, **({"shard_rows": shard_rows} if shard_rows else {}))
+        try:
+            executor.run_to_dataset(jobs, sink, progress)
+        finally:
+            if progress:
+                progress.finish()
+        errors = blurry = rows = 0
+        for row in iter_rows(dataset, ["status", "blur_detected"]):
+            rows += 1
+            errors += row["status"] == "error"
+            blurry += bool(row["blur_detected"])
+    return {"total": len(paths), "scanned": len(jobs), "skipped": skipped, "errors": errors, "blurry": blurry,
+            "rows": rows}

@@ -28,7 +28,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 
@@ -97,11 +97,12 @@ class QAlignScorer(Scorer):
 
     def __init__(
         self,
-        model: str | None = None,
-        device: str = "auto",
-        dtype: str = "fp16",
-        vision_attention: str = "eager",
-        lm_shortcuts: bool = True,
+        model: Annotated[str | None, f"model folder or Hugging Face id (default {DEFAULT_MODEL})"] = None,
+        device: Annotated[str, "auto, cpu or cuda:N"] = "auto",
+        dtype: Annotated[Literal[tuple(DTYPES)], "model precision"] = "fp16",
+        vision_attention: Annotated[Literal[VISION_ATTENTION],
+                                    "vision-tower attention: eager (as the model ships) or sdpa (faster, less memory)"] = "eager",
+        lm_shortcuts: Annotated[bool, "route the language model by spans and reuse the prompt's prefix"] = True,
     ):
         if dtype not in DTYPES:
             raise UsageError(f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")

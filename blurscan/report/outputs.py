@@ -1,4 +1,4 @@
-"""Per-video outputs: ``<stem>.json``, ``<stem>.frames.csv`` and, with ``--plot``, ``<stem>.png``.
+"""Per-video outputs: ``<stem>.json``, ``<stem>.frames.csv``, the thumbnails and, with ``--plot``, ``<stem>.png``.
 
 A worker process (or a cluster node) scans a video and hands back its
 :class:`VideoOutputs`: the result's arrays, a few bytes a frame, and the plot.
@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from blurscan.io.atomic import atomic_write
-from blurscan.result import VideoResult
+from blurscan.report.plots import plot_or_warning
+from blurscan.result.model import Result, VideoResult
 
 #: file suffixes of the per-video outputs
 JSON_SUFFIX = ".json"
@@ -35,28 +36,19 @@ _CHUNK = 65536
 
 @dataclass
 class VideoOutputs:
-    """What one video's scan hands to the writer: the result (or an error entry) and the plot, if any."""
+    """What one video's scan hands to the writer: the result (or its error entry) and the plot, if any."""
 
-    result: VideoResult | dict[str, Any]
+    result: Result
     plot: bytes | None = None
 
     @property
     def ok(self) -> bool:
-        return isinstance(self.result, VideoResult)
-
-    def summary_data(self) -> dict[str, Any]:
-        """The result's JSON without the per-frame scores (what the summaries read)."""
-        return self.result.to_dict(include_scores=False) if self.ok else self.result
+        return self.result.ok
 
 
-def render_outputs(result: VideoResult | dict[str, Any], *, plot: bool = False) -> VideoOutputs:
+def render_outputs(result: Result, *, plot: bool = False) -> VideoOutputs:
     """Prepare a video's outputs; a plot that cannot be drawn becomes a warning, never a lost result."""
-    png = None
-    if plot and isinstance(result, VideoResult):
-        from blurscan.report.plots import plot_or_warning
-
-        png = plot_or_warning(result)
-    return VideoOutputs(result, png)
+    return VideoOutputs(result, plot_or_warning(result) if plot and result.ok else None)
 
 
 def json_text(data: Any) -> str:
@@ -68,10 +60,10 @@ def write_json(path: str | os.PathLike, data: Any) -> None:
         handle.write(json_text(data))
 
 
-def dump_result_json(result: VideoResult | dict[str, Any], handle: IO[str], stem: str | None = None) -> None:
+def dump_result_json(result: Result, handle: IO[str], stem: str | None = None) -> None:
     """Write a result's JSON to ``handle``, the score list streamed in chunks (``stem``: of its thumbnail files)."""
     if not isinstance(result, VideoResult):
-        handle.write(json_text(result))
+        handle.write(json_text(result.to_dict()))
         return
     marker = f"@scores-{uuid.uuid4().hex}@"
     data = result.to_dict(scores_placeholder=marker, thumbnail_stem=stem)
@@ -112,7 +104,7 @@ def write_outputs(out_dir: str | os.PathLike, stem: str, outputs: VideoOutputs) 
         with atomic_write(path, "wb") as handle:
             handle.write(outputs.plot)
         written[PLOT_SUFFIX] = str(path)
-    thumbnails = outputs.result.thumbnail_files(stem) if outputs.ok else {}
+    thumbnails = outputs.result.thumbnail_images(stem) if outputs.ok else {}
     for name, jpeg in thumbnails.items():
         with atomic_write(out_dir / name, "wb") as handle:
             handle.write(jpeg)
@@ -125,6 +117,6 @@ def write_outputs(out_dir: str | os.PathLike, stem: str, outputs: VideoOutputs) 
     return written
 
 
-def write_video_outputs(result: VideoResult | dict, out_dir: str | os.PathLike, stem: str, *, plot: bool = False) -> dict[str, str]:
+def write_video_outputs(result: Result, out_dir: str | os.PathLike, stem: str, *, plot: bool = False) -> dict[str, str]:
     """Write ``<stem>.json`` and ``<stem>.frames.csv`` (and ``<stem>.png``); returns the paths written."""
     return write_outputs(out_dir, stem, render_outputs(result, plot=plot))

@@ -1,6 +1,7 @@
-"""``segments.csv``: one row per blurry segment of every video in a batch — what to cut, where.
+"""``segments.csv``: one row per segment of every video in a batch — what to cut, where.
 
-``kind`` tells a blur event (``event``) from a shot soft throughout (``soft``).
+A segment is a blur event (``kind`` ``event``) or a shot soft throughout (``soft``, with its
+``shot`` number), as in the result's ``segments``; the columns carry the JSON's names.
 
 Streamed: each video's result file is read, its segments written and the
 result dropped before the next, so the file can list millions of segments.
@@ -17,13 +18,15 @@ from typing import Any
 
 from blurscan.io.atomic import atomic_write
 from blurscan.io.escape import csv_cell
-from blurscan.report.shots import segment_kind
-from blurscan.report.summary import read_result
+from blurscan.report.results import row_result, shown_path
+from blurscan.result.model import VideoResult
 
 SEGMENT_FIELDS = (
     "relative_path",
     "name",
     "segment",
+    "kind",
+    "shot",
     "start_frame",
     "end_frame",
     "start_s",
@@ -33,38 +36,28 @@ SEGMENT_FIELDS = (
     "duration_s",
     "frames",
     "severity",
-    "worst_score",
+    "min_score",
     "worst_thumbnail",
     "sharp_thumbnail",
     "result_file",
-    "kind",
 )
 
 
-def segment_rows(row: dict[str, Any], result: dict[str, Any]):
-    """The CSV rows of one video's segments (none for an error entry)."""
-    for number, seg in enumerate(result.get("segments") or [], 1):
-        if not isinstance(seg, dict):
-            continue
-        thumbs = seg.get("thumbnails") or {}
+def segment_rows(row: dict[str, Any], result: VideoResult):
+    """The CSV rows of one video's segments."""
+    for number, seg in enumerate(result.segments, 1):
+        data = seg.to_dict()
         yield {
-            "relative_path": row.get("relative_path") or row.get("name"),
+            "relative_path": shown_path(row),
             "name": row.get("name"),
             "segment": number,
-            "start_frame": seg.get("start_frame"),
-            "end_frame": seg.get("end_frame"),
-            "start_s": seg.get("start_s"),
-            "end_s": seg.get("end_s"),
-            "start_tc": seg.get("start_tc"),
-            "end_tc": seg.get("end_tc"),
-            "duration_s": seg.get("duration_s"),
-            "frames": seg.get("frames"),
-            "severity": seg.get("severity"),
-            "worst_score": seg.get("min_score"),
-            "worst_thumbnail": (thumbs.get("worst") or {}).get("file") if isinstance(thumbs, dict) else None,
-            "sharp_thumbnail": (thumbs.get("sharp") or {}).get("file") if isinstance(thumbs, dict) else None,
+            "kind": seg.kind,
+            "shot": seg.shot,
+            **{key: data[key] for key in ("start_frame", "end_frame", "start_s", "end_s", "start_tc", "end_tc",
+                                          "duration_s", "frames", "severity", "min_score")},
+            "worst_thumbnail": seg.thumbnails["worst"].file if "worst" in seg.thumbnails else None,
+            "sharp_thumbnail": seg.thumbnails["sharp"].file if "sharp" in seg.thumbnails else None,
             "result_file": row.get("result_file"),
-            "kind": segment_kind(seg),
         }
 
 
@@ -76,9 +69,12 @@ def write_segments_csv(path: str | os.PathLike, out_dir: str | os.PathLike, rows
         writer = csv.DictWriter(handle, fieldnames=SEGMENT_FIELDS, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
         writer.writeheader()
         for row in rows:
-            if row.get("status") != "ok" or not row.get("segments"):
+            if row.get("status") != "ok" or not row.get("segment_count"):
                 continue
-            for seg in segment_rows(row, read_result(out_dir, row)):
+            result = row_result(out_dir, row)
+            if not result.ok:
+                continue
+            for seg in segment_rows(row, result):
                 writer.writerow({k: ("" if v is None else csv_cell(v)) for k, v in seg.items()})
                 count += 1
     return count

@@ -1,0 +1,30 @@
+"""A batch's per-video results as the writers read them: one at a time, from the files beside the summaries.
+
+The writers get small summary rows (:data:`blurscan.result.model.SUMMARY_FIELDS`, plus the batch's
+``relative_path`` and ``result_file``) and read a video's whole result only when they need it, so a
+batch of any size costs no more memory than its largest result.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from blurscan.result.model import FailedResult, Result, Video
+from blurscan.result.reader import ResultFileError, read_result_file
+
+
+def row_result(out_dir: str | os.PathLike, row: dict[str, Any]) -> Result:
+    """A row's per-video result; an error entry when its file cannot be read as one."""
+    try:
+        return read_result_file(Path(out_dir) / str(row["result_file"]))
+    except (OSError, ResultFileError, KeyError) as ex:
+        reason = ex.strerror if isinstance(ex, OSError) and ex.strerror else ex
+        return FailedResult(Video(str(row.get("path")), str(row.get("name"))), {}, f"result file unreadable: {reason}",
+                            "ReportError")
+
+
+def shown_path(row: dict[str, Any]) -> str:
+    """The video as people look for it: its path under the batch's root, else its name."""
+    return str(row.get("relative_path") or row.get("name"))

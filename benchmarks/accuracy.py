@@ -177,12 +177,12 @@ def _collect(result, scanner, seconds: float) -> dict:
     scan = {
         "scores": result.scores.copy(),
         "times_s": result.times_s.copy(),
-        "fps": float(result.video["fps"]),
+        "fps": float(result.video.fps),
         "camera_movement": float(result.camera_movement),
         "signals": {k: np.asarray(v).copy() for k, v in result.signals.items()},
         "absolute_scale": bool(scanner.scorer.absolute_scale),
-        "width": int(result.video.get("width") or 0),
-        "height": int(result.video.get("height") or 0),
+        "width": int(result.video.width or 0),
+        "height": int(result.video.height or 0),
         "seconds": seconds,
     }
     series = getattr(result, "series", None)
@@ -506,7 +506,9 @@ def resolution_series(labelled: list[Labelled], reports: dict[str, Reported], sc
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda r: "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
+    def line(r):
+        return "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
+
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 

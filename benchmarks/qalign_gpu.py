@@ -54,8 +54,8 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 
 from blurscan.pipeline.memory import BatchSizer, run_batched  # noqa: E402
-from blurscan.testing.synthetic import Blur, blurred, scene_frames  # noqa: E402
 from blurscan.pipeline.windows import sliding_windows  # noqa: E402
+from blurscan.testing.synthetic import Blur, blurred, scene_frames  # noqa: E402
 
 GIB = 2**30
 TARGET_EAGER = 2.0  # (c) against (b), both with eager vision attention
@@ -272,7 +272,6 @@ def main(argv=None) -> int:
     began = time.perf_counter()
 
     import torch
-
     import transformers
 
     from blurscan.scorers.qalign import QAlignScorer, set_vision_attention

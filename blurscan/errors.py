@@ -7,7 +7,6 @@ Every class also inherits the matching built-in (``FileNotFoundError``,
 from __future__ import annotations
 
 
-
 def path_text(path) -> str:
     """A path as text any UTF-8 writer accepts: bytes of a name that are not UTF-8 (which Python
     keeps as lone surrogates) are shown as ``\\xNN``, so JSON, CSV and standard output never fail."""

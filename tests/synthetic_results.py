@@ -58,7 +58,7 @@ def synthetic_result(path: str, frames: int, fps: float, rng: random.Random, ste
     """A plausible result: noisy scores near 0.9 with 0-3 blurry dips; the thumbnails it names."""
     scores = [min(1.0, max(0.0, rng.gauss(0.9, 0.03))) for _ in range(frames)]
     segments, blur_frames, files = [], [], []
-    for number in range(1, rng.choice((0, 0, 1, 1, 2, 3)) + 1):
+    for _ in range(1, rng.choice((0, 0, 1, 1, 2, 3)) + 1):
         length = rng.randint(3, max(3, frames // 12))
         start = rng.randint(0, frames - length - 1)
         depth = rng.uniform(0.15, 0.8)

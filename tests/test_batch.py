@@ -12,7 +12,7 @@ import pytest
 from blurscan import Settings
 from blurscan.batch import discover_videos, output_stems, run_batch
 from blurscan.batch.engines.local import LocalExecutor
-from blurscan.errors import InputError, UsageError
+from blurscan.errors import InputError
 from tests import crashing
 
 

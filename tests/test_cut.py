@@ -13,9 +13,9 @@ from fractions import Fraction
 import pytest
 
 from blurscan.cut.ranges import keep_ranges
+from blurscan.result.model import Segment
 from blurscan.testing.synthetic import Blur
 from blurscan.timecode import clock, edl_rate, parse_smpte, smpte
-from blurscan.result.model import Segment
 from tests.media import write_clip_with_audio
 
 BLURS = [Blur(30, 44, "gaussian", 3.0), Blur(70, 74, "motion", 15.0, 0.0)]

@@ -132,8 +132,8 @@ def test_luma_is_the_decoders_plane_or_the_scalers_grey():
     import av
     from av.video.reformatter import VideoReformatter
 
+    from blurscan.source.convert import convert as _convert
     from blurscan.taps.detail import LUMA_FORMAT
-    from blurscan.source.decode import _convert
 
     rgb = render_canvas(160, 90, 1)
     for pixel_format in ("yuv420p", "nv12", "yuv420p10le", "rgb24"):

@@ -160,8 +160,9 @@ def test_real_clips_scan_completely(name):
 
 def test_same_scene_at_two_resolutions_scores_alike(tmp_path):
     """Frames are measured at a fixed working width, so 1280 px and 640 px copies agree."""
-    from blurscan.testing.synthetic import scene_frames, write_video
     import cv2
+
+    from blurscan.testing.synthetic import scene_frames, write_video
 
     frames = list(scene_frames(12, 1280, 720, seed=11))
     write_video(tmp_path / "big.mp4", frames, fps=24, crf=12)

@@ -25,7 +25,6 @@ from rich.text import Text
 from typer.testing import CliRunner
 
 from blurscan._cli import app, setup_logging
-from blurscan.scanner import Scanner
 from blurscan.io.escape import (
     FORMULA_START,
     csv_cell,
@@ -38,6 +37,7 @@ from blurscan.io.escape import (
     visible,
 )
 from blurscan.report.outputs import render_outputs
+from blurscan.scanner import Scanner
 from blurscan.testing.synthetic import Blur, make_clip
 from tests.output_checks import (
     check_csv_rows,

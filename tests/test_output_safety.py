@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from blurscan import Settings
 from blurscan.batch import output_stems, run_batch
-from blurscan.io.lock import OutputLock
 from blurscan.errors import OutputError, OutputFolderBusyError
 from blurscan.io.atomic import append_line, atomic_write
+from blurscan.io.lock import OutputLock
 from blurscan.report.outputs import dump_result_json, json_text
 
 

@@ -26,9 +26,9 @@ import pytest
 from blurscan import Scanner, Settings
 from blurscan.errors import DeviceError, MissingDependencyError, ModelError, ModelNotFoundError, UsageError
 from blurscan.pipeline.memory import BatchSizer, run_batched
+from blurscan.pipeline.windows import sliding_windows
 from blurscan.scorers import SCORERS, create_scorer
 from blurscan.testing.synthetic import Blur, make_clip, scene_frames
-from blurscan.pipeline.windows import sliding_windows
 from tests.qalign_model import (
     window_scores,
     write_broken_copy,
@@ -239,8 +239,8 @@ def test_shortcuts_turn_off_where_the_model_takes_no_cache(scorer, tiny_model, m
 def test_shortcuts_turn_off_where_their_scores_differ(scorer, tiny_model, monkeypatch, caplog):
     from transformers import CLIPImageProcessor
 
-    from blurscan.scorers.qalign import lm as qalign_lm
     from blurscan.scorers.qalign import QAlignScorer
+    from blurscan.scorers.qalign import lm as qalign_lm
 
     own_spans = qalign_lm.spans_of
     assert own_spans([0, 0, 1, 1, 0]) == [(0, 2, 0), (2, 4, 1), (4, 5, 0)]

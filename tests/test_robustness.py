@@ -3,12 +3,11 @@ a hang or a traceback."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import random
 import signal
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 

@@ -112,8 +112,10 @@ def test_grey_scorer_pictures_get_their_colour_back(pixel_format):
     import av
     from av.video.reformatter import VideoReformatter
 
+    from blurscan.source.convert import FrameFormat
+    from blurscan.source.convert import convert as _convert
+    from blurscan.source.convert import matrix_of as _matrix_of
     from blurscan.taps.thumbnails import CHROMA_FORMAT, colourize, small_picture
-    from blurscan.source.decode import FrameFormat, _convert, _matrix_of
 
     card = _colour_card()
     frame = av.VideoFrame.from_ndarray(card, format="rgb24")

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from blurscan.errors import EmptyVideoError, NotAVideoError, StreamNotFoundError, VideoError, VideoNotFoundError
-from blurscan.testing.synthetic import scene_frames, write_video
 from blurscan.source.decode import FrameFormat, VideoIsDirectoryError, open_video, timeline_gaps
+from blurscan.testing.synthetic import scene_frames, write_video
 from tests.media import write_audio_only, write_two_video_streams
 
 GREY = FrameFormat("gray", 160)

@@ -42,7 +42,6 @@ from blurscan.report.labels import severity_label, size_text, verdict_label, wor
 from blurscan.result.model import VideoResult, clearly_below
 from blurscan.timecode import clock
 
-
 #: what ``detect`` prints without ``--output``
 FORMATS = ("json", "csv")
 

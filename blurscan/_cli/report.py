@@ -17,7 +17,6 @@ from blurscan._cli.options import QuietOpt, VerboseOpt
 from blurscan.messages import LANGS
 
 
-
 @app.command()
 def report(
     output: Annotated[str, typer.Argument(help="The output folder of `blurscan batch` (or `blurscan detect -o`); for a batch with --output-format parquet also an object-storage URL.", show_default=False, metavar="OUTDIR")],

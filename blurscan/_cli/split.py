@@ -22,8 +22,8 @@ from blurscan._cli.options import (
     WorkingWidthOpt,
     build_settings,
 )
-from blurscan.cut.export import EXPORT_SUFFIXES
 from blurscan._cli.progress import DetectProgress, stderr
+from blurscan.cut.export import EXPORT_SUFFIXES
 from blurscan.errors import as_blurscan_error
 from blurscan.io.escape import terminal_markup
 

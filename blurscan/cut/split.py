@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from blurscan.cut.ranges import KeepRange
-from blurscan.errors import CutError
+from blurscan.errors import CutError, NotAVideoError
 from blurscan.io.atomic import current_umask, output_error
+from blurscan.source.open import open_container
 from blurscan.timecode import clock
 
 logger = logging.getLogger("blurscan")
@@ -85,11 +86,9 @@ class _Output:
 
 @contextlib.contextmanager
 def open_source(path: str | os.PathLike):
-    """The video as a container, opened as the literal file it names (see :func:`blurscan.source.decode.open_container`)."""
+    """The video as a container, opened as the literal file it names (see :func:`blurscan.source.open.open_container`)."""
     import av
 
-    from blurscan.errors import NotAVideoError
-    from blurscan.source.decode import open_container
 
     try:
         container, handle = open_container(Path(path))

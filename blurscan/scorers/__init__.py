@@ -13,8 +13,6 @@ def create_scorer(name: str = "sharpness", **options) -> Scorer:
     return SCORERS.create(name, options)
 
 
-# Built-in scorers register themselves on import.
-from blurscan.scorers import sharpness  # noqa: E402,F401
-from blurscan.scorers import qalign  # noqa: E402,F401
+from blurscan.scorers import qalign, sharpness  # noqa: E402,F401  (built-ins register on import)
 
 __all__ = ["SCORERS", "Scorer", "create_scorer"]

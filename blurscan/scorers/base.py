@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from blurscan.registry import option_values
-from blurscan.source.decode import FrameFormat
+from blurscan.source.convert import FrameFormat
 
 
 class Scorer(ABC):

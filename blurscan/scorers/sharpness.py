@@ -38,7 +38,7 @@ from blurscan.errors import UsageError
 from blurscan.registry import Range
 from blurscan.scorers import SCORERS
 from blurscan.scorers.base import Scorer
-from blurscan.source.decode import FrameFormat
+from blurscan.source.convert import FrameFormat
 
 
 def laplacian_variance(grey: np.ndarray) -> float:

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-
 BLUR_KINDS = ("gaussian", "disk", "motion", "shake")
 
 
@@ -191,8 +190,9 @@ def write_video(path: str | os.PathLike, frames: Iterable[np.ndarray], fps: floa
 
     ``faststart`` puts the mp4 index before the media data (as streaming sites do).
     """
-    import av
     from fractions import Fraction
+
+    import av
 
     count = 0
     options = {"movflags": "faststart"} if faststart else {}

@@ -22,7 +22,15 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 
 from blurscan.batch.engines import ENGINES
-from blurscan.batch.engines.base import BatchExecutor, BatchProgress, Job, OnDone, crashed_entry, job_name, scan_to_outputs
+from blurscan.batch.engines.base import (
+    BatchExecutor,
+    BatchProgress,
+    Job,
+    OnDone,
+    crashed_entry,
+    job_name,
+    scan_to_outputs,
+)
 from blurscan.errors import BlurscanError, path_text
 from blurscan.io.escape import TerminalSafeFormatter
 from blurscan.scanner import Scanner

@@ -28,7 +28,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from blurscan.batch.engines import ENGINES
-from blurscan.batch.engines.base import BatchExecutor, BatchProgress, Job, OnDone, RowSink, crashed_entry, scan_to_outputs
+from blurscan.batch.engines.base import (
+    BatchExecutor,
+    BatchProgress,
+    Job,
+    OnDone,
+    RowSink,
+    crashed_entry,
+    scan_to_outputs,
+)
 from blurscan.errors import BlurscanError, MissingDependencyError
 from blurscan.scanner import Scanner
 from blurscan.scorers import SCORERS

@@ -16,7 +16,14 @@ import logging
 import re
 from pathlib import Path
 
-from blurscan.errors import DeviceError, MissingDependencyError, ModelError, ModelNotFoundError, OutOfMemoryError, UsageError
+from blurscan.errors import (
+    DeviceError,
+    MissingDependencyError,
+    ModelError,
+    ModelNotFoundError,
+    OutOfMemoryError,
+    UsageError,
+)
 
 logger = logging.getLogger("blurscan")
 

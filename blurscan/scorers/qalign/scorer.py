@@ -48,7 +48,7 @@ from blurscan.scorers.qalign.load import (
     remote_code_errors,
     resolve_device,
 )
-from blurscan.source.decode import FrameFormat
+from blurscan.source.convert import FrameFormat
 
 logger = logging.getLogger("blurscan")
 

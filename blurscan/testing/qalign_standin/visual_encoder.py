@@ -7,7 +7,6 @@ import torch.nn.functional as F
 from torch import nn
 from transformers.modeling_outputs import BaseModelOutput
 
-
 # -- vision tower (eager attention, like the real one) ----------------------
 
 

@@ -1,0 +1,91 @@
+"""Opening a video safely: a local path is read as the literal file it names, and only a regular file is read.
+
+FFmpeg reads ``concat:a.mp4|b.mp4``, ``pipe:`` or ``http:x`` as protocols, blocks on a FIFO or a
+device, and reads ``/proc`` files as endless or empty streams; each is refused here in one line
+that says what the path is and what to do. URLs are read by :mod:`blurscan.source.remote`.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+
+from blurscan.errors import EmptyVideoError, NotAVideoError, VideoError, VideoNotFoundError
+
+
+class VideoIsDirectoryError(VideoError, IsADirectoryError):
+    """A directory was given where a video file was expected."""
+
+
+#: what ``stat`` calls the kinds of file that are not regular files
+_FILE_KINDS = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+#: pseudo file systems whose files claim 0 bytes or never end
+_PSEUDO_FILE_SYSTEMS = ("/proc", "/sys")
+
+
+def check_path(path: Path) -> None:
+    """Refuse, in one line, anything that is not a readable regular file: FFmpeg would block on a
+    FIFO or a device, and read ``/proc`` files as endless or empty streams."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise VideoNotFoundError(
+                path, f"is a broken symbolic link (its target {os.readlink(path)} does not exist). Fix or remove the link."
+            ) from None
+        raise VideoNotFoundError(path, "no such file. Check the path and try again.") from None
+    except OSError as ex:
+        if ex.errno == errno.ELOOP:
+            raise VideoError(path, "is a symbolic link loop (following it leads back to itself). Fix or remove the link.") from None
+        raise VideoError(path, f"cannot be read ({ex.strerror or ex}).") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise VideoIsDirectoryError(
+            path, "is a directory, not a video file. To scan every video in a folder, use `blurscan batch`."
+        )
+    if not stat.S_ISREG(info.st_mode):
+        kind = next((name for test, name in _FILE_KINDS if test(info.st_mode)), "a special file")
+        raise NotAVideoError(path, f"is not a regular file: it is {kind}. Copy the video to a file and scan that.")
+    real = os.path.realpath(path)
+    if any(real == root or real.startswith(root + os.sep) for root in _PSEUDO_FILE_SYSTEMS):
+        raise NotAVideoError(path, f"is not a regular file: it is an entry of /{real.split(os.sep)[1]}, not a video.")
+    if not os.access(path, os.R_OK):
+        raise VideoError(path, "permission denied. Check the file's permissions.")
+    if info.st_size == 0:
+        raise EmptyVideoError(path, "is an empty file (0 bytes). Re-encode or re-download it.")
+
+
+def open_container(path: Path) -> tuple:
+    """Open ``path`` as the literal local file it names.
+
+    FFmpeg reads ``concat:a.mp4|b.mp4``, ``pipe:`` or ``http:x`` as protocols; an absolute path
+    behind the ``file:`` protocol is always the file itself, and decodes exactly as fast (it is
+    the protocol FFmpeg uses for plain paths). A name that is not valid UTF-8 cannot pass through
+    FFmpeg's string API, so it is read through a Python file object instead.
+
+    Returns the container and the file object to close after it (or None).
+    """
+    import av
+
+    absolute = os.path.abspath(path)
+    try:
+        absolute.encode("utf-8")
+    except UnicodeEncodeError:
+        handle = open(absolute, "rb")  # noqa: SIM115 - closed by VideoSource.close()
+        try:
+            return av.open(handle, metadata_errors="ignore"), handle
+        except BaseException:
+            handle.close()
+            raise
+    return av.open("file:" + absolute, metadata_errors="ignore"), None
+
+
+def ffmpeg_reason(ex: BaseException) -> str:
+    reason = getattr(ex, "strerror", None) or str(ex)
+    return str(reason).rstrip(".")

@@ -14,7 +14,7 @@ import io
 import os
 from pathlib import Path, PurePosixPath
 
-from blurscan.errors import InputError
+from blurscan.errors import InputError, MissingDependencyError
 from blurscan.source.remote import filesystem, full_url, is_url
 
 VIDEO_EXTENSIONS = frozenset(
@@ -111,8 +111,6 @@ def _list_entries(name: str, handle) -> list[str]:
         try:
             import pyarrow.parquet as pq
         except ImportError:
-            from blurscan.errors import MissingDependencyError
-
             raise MissingDependencyError("a Parquet list of videos", "parquet", "pyarrow") from None
         try:
             table = pq.read_table(handle, columns=["path"])

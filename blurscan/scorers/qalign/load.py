@@ -24,6 +24,7 @@ from blurscan.errors import (
     OutOfMemoryError,
     UsageError,
 )
+from blurscan.scorers.qalign.remote_code import auto_map_classes, raised_in_remote_code
 
 logger = logging.getLogger("blurscan")
 
@@ -122,8 +123,6 @@ def model_classes(source: str):
     from transformers import AutoConfig, AutoModelForCausalLM
     from transformers.utils import cached_file
 
-    from blurscan.scorers.qalign.remote_code import auto_map_classes
-
     folder = Path(source)
 
     def fetch(filename: str) -> str:
@@ -193,8 +192,6 @@ def _hub_errors(name: str, local: bool):
     except OSError as ex:
         if isinstance(ex, ModelError):
             raise
-        from blurscan.scorers.qalign.remote_code import raised_in_remote_code
-
         reason = first_line(ex)
         if raised_in_remote_code(ex):
             # Q-Align's code, as published, builds its own tokenizer from the hub by name

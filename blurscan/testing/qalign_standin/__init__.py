@@ -21,6 +21,8 @@ import json
 import shutil
 from pathlib import Path
 
+from blurscan.scorers.qalign.load import dtype_argument, model_classes
+
 HERE = Path(__file__).resolve().parent
 #: Q-Align's layout: modeling_mplug_owl2 imports modeling_llama2, which imports modeling_attn_mask_utils
 MODEL_FILES = (
@@ -231,8 +233,6 @@ def build_standin(folder: str | Path, device="cpu", dtype=None):
     Its code is imported as the scorer imports it (:func:`~blurscan.scorers.qalign.load.model_classes`).
     """
     import torch
-
-    from blurscan.scorers.qalign.load import dtype_argument, model_classes
 
     config_class, model_class = model_classes(str(folder))
     with torch.device(device):

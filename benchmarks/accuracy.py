@@ -34,7 +34,7 @@ the clean videos); per blur kind and strength, per event type, per set.
 
 A detector reports two things per frame: a blur *event* (frames of segments of
 kind "event"; every blur frame when segments have no kind) and *soft
-throughout* (frames of the shots in ``extra["shot_list"]`` reported soft, and of
+throughout* (frames of the shots the shot stage reports soft, and of
 segments of kind "soft"). They are scored as follows:
 
 - a labelled blur frame is found when reported as an event, or when reported
@@ -83,7 +83,7 @@ sys.path.insert(0, str(HERE))
 
 import _accuracy_cases as cases_module  # noqa: E402
 
-from blurscan.detect import DEFAULT_DETECTOR, ScoreSeries, create_detector  # noqa: E402
+from blurscan.detect import DEFAULT_DETECTOR, ScoreSeries, create_detector, find  # noqa: E402
 from blurscan.settings import DEFAULT_SCORER  # noqa: E402
 
 #: scorer configurations: label -> (scorer name, options)
@@ -178,7 +178,7 @@ def _collect(result, scanner, seconds: float) -> dict:
         "scores": result.scores.copy(),
         "times_s": result.times_s.copy(),
         "fps": float(result.video.fps),
-        "camera_movement": float(result.camera_movement),
+        "camera_movement": float(result.verdict.camera_movement),
         "signals": {k: np.asarray(v).copy() for k, v in result.signals.items()},
         "absolute_scale": bool(scanner.scorer.absolute_scale),
         "width": int(result.video.width or 0),
@@ -271,11 +271,9 @@ class Reported:
 
     events: np.ndarray
     soft: np.ndarray
-    #: ``extra["shot_list"]`` (None when the detector judges no shots)
+    #: every shot's verdict, as the result's ``shot_list`` names it (None for a peer, which judges no shots)
     shots: list[dict] | None = None
     throughout: bool | None = None
-    #: the video's effective width, where the detector gives one
-    effective_width: int | None = None
 
 
 def peer(flags: np.ndarray) -> Reported:
@@ -288,7 +286,8 @@ def report_of(name: str, series: ScoreSeries, **options) -> Reported:
         from blurscan.detect.drop import logit
 
         return peer(robust_flags(logit(series.frame_quality())))
-    detection = create_detector(name, **options).detect(series)
+    found = find(series, create_detector(name, **options))
+    detection = found.detection
     n = len(series)
     blur = np.zeros(n, dtype=bool)
     blur[detection.blur_frames] = True
@@ -298,14 +297,13 @@ def report_of(name: str, series: ScoreSeries, **options) -> Reported:
         if kind in kinds:
             kinds[kind][segment.start_frame : segment.end_frame + 1] = True
     soft = kinds["soft"].copy()
-    shots = detection.extra.get("shot_list")  # ``shots`` is their number
-    for shot in shots if isinstance(shots, list) else []:
-        if shot.get("soft"):
+    shots = [{"start_frame": s.start, "end_frame": s.stop - 1, "soft": s.soft, **s.held} for s in found.shots.verdicts]
+    for shot in shots:
+        if shot["soft"]:
             soft[shot["start_frame"] : shot["end_frame"] + 1] = True
     # a frame of a soft shot is an event only when an event segment covers it too
     events = blur & (~soft | kinds["event"])
-    return Reported(events=events, soft=soft, shots=shots, throughout=detection.extra.get("blurry_throughout"),
-                    effective_width=detection.extra.get("effective_width"))
+    return Reported(events=events, soft=soft, shots=shots, throughout=found.shots.blurry_throughout)
 
 
 def scored(lab: Labelled, reported: Reported) -> tuple[np.ndarray, np.ndarray]:
@@ -458,9 +456,7 @@ def reported_width(reported: Reported) -> float | None:
         if shot.get("effective_width"):
             widths.append(shot["effective_width"])
             weights.append(shot["end_frame"] - shot["start_frame"] + 1)
-    if widths:
-        return float(np.average(widths, weights=weights))
-    return float(reported.effective_width) if reported.effective_width else None
+    return float(np.average(widths, weights=weights)) if widths else None
 
 
 def measured_width(scan: dict) -> float | None:
@@ -699,7 +695,7 @@ def main(argv=None) -> int:
     print(f"\nSoft throughout, per shot ({default_scorer} + {default_detector}; the share of its frames in shots "
           "reported soft, and in blur events; shown: shots labelled soft or either, multi-shot videos, and errors)")
     if soft_check is None:
-        print("n/a: the detector reports no shots (extra['shots'])")
+        print("n/a: the detector reports no shots")
     else:
         print(_table(["video", "shot", "frames", "expected", "soft share", "event share", "effective size", "verdict"],
                      soft_check["rows"]))

@@ -6,7 +6,7 @@ Usage::
     python benchmarks/report_scale.py                 # 10,000 videos, about 2 min on 2 cores
     python benchmarks/report_scale.py --videos 2000 --screenshots docs
 
-No scanning: synthetic result files (``tests/synthetic_results.py``: 250-2,500
+No scanning: synthetic result files (``blurscan/testing/results.py``: 250-2,500
 frames each, 0-3 blurry segments with thumbnails, one video in 50 failed) are
 written to a folder under ``.bench/``, then ``blurscan report`` rebuilds the
 summaries and the page in a child process (its peak memory measured), and
@@ -34,8 +34,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.cdp import Chromium  # noqa: E402
-from tests.synthetic_results import write_synthetic_batch  # noqa: E402
+from blurscan.testing.chromium import Chromium  # noqa: E402
+from blurscan.testing.results import write_synthetic_batch  # noqa: E402
 
 READY = "document.body && document.body.dataset.ready === '1'"
 REPEATS = 5

@@ -68,7 +68,7 @@ def carphone():
 @pytest.fixture(scope="module")
 def browser():
     """Headless Chromium for the report's browser tests (skipped, saying why, where it is not installed)."""
-    from tests.cdp import Chromium, find_chromium
+    from blurscan.testing.chromium import Chromium, find_chromium
 
     if not find_chromium():
         pytest.skip("headless Chromium is not installed (Debian: apt-get install chromium chromium-driver; "

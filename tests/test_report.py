@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 from blurscan._cli import app
 from blurscan.batch import run_batch
 from blurscan.report.statistics import statistics_markdown
+from blurscan.testing.chromium import PATHS, READY, set_value
+from blurscan.testing.results import add_thumbnails, write_synthetic_batch
 from blurscan.testing.synthetic import Blur, make_clip
-from tests.cdp import PATHS, READY, set_value
 from tests.output_checks import check_csv_rows, check_report_html, check_statistics_md
-from tests.synthetic_results import add_thumbnails, write_synthetic_batch
 
 HOSTILE = '<img src=x onerror="window.pwned=1">.mp4'
 SUMMARIES = ("summary.csv", "results.json", "statistics.md", "segments.csv", "report.html")

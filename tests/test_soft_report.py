@@ -22,8 +22,8 @@ from blurscan._cli import app
 from blurscan._cli.detect import summary_line
 from blurscan.result import from_dict
 from blurscan.result.model import SUMMARY_FIELDS
+from blurscan.testing.chromium import PATHS, READY, set_value
 from blurscan.timecode import clock
-from tests.cdp import PATHS, READY, set_value
 from tests.output_checks import check_report_html, check_statistics_md, check_summary_csv, check_terminal_text
 
 FPS = 25.0

@@ -1,4 +1,5 @@
-"""Result folders without scanning: result JSONs (schema ``blurscan/1``) and thumbnail JPEGs made by hand.
+"""Result folders without scanning: result JSONs (made by the result model) and thumbnail JPEGs, for the
+report's browser tests and its 10,000-video benchmark.
 
 The report only reads results, so its browser test and its 10,000-video
 benchmark need no videos: each synthetic video gets a score curve with
@@ -14,8 +15,10 @@ import random
 from pathlib import Path
 from typing import Any
 
-from blurscan.result import SCHEMA
-from blurscan.timecode import clock
+import numpy as np
+
+from blurscan.detect.base import recommendations, worst_severity
+from blurscan.result.model import FailedResult, Segment, Shot, Thumbnail, Verdict, Video, VideoResult
 
 SEVERITY_BY_DEPTH = ((0.55, "severe"), (0.7, "moderate"), (1.0, "mild"))
 
@@ -55,60 +58,42 @@ def add_thumbnails(out_dir: Path, result_file: str, jpegs: tuple[bytes, bytes] |
 
 def synthetic_result(path: str, frames: int, fps: float, rng: random.Random, stem: str,
                      thumbnails: bool) -> tuple[dict[str, Any], list[tuple[str, int]]]:
-    """A plausible result: noisy scores near 0.9 with 0-3 blurry dips; the thumbnails it names."""
+    """A plausible result, made by the result model: noisy scores near 0.9 with 0-3 blurry dips; the thumbnails
+    it names."""
     scores = [min(1.0, max(0.0, rng.gauss(0.9, 0.03))) for _ in range(frames)]
-    segments, blur_frames, files = [], [], []
+    events: list[Segment] = []
+    blur_frames: list[int] = []
+    files = []
     for _ in range(1, rng.choice((0, 0, 1, 1, 2, 3)) + 1):
         length = rng.randint(3, max(3, frames // 12))
         start = rng.randint(0, frames - length - 1)
         depth = rng.uniform(0.15, 0.8)
         for i in range(start, start + length):
             scores[i] = min(scores[i], depth + rng.uniform(0, 0.05))
-        if segments and start <= segments[-1]["end_frame"]:
+        if events and start <= events[-1].end_frame:
             continue
         severity = next(s for d, s in SEVERITY_BY_DEPTH if depth < d)
-        seg = {
-            "start_frame": start, "end_frame": start + length - 1,
-            "start_s": round(start / fps, 4), "end_s": round((start + length - 1) / fps, 4),
-            "start_tc": clock(start / fps), "end_tc": clock((start + length - 1) / fps),
-            "duration_s": round((length - 1) / fps, 4), "frames": length, "severity": severity,
-            "min_score": round(min(scores[start:start + length]), 6),
-        }
+        seg = Segment(start, start + length - 1, start / fps, (start + length) / fps, severity,
+                      min(scores[start:start + length]))
         if thumbnails:
-            seg["thumbnails"] = {}
             for kind, frame in (("worst", start + length // 2), ("sharp", max(0, start - 2))):
-                name = f"{stem}.seg{len(segments) + 1:03d}.{kind}.jpg"
-                seg["thumbnails"][kind] = {"frame": frame, "time_s": round(frame / fps, 4), "file": name}
+                name = f"{stem}.seg{len(events) + 1:03d}.{kind}.jpg"
+                seg.thumbnails[kind] = Thumbnail(frame, frame / fps, name)
                 files.append((name, kind == "worst"))
-        segments.append(seg)
+        events.append(seg)
         blur_frames += list(range(start, start + length))
-    severities = [s["severity"] for s in segments]
-    severity = max(severities, key=("none", "mild", "moderate", "severe").index) if severities else "none"
-    ratio = round(len(blur_frames) / frames, 6)
+    severity = worst_severity(s.severity for s in events)
     name = path.rsplit("/", 1)[-1]
-    data = {
-        "schema": SCHEMA,
-        "video": {"path": path, "name": name, "frames": frames, "fps": fps, "duration_s": round(frames / fps, 3),
-                  "width": 1280, "height": 720},
-        "settings": {"scorer": "sharpness", "detector": "drop", "window_size": 3, "lang": "en"},
-        "scores": [round(s, 6) for s in scores],
-        "blur_frames": blur_frames,
-        "segments": segments,
-        "blur_detected": bool(segments),
-        "blurry_throughout": False,
-        "blur_ratio": ratio,
-        "mss": round(1 - ratio, 6),
-        "severity": severity,
-        "confidence": round(rng.uniform(0.6, 0.99), 4),
-        "avg_quality": round(sum(scores) / frames, 6),
-        "camera_movement": round(rng.uniform(0, 0.3), 4),
-        "recommendations": ["No blur found; no action needed."] if not segments else
-        ["Moderate blur: review the listed segments.", "Consider fixing or dropping only the affected frames."],
-        "timing": {"seconds": 1.0, "frames_per_s": float(frames)},
-        "memory": {"peak_rss_mb": 100.0},
-        "warnings": [],
-    }
-    return data, files
+    video = Video(path, name, stream=0, frames=frames, fps=fps, duration_s=frames / fps, width=1280, height=720)
+    shot = Shot(0, 0, frames - 1, 0.0, frames / fps, soft=False)
+    verdict = Verdict(blur_detected=bool(events), severity=severity, confidence=rng.uniform(0.6, 0.99), threshold=0.9,
+                      recommendations=recommendations(severity), blurry_throughout=False, floor=0.5,
+                      camera_movement=rng.uniform(0, 0.3))
+    result = VideoResult(video=video, settings={"scorer": "sharpness", "detector": "drop", "window_size": 3, "lang": "en"},
+                         scores=np.array(scores), blur_frames=np.array(blur_frames, dtype=np.int64), events=events,
+                         shots=[shot], verdict=verdict, timing={"seconds": 1.0, "frames_per_s": float(frames)},
+                         memory={"peak_rss_mb": 100.0})
+    return result.to_dict(), files
 
 
 def write_synthetic_batch(out_dir: str | Path, n: int, *, frames: tuple[int, int] = (200, 3000), seed: int = 0,
@@ -123,8 +108,9 @@ def write_synthetic_batch(out_dir: str | Path, n: int, *, frames: tuple[int, int
         path = f"/data/cam{i % 7}/day{i % 13:02d}/clip_{i:05d}.mp4"
         stem = f"cam{i % 7}__day{i % 13:02d}__clip_{i:05d}"
         if errors_every and i % errors_every == errors_every - 1:
-            data = {"schema": SCHEMA, "video": {"path": path, "name": path.rsplit("/", 1)[-1]},
-                    "error": f"{path}: cannot be read as a video (moov atom not found)", "error_type": "CorruptVideoError"}
+            failed = FailedResult(Video(path, path.rsplit("/", 1)[-1]), {}, f"{path}: cannot be read as a video "
+                                  "(moov atom not found)", "CorruptVideoError")
+            data = failed.to_dict()
             files = []
         else:
             data, files = synthetic_result(path, rng.randint(*frames), rng.choice((25.0, 29.97, 30.0)), rng, stem,

@@ -150,6 +150,40 @@ CATALOGUE: dict[str, tuple[Template, Template]] = {
 }
 
 
+#: why a video could not be scanned, by its error's class, in Chinese (the English is the error's own message,
+#: which names the path and says what to do); a class not listed falls back to its nearest listed base
+ERRORS_ZH = {
+    "VideoNotFoundError": "文件不存在或链接已失效。请检查路径。",
+    "VideoIsDirectoryError": "是文件夹而不是视频文件。如需扫描文件夹中的所有视频，请使用 blurscan batch。",
+    "NotAVideoError": "无法作为视频读取（不是视频文件、不是普通文件或已损坏）。请确认它是视频文件；如果是，请重新编码或重新下载。",
+    "StreamNotFoundError": "没有所指定的视频流。请用 --stream 选择该视频的其他视频流。",
+    "EmptyVideoError": "没有可解码的视频帧。文件为空或已损坏：请重新编码或重新下载。",
+    "CorruptVideoError": "连续大量数据包无法解码，文件已损坏：请重新编码或重新下载。",
+    "VideoError": "无法读取该视频。请检查文件及其权限。",
+    "OutputError": "无法写入输出文件。请检查输出文件夹的剩余空间和权限。",
+    "ReportError": "结果文件无法读取。请重新扫描该视频。",
+    "OutOfMemoryError": "内存不足。请减少 --workers 或 --batch-size 后重试。",
+    "ModelError": "模型无法加载。请检查模型文件。",
+    "DeviceError": "所需的计算设备不可用。",
+    "MissingDependencyError": "缺少所需的软件包。请按英文错误信息中的命令安装。",
+    "BlurscanError": "扫描时发生错误（内部错误或文件损坏）。设置 BLURSCAN_DEBUG=1 可查看详情；请报告该文件。",
+}
+#: the base classes an error class falls back to, nearest first
+_ERROR_BASES = {"ModelNotFoundError": "ModelError", "ClusterError": "BlurscanError", "CutError": "BlurscanError",
+                "InputError": "BlurscanError", "UsageError": "BlurscanError", "PluginNotFoundError": "BlurscanError",
+                "OutputFolderBusyError": "OutputError"}
+
+
+def error_text(error_type: str | None, message: str, lang: str = DEFAULT_LANG) -> str:
+    """Why a video could not be scanned, in ``lang``: the error's own message in English; in Chinese the
+    sentence its class stands for (the English message, which names the path, stays in the result's ``error``)."""
+    if lang != "zh":
+        return message
+    kind = error_type or "BlurscanError"
+    template = ERRORS_ZH.get(kind) or ERRORS_ZH.get(_ERROR_BASES.get(kind, "BlurscanError"), ERRORS_ZH["BlurscanError"])
+    return template
+
+
 def render(message: Message, lang: str = DEFAULT_LANG) -> str:
     """The message's words in ``lang`` (English where no translation exists)."""
     if message.code == PLAIN:

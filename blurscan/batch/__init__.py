@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from blurscan.batch.engines import ENGINES
-from blurscan.batch.engines.base import BatchExecutor, BatchProgress
+from blurscan.batch.engines.base import BatchExecutor, BatchProgress, Job, job_name, scan_to_outputs
 from blurscan.batch.engines.local import in_spawned_bootstrap
 from blurscan.batch.inputs import VIDEO_EXTENSIONS, discover_videos
 from blurscan.batch.sinks.files import output_stems, run_to_files
@@ -135,4 +135,5 @@ def run_batch(source: str | os.PathLike, out_dir: str | os.PathLike, settings: S
                         blurry=sum(bool(r.get("blur_detected")) for r in rows), rows=rows)
 
 
-__all__ = ["BatchSettings", "BatchSummary", "VIDEO_EXTENSIONS", "discover_videos", "output_stems", "run_batch"]
+__all__ = ["BatchExecutor", "BatchSettings", "BatchSummary", "Job", "VIDEO_EXTENSIONS", "discover_videos", "job_name",
+           "output_stems", "run_batch", "scan_to_outputs"]

@@ -3,7 +3,16 @@ whichever detector ran, and the two concluded together (``findings``)."""
 
 from __future__ import annotations
 
-from blurscan.detect.base import Detection, Detector, ScoreSeries, Segment
+from blurscan.detect.base import (
+    Detection,
+    Detector,
+    ScoreSeries,
+    Segment,
+    recommendations,
+    runs,
+    segment_times,
+    worst_severity,
+)
 from blurscan.registry import Registry
 
 DETECTORS: Registry[Detector] = Registry("detector", "blurscan.detectors")
@@ -21,4 +30,4 @@ from blurscan.detect import drop, mss  # noqa: E402,F401  (built-ins register on
 from blurscan.detect.findings import Findings, find  # noqa: E402
 
 __all__ = ["DETECTORS", "DEFAULT_DETECTOR", "Detection", "Detector", "Findings", "ScoreSeries", "Segment",
-           "create_detector", "find"]
+           "create_detector", "find", "recommendations", "runs", "segment_times", "worst_severity"]

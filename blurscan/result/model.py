@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from blurscan.errors import path_text
-from blurscan.messages import Message, reason_text
+from blurscan.messages import Message, error_text, reason_text
 from blurscan.timecode import clock, span
 
 SCHEMA = "blurscan/2"
@@ -41,7 +41,7 @@ SUMMARY_FIELDS = (
     "name", "relative_path", "path", "status", "verdict", "blur_detected", "blurry_throughout", "severity",
     "confidence", "blur_ratio", "mss", "segment_count", "event_count", "soft_shot_count", "shot_count",
     "blur_frame_count", "frames", "fps", "duration_s", "avg_quality", "camera_movement", "effective_width",
-    "effective_height", "detail", "seconds", "frames_per_s", "peak_rss_mb", "result_file", "error",
+    "effective_height", "detail", "seconds", "frames_per_s", "peak_rss_mb", "result_file", "error", "error_type",
 )
 #: what ``verdict`` says: the words of each code are ``verdict.<code>`` (blurscan.messages)
 VERDICTS = ("no_blur", "blur_found", "blurry_throughout", "error")
@@ -369,7 +369,7 @@ class VideoResult:
             "avg_quality": self.quality.get("avg_quality"), "camera_movement": rounded(verdict.camera_movement, 4),
             "effective_width": video.effective_width, "effective_height": video.effective_height,
             "detail": video.detail, "seconds": self.timing.get("seconds"), "frames_per_s": self.timing.get("frames_per_s"),
-            "peak_rss_mb": self.memory.get("peak_rss_mb"), "error": None,
+            "peak_rss_mb": self.memory.get("peak_rss_mb"), "error": None, "error_type": None,
         }
 
     def frame_rows(self):
@@ -401,11 +401,17 @@ class FailedResult:
 
     def to_dict(self, **_ignored) -> dict[str, Any]:
         return {"schema": SCHEMA, "video": {"path": self.video.path, "name": self.video.name},
-                "settings": dict(self.settings), "error": self.error, "error_type": self.error_type}
+                "settings": dict(self.settings), "error": self.error, "error_type": self.error_type,
+                "labels": self.labels()}
 
     def summary(self) -> dict[str, Any]:
         return {"name": self.video.name, "path": self.video.path, "status": "error", "verdict": "error",
-                "error": self.error}
+                "error": self.error, "error_type": self.error_type}
+
+    def labels(self, lang: str | None = None) -> dict[str, Any]:
+        lang = lang or str(self.settings.get("lang") or "en")
+        return {"lang": lang, "verdict": Message("verdict.error").text(lang),
+                "error": error_text(self.error_type, self.error, lang)}
 
 
 Result = VideoResult | FailedResult

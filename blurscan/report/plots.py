@@ -35,15 +35,8 @@ def plot_png(result: VideoResult) -> bytes:
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("quality score")
-    counts = result.counts()
-    verdict = result.verdict
     # The title holds the file name: literal text, never mathtext ("$") or TeX.
-    ax.set_title(
-        f"{visible(result.video.name)} ({result.settings.get('scorer')} / {result.settings.get('detector')}): "
-        f"{Message(f'verdict.{verdict.code}')}, severity {verdict.severity}; "
-        f"{counts['event_count']} blur event(s), {counts['soft_shot_count']} soft shot(s)",
-        fontsize=10, parse_math=False, usetex=False,
-    )
+    ax.set_title(plot_title(result), fontsize=10, parse_math=False, usetex=False)
     ax.grid(alpha=0.3)
     with warnings.catch_warnings():
         # a character the font lacks is drawn as a box; that is no reason to fail
@@ -52,6 +45,14 @@ def plot_png(result: VideoResult) -> bytes:
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def plot_title(result: VideoResult) -> str:
+    """The plot's title: the video, how it was scanned, the verdict and the counts every output shows."""
+    counts, verdict = result.counts(), result.verdict
+    return (f"{visible(result.video.name)} ({result.settings.get('scorer')} / {result.settings.get('detector')}): "
+            f"{Message(f'verdict.{verdict.code}')}, severity {verdict.severity}; "
+            f"{counts['event_count']} blur event(s), {counts['soft_shot_count']} soft shot(s)")
 
 
 def plot_or_warning(result: VideoResult) -> bytes | None:

@@ -89,14 +89,14 @@ def check_link(out_dir: Path, link: str) -> Path:
     return target
 
 
-def _walk_data(value, key=None):
+def walk_strings(value, key=None):
     """(key, string) for every string in the page's data, with the key it is stored under."""
     if isinstance(value, dict):
         for k, v in value.items():
-            yield from _walk_data(v, k)
+            yield from walk_strings(v, k)
     elif isinstance(value, list):
         for v in value:
-            yield from _walk_data(v, key)
+            yield from walk_strings(v, key)
     elif isinstance(value, str):
         yield key, value
 
@@ -132,7 +132,7 @@ def check_report_html(out_dir: str | Path, names: Iterable[str] = ()) -> dict[st
         raw = "".join(data_scripts[0][1])
         assert "</" not in raw and "<!--" not in raw, "the data script holds '</' or '<!--'"
         data = json.loads(raw)
-        for key, value in _walk_data(data):
+        for key, value in walk_strings(data):
             if key in LINK_ATTRIBUTES and not _DATA_JPEG.fullmatch(value):
                 targets.append(check_link(out_dir, value))
             else:

@@ -26,7 +26,7 @@ from blurscan._cli.detect import summary_line
 from blurscan.report.plots import plot_title
 from blurscan.result import read_result_file
 from blurscan.testing.synthetic import Blur, blurred, scene_frames, write_video
-from tests.output_checks import check_report_html
+from tests.output_checks import check_report_html, walk_strings
 
 COUNTS = ("segment_count", "event_count", "soft_shot_count", "shot_count", "blur_frame_count")
 
@@ -186,15 +186,8 @@ def test_chinese_outputs_hold_no_english_sentence(folder, tmp_path):
     data = check_report_html(out)["data"]
     skip = {"path", "name", "href", "src", "curve", "severity", "status", "lang", "severity_codes", "label"}
 
-    def strings(value, key=None):
-        if isinstance(value, dict):
-            for k, v in value.items():
-                yield from strings(v, k)
-        elif isinstance(value, list):
-            for v in value:
-                yield from strings(v, key)
-        elif isinstance(value, str) and key not in skip:
-            yield key, value
+    def strings(value):
+        return ((k, s) for k, s in walk_strings(value) if k not in skip)
 
     found = [(k, s) for k, s in strings(data) if english.search(s)]
     assert not found, found

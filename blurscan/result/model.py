@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from blurscan.detect.base import Segment as Found
 from blurscan.errors import path_text
 from blurscan.messages import Message, error_text, reason_text
 from blurscan.timecode import clock, span
@@ -113,23 +114,13 @@ class Thumbnail:
 
 
 @dataclass
-class Segment:
-    """A stretch to cut: a blur event, or (``kind="soft"``, ``shot`` its index) a shot soft throughout."""
+class Segment(Found):
+    """A stretch to cut: a blur event a detector found, or (``kind="soft"``, ``shot`` its index) a shot soft
+    throughout; with the thumbnails the scan took of it."""
 
-    start_frame: int
-    end_frame: int
-    start_s: float
-    end_s: float
-    severity: str
-    min_score: float
-    kind: str = EVENT
     shot: int | None = None
     #: ``worst`` and ``sharp`` (a sharp frame of its shot, to compare)
     thumbnails: dict[str, Thumbnail] = field(default_factory=dict)
-
-    @property
-    def frames(self) -> int:
-        return self.end_frame - self.start_frame + 1
 
     @property
     def duration_s(self) -> float:
@@ -144,8 +135,7 @@ class Segment:
         return clock(self.end_s)
 
     def to_dict(self, thumbnail_files: dict[str, str] | None = None) -> dict[str, Any]:
-        out = {**span(self.start_frame, self.end_frame, self.start_s, self.end_s), "frames": self.frames,
-               "severity": self.severity, "min_score": rounded(self.min_score), "kind": self.kind}
+        out = {**super().to_dict(), "min_score": rounded(self.min_score)}
         if self.shot is not None:
             out["shot"] = self.shot
         if self.thumbnails:

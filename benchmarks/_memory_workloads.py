@@ -158,10 +158,10 @@ def blurscan_scan(path: str, scorer_options: dict | None = None, thumbnails: boo
     if not detail:  # blurscan before issue 10: no native-size look (only the first frame is measured)
         from dataclasses import replace
 
-        import blurscan.scanner
+        import blurscan.taps.detail
         from blurscan.taps.detail import LUMA_FORMAT
 
-        blurscan.scanner.detail_format = lambda fps: replace(LUMA_FORMAT, every=2**62)
+        blurscan.taps.detail.detail_format = lambda fps: replace(LUMA_FORMAT, every=2**62)
     baseline = rss_mib()
     started, cpu_started = time.perf_counter(), cpu_s()
     settings = blurscan.Settings(scorer_options=scorer_options) if scorer_options else None
@@ -170,7 +170,7 @@ def blurscan_scan(path: str, scorer_options: dict | None = None, thumbnails: boo
     thumbs = 0
     if thumbnails:
         with tempfile.TemporaryDirectory() as out:
-            for name, jpeg in result.thumbnail_files("clip").items():
+            for name, jpeg in result.thumbnail_images("clip").items():
                 with atomic_write(os.path.join(out, name), "wb") as handle:
                     handle.write(jpeg)
                 thumbs += 1

@@ -140,8 +140,9 @@ class Detector(ABC):
                           key=lambda seg: (seg.start_frame, seg.kind != "soft"))
         flags = np.zeros(len(series), dtype=bool)
         flags[np.asarray(detection.blur_frames, dtype=np.int64)] = True
+        measurable = series.frame_quality() > 0
         for shot in soft:
-            flags[shot.start : shot.stop] |= series.frame_quality()[shot.start : shot.stop] > 0
+            flags[shot.start : shot.stop] |= measurable[shot.start : shot.stop]
         severity = worst_severity([detection.severity, *(shot.severity for shot in soft)])
         advice = [Message("advice.blurry_throughout" if shots.blurry_throughout else "advice.soft_shots")]
         kept = detection.recommendations if severity == detection.severity else recommendations(severity)

@@ -132,6 +132,7 @@ def test_a_worker_crash_costs_only_its_video(folder, tmp_path):
     assert "crashed" in json.loads((out / "crash.json").read_text())["error"]
 
 
+@pytest.mark.slow
 def test_ray_engine(folder, tmp_path):
     pytest.importorskip("ray", reason="the ray extra is not installed: pip install 'blurscan[ray]'")
     import ray

@@ -75,6 +75,7 @@ def test_each_frame_is_encoded_exactly_once(long_blur_clip):
     assert sum(scorer.window_batches) == long_blur_clip.frames
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("batch", [1, 4, 16])
 def test_live_per_frame_features_are_bounded_by_the_batch_not_the_video(long_blur_clip, batch):
     scorer = WatchedScorer()
@@ -85,6 +86,7 @@ def test_live_per_frame_features_are_bounded_by_the_batch_not_the_video(long_blu
     assert long_blur_clip.frames > 2 * 16 + 5
 
 
+@pytest.mark.slow
 def test_out_of_memory_halves_the_batch_and_keeps_every_score_in_order(long_blur_clip):
     with Scanner(Settings(batch_size=4), scorer=WatchedScorer()) as scanner:
         expected = scanner.scan(long_blur_clip.path).scores

@@ -260,6 +260,7 @@ def test_a_script_without_a_main_guard_gets_one_clear_line(two_videos, tmp_path)
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.slow
 def test_writing_a_long_videos_outputs_costs_no_memory_per_frame(burst_clip, tmp_path):
     """Two hours at 30 fps: the JSON and the per-frame CSV are streamed from the arrays."""
     import dataclasses

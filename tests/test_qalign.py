@@ -274,6 +274,7 @@ def test_each_frame_goes_through_the_vision_tower_once(scorer, clip, window_size
     assert counter["calls"] == -(-clip.frames // 5)
 
 
+@pytest.mark.slow
 def test_out_of_memory_halves_the_batch_and_keeps_every_window_in_order(scorer, clip, monkeypatch):
     import torch
 

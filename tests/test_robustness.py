@@ -62,6 +62,7 @@ def originals(tmp_path_factory):
     return [clip.read_bytes(), remux_faststart(clip, folder / "faststart.mp4").read_bytes()]
 
 
+@pytest.mark.slow
 def test_damaged_copies_end_in_a_result_or_a_clear_error(tmp_path, originals):
     rng = random.Random(20261126)
     outcomes = {"result": 0, "error": 0}

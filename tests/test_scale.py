@@ -182,6 +182,7 @@ def _scan_workers():
     return [p for p in psutil.process_iter(["cmdline"]) if "_ScanBatches" in " ".join(p.info["cmdline"] or [])]
 
 
+@pytest.mark.slow
 def test_ray_data_pipeline_survives_a_killed_worker(local_ray, many_clips, local_dataset, tmp_path, caplog):
     """Ray Data over 521 videos, 4 workers asked of 2 CPUs, one worker killed by PID mid-run:
     one row per video, none lost, none twice, the same findings as the local engine."""
@@ -212,6 +213,7 @@ def test_ray_data_pipeline_survives_a_killed_worker(local_ray, many_clips, local
     assert findings(table) == findings(pq.read_table(local_dataset / "videos"))
 
 
+@pytest.mark.slow
 def test_a_video_that_keeps_killing_its_worker_is_recorded_as_the_workers_failure(local_ray, tiny_bases, tmp_path):
     from tests.crashing import CrashingRayExecutor
 

@@ -184,6 +184,37 @@ def open_source(path: str | os.PathLike):
             handle.close()
 
 
+def result_mismatch(path: str | os.PathLike, video) -> str | None:
+    """Why a result's ``video`` (a :class:`~blurscan.result.model.Video`) is not of the file at ``path``,
+    or None when it is: the file's name, the scanned stream, its picture size, the frames its container
+    lists and its duration must agree (read from the container; nothing is decoded)."""
+    import unicodedata
+
+    given = unicodedata.normalize("NFC", os.path.basename(os.fspath(path)))
+    named = unicodedata.normalize("NFC", os.path.basename(video.path.replace("\\", "/")))
+    if given != named:
+        return f"it was made from {named!r}"
+    with open_source(path) as container:
+        streams = list(container.streams.video)
+        stream = (next((s for s in streams if s.index == video.stream), None) if video.stream is not None
+                  else (streams[0] if streams else None))
+        if stream is None:
+            return f"it scanned video stream {video.stream}, which this file does not have"
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if video.width and video.height and width and height and (video.width, video.height) not in ((width, height), (height, width)):
+            return f"its video is {video.width}x{video.height}, this file's is {width}x{height}"
+        declared = stream.frames or 0
+        if declared and video.declared_frames and declared != video.declared_frames:
+            return f"its video has {video.declared_frames} frames, this file's {declared}"
+        if stream.duration is not None and stream.time_base:
+            duration = float(stream.duration * stream.time_base)
+        else:
+            duration = container.duration / 1_000_000 if container.duration else 0.0
+        if duration and video.duration_s and abs(duration - video.duration_s) > max(0.5, 0.02 * duration):
+            return f"its video lasts {video.duration_s:.2f} s, this file's {duration:.2f} s"
+    return None
+
+
 def split_video(path: str | os.PathLike, ranges: Sequence[KeepRange], out_dir: str | os.PathLike, stem: str, *,
                 copy: bool = False, stream_index: int | None = None, name_template: str | None = None,
                 on_clip: Callable[[WrittenClip], None] | None = None) -> list[WrittenClip]:
@@ -320,8 +351,7 @@ class _ReEncoder(_Cutter):
         self.audio_target = None
         if self.audio is not None:
             target = aac_target(self.audio)
-            if isinstance(target, Message):
-                logger.warning("%s", target)
+            if isinstance(target, Message):  # said in each clip's notes
                 for clip in self.clips:
                     clip.note(target)
                 self.audio, self.audio_s = None, float("inf")

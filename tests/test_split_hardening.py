@@ -5,6 +5,7 @@ a video with no blur, clip lengths in frames and timecodes, clip-name templates,
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -133,3 +134,159 @@ def test_reencoded_clips_of_a_rotated_video_play_upright(tmp_path):
         assert held["size"] == (320, 180) and held["rotation"] == 90  # pictures as stored, turned on display
         shown = scan(clip["file"]).video
         assert (shown.width, shown.height) == (180, 320)
+
+
+# -- issue 21.4: the stream the scan used -----------------------------------------------------------
+
+
+def test_cut_lists_name_the_video_stream_the_scan_used(tmp_path):
+    """Stream 0 is a black 64x64 track, stream 1 (flagged default) the video the scan used:
+    the script mapped ``0:v:0``, cutting the wrong track."""
+    from tests.media import write_two_video_streams
+
+    video = write_two_video_streams(tmp_path / "two.mkv", default=1, frames=30)
+    out = tmp_path / "out"
+    assert run_cli("split", video, "-o", out, "--export", "ffmpeg", "-q").returncode == 0
+    assert cuts_of(out)["video"]["stream"] == 1
+    commands = [shlex.split(line) for line in next(out.glob("*.cuts.sh")).read_text().splitlines()
+                if line.startswith("ffmpeg ")]
+    assert commands
+    for command in commands:
+        maps = [command[i + 1] for i, word in enumerate(command) if word == "-map"]
+        assert maps[0] == "0:1" and "0:v:0" not in maps
+    assert run_cli("split", video, "-o", out, "--export", "edl", "-q").returncode == 0
+    text = next(out.glob("*.edl")).read_text()
+    assert "* SOURCE VIDEO STREAM: 1" in text
+
+
+# -- issue 22.2: a result of another video ----------------------------------------------------------
+
+
+def test_a_result_of_another_video_is_refused(tmp_path):
+    """It cut video A by video B's frames and wrote B's frame count into A's cuts.json."""
+    from blurscan import scan
+
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+    ours = write_cut_clip(tmp_path / "a" / "clip.mp4")
+    same_name = write_cut_clip(tmp_path / "b" / "clip.mp4", frames=60)  # same name and size, 60 frames
+    other = write_cut_clip(tmp_path / "a" / "other.mp4", width=256, height=144)
+    renamed = tmp_path / "b" / "other.mp4"  # our video under the other's name: the size tells
+    renamed.write_bytes(ours.read_bytes())
+    cases = ((ours, other, "made from 'other.mp4'"), (ours, same_name, "60 frames"), (renamed, other, "256x144"))
+    for video, source, why in cases:
+        saved = tmp_path / f"{source.parent.name}-{source.stem}.json"
+        saved.write_text(json.dumps(scan(source).to_dict()))
+        out = tmp_path / f"out-{video.parent.name}-{saved.stem}"
+        result = run_cli("split", video, "-o", out, "--result", saved)
+        assert result.returncode == 1, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "not this video's result" in lines[0] and why in lines[0], lines
+        assert not [p for p in out.iterdir() if not p.name.startswith(".")]  # nothing cut, no cuts.json
+    own = tmp_path / "own.json"
+    own.write_text(json.dumps(scan(ours).to_dict()))
+    result = run_cli("split", ours, "-o", tmp_path / "own", "--result", own, "--export", "edl", "-q")
+    assert result.returncode == 0, result.stderr
+
+
+# -- issue 22.3: what --copy wrote ---------------------------------------------------------------------
+
+
+def test_stream_copy_says_what_it_wrote(tmp_path):
+    """Keyframes every 30 frames: clip 2's stretch starts at frame 45 (1.5 s), its copy at frame 60
+    (2.0 s), so 2.0 s are written of the 2.5 s kept."""
+    video = write_cut_clip(tmp_path / "take.mp4", gop=30, b_frames=False)
+    out = tmp_path / "out"
+    result = run_cli("split", video, "-o", out, "--copy")
+    assert result.returncode == 0, result.stderr
+    clips = cuts_of(out)["clips"]
+    assert [c["written_s"] for c in clips] == [1.0, 1.0] and [c["duration_s"] for c in clips] == [1.0, 1.5]
+    assert "kept 2 sharp stretches, 2.50 s of 3.00 s" in result.stderr
+    assert "wrote 2 clips, 2.00 s" in result.stderr
+    note = next(line for line in result.stderr.splitlines() if "keyframe at" in line)
+    assert note.strip().startswith("take.clip002.mkv: ") and "00:00:02.000, not 00:00:01.500" in note
+    assert "0.50 s of the stretch not written" in note
+
+
+# -- issue 22.16: a video with no blur -------------------------------------------------------------------
+
+
+def test_a_video_with_no_blur_is_not_cut_unless_asked(tmp_path):
+    video = write_cut_clip(tmp_path / "clean.mp4", blurs=())
+    out = tmp_path / "out"
+    result = run_cli("split", video, "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert "no blur found: not cut" in result.stderr and "--keep-whole" in result.stderr
+    assert not list(out.glob("*.mp4"))
+    plan = cuts_of(out)
+    assert plan["whole"] is True and plan["complete"] is True and plan["clips"] == []
+    result = run_cli("split", video, "-o", out, "--keep-whole", "-q")
+    assert result.returncode == 0, result.stderr
+    (clip,) = cuts_of(out)["clips"]
+    assert (clip["start_frame"], clip["end_frame"]) == (0, 89) and decoded(clip["file"])["frames"] == 90
+
+
+# -- issue 22.17: --min-clip in frames or timecodes, clip names ---------------------------------------
+
+
+def test_lengths_parse_as_seconds_frames_or_timecodes():
+    from blurscan.timecode import Length, parse_length
+
+    assert parse_length("2") == parse_length("2s") == parse_length("00:00:02") == Length(seconds=2.0)
+    assert parse_length("01:02.5") == Length(seconds=62.5) and parse_length("1:00:00") == Length(seconds=3600.0)
+    assert parse_length("48f") == Length(frames=48) and parse_length(" 0 ") == Length()
+    for bad in ("-1", "x", "1:75", "2f5", "nan", "1::2", "1:2:3:4", "-3f", ""):
+        with pytest.raises(ValueError, match="not a length"):
+            parse_length(bad)
+
+
+def test_min_clip_in_frames_or_timecodes(tmp_path):
+    from blurscan.cut.ranges import keep_ranges
+    from blurscan.result.model import Segment
+
+    blur = [Segment(30, 44, 1.0, 1.5, "mild", 0.1)]
+    assert [r.index for r in keep_ranges(blur, 90, 3.0, min_clip_frames=30)] == [1, 2]
+    assert [(r.start_frame, r.end_frame) for r in keep_ranges(blur, 90, 3.0, min_clip_frames=31)] == [(45, 89)]
+    video = write_cut_clip(tmp_path / "take.mp4")
+    for length, kept in (("31f", [(45, 89)]), ("30f", KEPT), ("00:00:01.100", [(45, 89)]), ("00:00:01", KEPT)):
+        out = tmp_path / length.replace(":", "-")
+        result = run_cli("split", video, "-o", out, "--min-clip", length, "--export", "edl", "-q")
+        assert result.returncode == 0, result.stderr
+        plan = cuts_of(out)
+        assert [(c["start_frame"], c["end_frame"]) for c in plan["clips"]] == kept, length
+        assert plan.get("min_clip_frames", 0) == (int(length[:-1]) if length.endswith("f") else 0)
+    result = run_cli("split", video, "-o", tmp_path / "bad", "--min-clip", "1:75")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1 and "--min-clip" in result.stderr
+
+
+@pytest.mark.parametrize("template, why", [
+    ("../{stem}{n}", "path separator"), ("{stem}/{n}", "path separator"), ("{stem}\\{n}", "path separator"),
+    ("{stem}\n{n}", "path separator"), ("{stem}", "no {n}"), ("{x}{n}", "unknown field"), (".{stem}{n}", "hidden"),
+    ("{stem}{n", "write e.g."), ("{n.__class__}", "path separator"), ("{n:q}", "write e.g."),
+])
+def test_name_templates_that_leave_the_folder_or_clash_are_refused(template, why):
+    from blurscan.cut.split import validate_name_template
+    from blurscan.errors import UsageError
+
+    with pytest.raises(UsageError) as caught:
+        validate_name_template(template)
+    assert why in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_name_template_names_the_clips(tmp_path):
+    from blurscan.cut.split import validate_name_template
+    from blurscan.errors import UsageError
+
+    assert validate_name_template("scene-{n:02d}") == "scene-{n:02d}"
+    with pytest.raises(UsageError, match="no {stem}"):
+        validate_name_template("scene-{n:02d}", several=True)
+    video = write_cut_clip(tmp_path / "take.mp4")
+    out = tmp_path / "out"
+    result = run_cli("split", video, "-o", out, "--name-template", "{stem}-scene{n:02d}", "-q")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["take-scene01.mp4", "take-scene02.mp4", "take.cuts.json"]
+    assert [Path(c["file"]).name for c in cuts_of(out)["clips"]] == ["take-scene01.mp4", "take-scene02.mp4"]
+    result = run_cli("split", video, video, "-o", tmp_path / "two", "--name-template", "scene{n}")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    result = run_cli("split", video, "-o", tmp_path / "up", "--name-template", "../{stem}{n}")
+    assert result.returncode == 2 and not list(tmp_path.glob("take1*")) and not (tmp_path / "up").exists()

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import json
 import shlex
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from blurscan.testing.synthetic import Blur
 from tests.hostile_media import write_cut_clip
 
 #: the stretches kept from a write_cut_clip (blur on frames 30-44 of 90)
@@ -290,3 +293,85 @@ def test_name_template_names_the_clips(tmp_path):
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
     result = run_cli("split", video, "-o", tmp_path / "up", "--name-template", "../{stem}{n}")
     assert result.returncode == 2 and not list(tmp_path.glob("take1*")) and not (tmp_path / "up").exists()
+
+
+# -- issue 21.5: kills -----------------------------------------------------------------------------------
+
+#: the long video's blurs, and the stretches kept around them
+KILL_BLURS = (Blur(80, 99, "gaussian", 3.0), Blur(180, 199, "gaussian", 3.0))
+KILL_KEPT = [(0, 79), (100, 179), (200, 299)]
+
+
+@pytest.fixture(scope="module")
+def long_take(tmp_path_factory):
+    """300 frames of 640x360 (three clips of 80-100 frames, each long enough to catch mid-write)
+    and its result, so the cut alone runs."""
+    from blurscan import scan
+
+    folder = tmp_path_factory.mktemp("kills")
+    video = write_cut_clip(folder / "long take.mp4", frames=300, width=640, height=360, blurs=KILL_BLURS, b_frames=False)
+    saved = folder / "long take.json"
+    found = scan(video)
+    assert [(s.start_frame, s.end_frame) for s in found.segments] == [(80, 99), (180, 199)]
+    saved.write_text(json.dumps(found.to_dict()))
+    return video, saved
+
+
+def _whole_clips(out: Path) -> list[str]:
+    """The clips under their final names, each checked whole (every frame of its stretch)."""
+    names = sorted(p.name for p in out.glob("*.clip*.mp4"))
+    for name in names:
+        first, last = KILL_KEPT[int(name.rsplit(".clip", 1)[1][:3]) - 1]
+        assert decoded(out / name)["frames"] == last - first + 1, f"{name} is not whole"
+    return names
+
+
+def _temp_files(out: Path) -> list[str]:
+    return sorted(p.name for p in out.iterdir() if p.name.endswith(".tmp"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum, point", [
+    (signal.SIGTERM, "writing clip 1"), (signal.SIGTERM, "writing clip 2"), (signal.SIGTERM, "writing clip 3"),
+    (signal.SIGKILL, "writing clip 1"), (signal.SIGKILL, "writing clip 2"), (signal.SIGKILL, "writing clip 3"),
+])
+def test_a_killed_split_leaves_only_whole_clips_and_a_rerun_no_temp_file(long_take, tmp_path, signum, point):
+    """SIGTERM renamed the partial clip to its final name (1,258 of 2,205 frames); a SIGKILL's temporary
+    files stayed for ever. Now: a clip under its final name is whole, cuts.json lists only complete
+    clips, and the next run removes what a kill left."""
+    video, saved = long_take
+    out = tmp_path / "out"
+    clip = int(point[-1])
+    done = [f"long take.clip{n:03d}.mp4" for n in range(1, clip)]
+    split = subprocess.Popen([sys.executable, "-m", "blurscan", "split", str(video), "-o", str(out), "--result",
+                              str(saved), "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def mid_write() -> bool:  # the clips before this one are in place and this one's temporary file is growing
+        if not out.is_dir() or split.poll() is not None:
+            return split.poll() is not None
+        names = {p.name for p in out.iterdir()}
+        return all(n in names for n in done) and any(n.startswith(f".long take.clip{clip:03d}") for n in names)
+
+    deadline = time.monotonic() + 60
+    while not mid_write():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.005)
+    assert split.poll() is None, "the split ended before it could be stopped"
+    split.send_signal(signum)
+    _, err = split.communicate(timeout=30)
+    assert split.returncode == (143 if signum == signal.SIGTERM else -signal.SIGKILL), err
+    names = _whole_clips(out)
+    assert names[: len(done)] == done
+    plan = cuts_of(out)
+    assert plan["complete"] is False
+    assert all(c["complete"] and Path(c["file"]).name in names for c in plan["clips"])  # only whole clips listed
+    if signum == signal.SIGTERM:
+        assert err.strip().splitlines() == ["error: terminated"]
+        assert not _temp_files(out)
+
+    rerun = run_cli("split", video, "-o", out, "--result", saved, "-q")
+    assert rerun.returncode == 0, rerun.stderr
+    assert _whole_clips(out) == [f"long take.clip{n:03d}.mp4" for n in (1, 2, 3)]
+    assert not _temp_files(out) and not list(out.glob(".*"))  # no temporary file, no lock left
+    plan = cuts_of(out)
+    assert plan["complete"] is True and [(c["start_frame"], c["end_frame"]) for c in plan["clips"]] == KILL_KEPT

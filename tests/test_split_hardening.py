@@ -86,11 +86,11 @@ def test_audio_aac_cannot_hold_is_dropped_with_a_warning():
 # -- issue 21.2: stream copy of Matroska with B-frames --------------------------------------------
 
 
-@pytest.mark.parametrize("suffix", [".mkv", ".mp4"])
-def test_stream_copy_keeps_every_frame_of_matroska_with_b_frames(tmp_path, suffix):
+@pytest.mark.parametrize("suffix, audio", [(".mkv", None), (".mkv", "pcm_s16le"), (".mp4", None)])
+def test_stream_copy_keeps_every_frame_of_matroska_with_b_frames(tmp_path, suffix, audio):
     """Matroska's first packets of a B-frame stream have no decode time; they were skipped, so
     clip 1 lost its first keyframe (21 of 30 frames) and every time was shifted."""
-    video = write_cut_clip(tmp_path / f"bf{suffix}", b_frames=True)
+    video = write_cut_clip(tmp_path / f"bf{suffix}", b_frames=True, audio=audio)
     out = tmp_path / "out"
     result = run_cli("split", video, "-o", out, "--copy", "-q")
     assert result.returncode == 0, result.stderr
@@ -99,24 +99,33 @@ def test_stream_copy_keeps_every_frame_of_matroska_with_b_frames(tmp_path, suffi
     assert [round(c["written_start_s"] * 30) for c in clips] == [0, 50]
     assert [decoded(c["file"])["frames"] for c in clips] == [30, 40]
     assert [c["frames_written"] for c in clips] == [30, 40]
+    if audio:
+        assert [decoded(c["file"])["audio"][0][0] for c in clips] == ["pcm_s16le"] * 2
 
 
 def test_decode_times_are_filled_in_rising_order():
     from blurscan.cut.split import with_decode_times
 
     class Stream:
-        index = 0
+        def __init__(self, index):
+            self.index, self.average_rate = index, None
+
+    video, audio = Stream(0), Stream(1)
 
     class Packet:
-        def __init__(self, pts, dts):
-            self.pts, self.dts, self.duration, self.stream = pts, dts, 33, Stream()
+        def __init__(self, stream, pts, dts):
+            self.stream, self.pts, self.dts, self.duration, self.time_base = stream, pts, dts, 33, None
 
-    order = [(0, None), (133, None), (67, 0), (33, 33), (100, 67), (None, None), (200, None)]
-    packets = list(with_decode_times(Packet(p, d) for p, d in order))
-    assert [p.pts for p in packets] == [0, 133, 67, 33, 100, 200]  # none lost but the one with no time at all
-    dts = [p.dts for p in packets]
-    assert dts == sorted(set(dts)) and all(p.dts <= p.pts for p in packets)
-    assert dts[2:5] == [0, 33, 67]  # the demuxer's own are kept
+    order = [(video, 0, None), (audio, 0, 0), (video, 133, None), (audio, 64, 64), (video, 67, 0), (video, 33, 33),
+             (video, 100, 67), (video, None, None), (video, 200, None), (audio, 128, None)]
+    packets = list(with_decode_times(Packet(*p) for p in order))
+    # none lost but the one with no time at all, none moved
+    assert [(p.stream.index, p.pts) for p in packets] == [(s.index, pts) for s, pts, _ in order if pts is not None]
+    for stream in (video, audio):
+        dts = [p.dts for p in packets if p.stream is stream]
+        assert dts == sorted(set(dts)) and all(p.dts <= p.pts for p in packets if p.stream is stream)
+    assert [p.dts for p in packets if p.stream is video][2:5] == [0, 33, 67]  # the demuxer's own are kept
+    assert [p.dts for p in packets if p.stream is audio][:2] == [0, 64]
 
 
 # -- issue 21.3 / 22.1: rotation --------------------------------------------------------------------

@@ -513,52 +513,66 @@ def with_decode_times(packets):
     Matroska stores presentation times only; FFmpeg derives decode times once
     its reorder buffer is full, so the first packets of a stream with B-frames
     come with none. Skipping them loses the first keyframe and everything up to
-    the next one (and shifts the time line). Each such packet is given one:
-    counted back from the stream's first known decode time, a frame length
-    apiece, which keeps decode times rising and never after a packet's own
-    presentation time. A packet missing one later on gets the previous plus one.
+    the next one (and shifts the time line). Such packets are held back (with
+    whatever other streams interleave, at most a few hundred packets) until
+    their stream's first known decode time, then given times counted back from
+    it, a frame apiece: rising, and never after a packet's own presentation
+    time. A packet missing one later on gets the previous plus one.
     """
     waiting: list = []
+    unknown: set[int] = set()
     last: dict[int, int] = {}
     for packet in packets:
         if packet.pts is None:
             continue
         index = packet.stream.index
         if packet.dts is None and index not in last:
-            waiting.append(packet)
-            if len(waiting) < _DTS_LOOKAHEAD:
-                continue
-        if waiting:
-            yield from _settle(waiting, last, packet if packet.dts is not None else None)
-            waiting.clear()
-            if packet.dts is None and index not in last:
-                continue
+            unknown.add(index)
+        if not unknown:
+            if packet.dts is None:
+                packet.dts = min(packet.pts, last[index] + 1)
+            last[index] = packet.dts
+            yield packet
+            continue
+        if packet.dts is not None and index in unknown:
+            _count_back(waiting, index, packet.dts)
+            unknown.discard(index)
+        waiting.append(packet)
+        if not unknown or len(waiting) >= _DTS_LOOKAHEAD:
+            yield from _release(waiting, unknown, last)
+            unknown.clear()
+            waiting = []
+    yield from _release(waiting, unknown, last)
+
+
+def _count_back(waiting: list, index: int, anchor: int | None) -> None:
+    """Give stream ``index``'s waiting packets decode times before ``anchor`` (its first known one; None:
+    after the last of them), a frame apart."""
+    group = [p for p in waiting if p.stream.index == index and p.dts is None]
+    if not group:
+        return
+    step = max([1, *(p.duration or 0 for p in group)])
+    if step == 1:
+        with contextlib.suppress(TypeError, ZeroDivisionError, AttributeError):
+            step = max(1, round(1 / (group[0].stream.average_rate * group[0].time_base)))
+    if anchor is None:
+        anchor = min(p.pts for p in group) + step * len(group)
+    for back, packet in enumerate(reversed(group), start=1):
+        packet.dts = min(anchor - step * back, packet.pts)
+
+
+def _release(waiting: list, unknown: set[int], last: dict[int, int]):
+    """The held-back packets, in order, every decode time set and rising within its stream."""
+    for index in unknown:
+        _count_back(waiting, index, None)
+    for packet in waiting:
+        index = packet.stream.index
         if packet.dts is None:
-            packet.dts = min(packet.pts, last[index] + 1)
+            packet.dts = packet.pts if index not in last else min(packet.pts, last[index] + 1)
+        if index in last and packet.dts <= last[index]:
+            packet.dts = last[index] + 1
         last[index] = packet.dts
         yield packet
-    if waiting:
-        yield from _settle(waiting, last, None)
-
-
-def _settle(waiting: list, last: dict[int, int], known) -> list:
-    """Give the waiting packets of each stream decode times before ``known`` (the first packet with one)."""
-    by_stream: dict[int, list] = {}
-    for packet in waiting:
-        by_stream.setdefault(packet.stream.index, []).append(packet)
-    for index, group in by_stream.items():
-        step = max(1, max((p.duration or 0) for p in group))
-        if known is not None and known.stream.index == index:
-            anchor = known.dts
-        else:
-            anchor = min(p.pts for p in group) + step * len(group)
-        for back, packet in enumerate(reversed(group), start=1):
-            packet.dts = min(anchor - step * back, packet.pts)
-        for packet in group:
-            if index in last and packet.dts <= last[index]:
-                packet.dts = last[index] + 1
-            last[index] = packet.dts
-    return waiting
 
 
 def _copy_packet(out: _Output, packet, stream, offset: int) -> None:

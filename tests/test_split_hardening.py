@@ -146,6 +146,9 @@ def test_reencoded_clips_of_a_rotated_video_play_upright(tmp_path):
         assert held["size"] == (320, 180) and held["rotation"] == 90  # pictures as stored, turned on display
         shown = scan(clip["file"]).video
         assert (shown.width, shown.height) == (180, 320)
+    copied = tmp_path / "copied"  # a stream copy keeps the stream's display matrix as it is
+    assert run_cli("split", video, "-o", copied, "--copy", "-q").returncode == 0
+    assert [decoded(c["file"])["rotation"] for c in cuts_of(copied)["clips"]] == [90, 90]
 
 
 # -- issue 21.4: the stream the scan used -----------------------------------------------------------

@@ -44,7 +44,7 @@ COPY_SUFFIX = ".mkv"
 DEFAULT_NAME_TEMPLATE = "{stem}.clip{n:03d}"
 #: the fields a clip-name template may use
 _TEMPLATE_FIELDS = frozenset({"stem", "n"})
-#: sample rates the AAC encoder takes, and the highest a re-encoded clip gets
+#: the highest sample rate a re-encoded clip's AAC track gets (AAC holds up to 96 kHz; players expect 48)
 _AAC_MAX_RATE = 48000
 #: the usual layout for a count of channels, for PCM that names none (AVI, Matroska)
 _DEFAULT_LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "4.0", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
@@ -238,6 +238,7 @@ def split_video(path: str | os.PathLike, ranges: Sequence[KeepRange], out_dir: s
         cutter = (_StreamCopier if copy else _ReEncoder)(source, video, audio, clips, on_clip)
         try:
             cutter.run()
+            cutter.close_all(ok=True)
         except BaseException as ex:
             cutter.close_all(ok=False)
             if isinstance(ex, OSError):
@@ -247,7 +248,6 @@ def split_video(path: str | os.PathLike, ranges: Sequence[KeepRange], out_dir: s
             if isinstance(ex, av.error.FFmpegError):
                 raise CutError(f"{path}: cutting failed ({ex}); try without --copy, or re-encode the video first") from ex
             raise
-        cutter.close_all(ok=True)
     return clips
 
 

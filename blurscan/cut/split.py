@@ -29,7 +29,7 @@ from typing import Any
 
 from blurscan.cut.ranges import KeepRange
 from blurscan.errors import CutError, NotAVideoError, UsageError
-from blurscan.io.atomic import current_umask, output_error
+from blurscan.io.atomic import TEMP_PATTERN, current_umask, output_error
 from blurscan.io.names import unsafe_characters
 from blurscan.messages import Message
 from blurscan.source.open import open_container
@@ -128,6 +128,24 @@ class WrittenClip:
                 "written_s": round(self.written_s, 4), "audio": self.audio, "notes": list(self.notes)}
 
 
+def temp_prefix(final: Path) -> str:
+    """How the temporary file of a clip being written begins (as :func:`blurscan.io.atomic.atomic_write`'s do)."""
+    return f".{final.name[:200]}."
+
+
+def _remove_temp_files(clips: Sequence[WrittenClip]) -> None:
+    """Delete what a stopped cut may have left of its clips' temporary files (one created at the very
+    moment the stop came is not yet known to its output)."""
+    for clip in clips:
+        final = Path(clip.path)
+        prefix = temp_prefix(final)
+        with contextlib.suppress(OSError), os.scandir(final.parent) as entries:
+            for entry in entries:
+                if entry.name.startswith(prefix) and TEMP_PATTERN.match(entry.name) and entry.is_file(follow_symlinks=False):
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
+
+
 class _Output:
     """One clip being written: an output container at a temporary name, renamed on success."""
 
@@ -135,10 +153,15 @@ class _Output:
         import av
 
         self.final = final
-        fd, self.tmp = tempfile.mkstemp(prefix=f".{final.name[:200]}.", suffix=".tmp", dir=final.parent)
-        os.fchmod(fd, 0o666 & ~current_umask())
-        os.close(fd)
-        self.container = av.open(self.tmp, "w", format=container_format)
+        fd, self.tmp = tempfile.mkstemp(prefix=temp_prefix(final), suffix=".tmp", dir=final.parent)
+        try:
+            os.fchmod(fd, 0o666 & ~current_umask())
+            os.close(fd)
+            self.container = av.open(self.tmp, "w", format=container_format)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(self.tmp)
+            raise
         self.video = None
         self.audio = None
         #: whether the streams are encoders to flush (re-encoding), not copies
@@ -241,6 +264,7 @@ def split_video(path: str | os.PathLike, ranges: Sequence[KeepRange], out_dir: s
             cutter.close_all(ok=True)
         except BaseException as ex:
             cutter.close_all(ok=False)
+            _remove_temp_files(clips)
             if isinstance(ex, OSError):
                 raise output_error(out_dir, ex) from None
             import av

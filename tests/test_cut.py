@@ -194,6 +194,9 @@ def test_batch_split_cuts_every_video_beside_its_results(av_clip, clean_clip, tm
     assert clean["whole"] is False and [(c["start_frame"], c["end_frame"]) for c in clean["clips"]] == [(0, 59)]
     assert run_cli("batch", videos, "-o", tmp_path / "x", "--copy").returncode == 2
     assert run_cli("batch", videos, "-o", tmp_path / "x", "--keep-whole").returncode == 2
+    assert run_cli("batch", videos, "-o", tmp_path / "x", "--min-clip", "0.5").returncode == 2
+    bad = run_cli("batch", videos, "-o", tmp_path / "x", "--split", "--min-clip", "1:75")
+    assert bad.returncode == 2 and "--min-clip" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
 
 
 def test_timecodes_follow_a_variable_frame_rate(tmp_path):

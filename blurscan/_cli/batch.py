@@ -88,10 +88,11 @@ def batch(
     from blurscan.batch import BatchSettings, run_batch
 
     setup_logging(verbose, quiet)
-    if (copy or keep_whole or min_clip != "0") and not split:
+    with friendly_errors():
+        split_options = min_clip_option(min_clip, copy, keep_whole=keep_whole)
+    if (copy or keep_whole or split_options.min_clip_s or split_options.min_clip_frames) and not split:
         fail("--copy, --keep-whole and --min-clip apply to --split; add --split to cut the videos", 2)
     with friendly_errors():
-        split_options = min_clip_option(min_clip, copy, keep_whole=keep_whole) if split else None
         settings = build_settings(
             scorer=scorer, detector=detector, window_size=window_size, batch_size=batch_size, compat=compat,
             camera_motion=camera_motion, stream=stream, lang=lang, options=option, detector_options=detector_option,
@@ -101,7 +102,7 @@ def batch(
         batch_settings = BatchSettings(
             workers=workers, resume=resume, engine=engine, ray_address=ray_address, output_format=output_format,
             frame_scores=frame_scores, plot=plot, thumbnails=thumbnails,
-            split=split_options,
+            split=split_options if split else None,
         )
         summary = run_batch(source, output, settings, batch_settings, progress=BatchBars(enabled=not quiet))
     if not quiet:

@@ -147,6 +147,15 @@ CATALOGUE: dict[str, tuple[Template, Template]] = {
     "warning.out_of_memory": ("out of memory {times} time(s); batch size reduced to {batch_size}",
                               "内存不足 {times} 次；批大小已降至 {batch_size}"),
     "warning.no_plot": ("no plot: {error}", "未生成图表：{error}"),
+    # cutting (cut/split.py)
+    "cut.audio_dropped": ("audio dropped: its {channels} channel(s) of {codec} cannot be re-encoded to AAC; "
+                          "cut with --copy to keep it",
+                          "已丢弃音频：其 {channels} 个 {codec} 声道无法重新编码为 AAC；如需保留，请使用 --copy 剪切"),
+    "cut.keyframe_start": ("stream copy: starts at the keyframe at {start}, not {wanted}: {lost:.2f} s of the stretch "
+                           "not written (cut without --copy for exact cuts)",
+                           "流复制：从 {start} 的关键帧开始，而非 {wanted}：该段有 {lost:.2f} 秒未写入（不用 --copy 可精确剪切）"),
+    "cut.no_keyframe": ("no keyframe inside this stretch: nothing could be copied (cut without --copy)",
+                        "该段内没有关键帧：无法复制任何内容（请不用 --copy 剪切）"),
 }
 
 

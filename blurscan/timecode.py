@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 
 def clock(seconds: float) -> str:
@@ -45,3 +46,52 @@ def parse_smpte(text: str, rate: int) -> int:
     """The frame number of an ``HH:MM:SS:FF`` timecode (inverse of :func:`smpte`)."""
     hours, minutes, seconds, frames = (int(part) for part in text.replace(";", ":").split(":"))
     return ((hours * 60 + minutes) * 60 + seconds) * rate + frames
+
+
+@dataclass(frozen=True)
+class Length:
+    """A length as the user gave it: seconds, or a count of frames (``frames`` set), which each video
+    measures at its own frame rate."""
+
+    seconds: float = 0.0
+    frames: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.frames} frames" if self.frames is not None else f"{self.seconds:g} s"
+
+
+_LENGTH_FORMS = "seconds (2.5 or 2.5s), frames (48f) or a timecode (00:00:02.500)"
+
+
+def parse_length(text: str) -> Length:
+    """``2.5`` or ``2.5s``: seconds; ``48f``: frames; ``HH:MM:SS[.mmm]`` or ``MM:SS[.mmm]``: a timecode.
+
+    Raises ``ValueError`` with one line naming the forms it takes.
+    """
+    raw = str(text).strip().lower()
+    try:
+        if raw.endswith("f"):
+            frames = int(raw[:-1].strip())
+            if frames < 0:
+                raise ValueError
+            return Length(frames=frames)
+        if ":" in raw:
+            parts = raw.split(":")
+            if len(parts) > 3 or any(not p.strip() for p in parts):
+                raise ValueError
+            *whole, last = parts
+            seconds = float(last)
+            for part in whole:
+                if not part.strip().isdigit():
+                    raise ValueError
+            if whole and not 0 <= seconds < 60 or len(whole) == 2 and int(whole[1]) >= 60:
+                raise ValueError
+            units = [3600, 60][-len(whole):] if whole else []
+            seconds += sum(int(p) * u for p, u in zip(whole, units))
+        else:
+            seconds = float(raw[:-1] if raw.endswith("s") else raw)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a length: give {_LENGTH_FORMS}") from None
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"{text!r} is not a length: give {_LENGTH_FORMS}, at least 0")
+    return Length(seconds=seconds)

@@ -339,4 +339,49 @@ def build_corpus(folder: str | os.PathLike, *, exclude=()) -> list[Case]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-__all__ = ["HOSTILE_NAMES", "PROTOCOL_NAMES", "Case", "build_corpus", "corpus_cases"]
+#: the blur of a write_cut_clip unless told otherwise
+CUT_CLIP_BLURS = (Blur(30, 44, "gaussian", 3.0),)
+
+
+def write_cut_clip(path: Path, *, frames: int = 90, width: int = 320, height: int = 180, audio: str | None = None,
+                   audio_rate: int = 16000, channels: int = 1, b_frames: bool = True, rotation: int = 0,
+                   gop: int = 10, blurs=CUT_CLIP_BLURS, seed: int = 1) -> Path:
+    """A clip made for ``split``: 30 fps H.264 with a keyframe every ``gop`` frames (B-frames unless told
+    otherwise), a blur on frames 30-44, and optionally an audio track in ``audio`` (e.g. ``pcm_s16le``:
+    PCM in AVI or Matroska names no channel layout, which the AAC encoder refuses) at ``audio_rate``;
+    ``rotation`` sets the display matrix (a phone held upright stores 90)."""
+    import av
+
+    from blurscan.testing.synthetic import blurred
+
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("libx264", rate=30)
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        video.options = {"crf": "20", "preset": "veryfast", "g": str(gop), "keyint_min": str(gop), "sc_threshold": "0",
+                         **({} if b_frames else {"bf": "0"})}
+        if rotation:
+            video.set_display_rotation(rotation)
+        sound = None
+        if audio:
+            sound = container.add_stream(audio, rate=audio_rate, layout="mono" if channels == 1 else "stereo")
+            t = np.arange(int(audio_rate * frames / 30)) / audio_rate
+            wave = np.tile((0.2 * np.sin(2 * np.pi * 440 * t) * 32767).astype(np.int16), (channels, 1))
+        done = 0
+        for i, image in enumerate(blurred(scene_frames(frames, width, height, seed=seed), blurs)):
+            for packet in video.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                container.mux(packet)
+            while sound is not None and done + 1024 <= audio_rate * (i + 1) // 30:
+                chunk = np.ascontiguousarray(wave[:, done : done + 1024].T.reshape(1, -1))
+                piece = av.AudioFrame.from_ndarray(chunk, format="s16", layout=sound.layout.name)
+                piece.sample_rate, piece.pts = audio_rate, done
+                for packet in sound.encode(piece):
+                    container.mux(packet)
+                done += 1024
+        for stream in (video, sound):
+            if stream is not None:
+                for packet in stream.encode():
+                    container.mux(packet)
+    return path
+
+
+__all__ = ["HOSTILE_NAMES", "PROTOCOL_NAMES", "Case", "build_corpus", "corpus_cases", "write_cut_clip"]

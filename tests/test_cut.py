@@ -185,8 +185,18 @@ def test_batch_split_cuts_every_video_beside_its_results(av_clip, clean_clip, tm
     assert [(c["start_frame"], c["end_frame"]) for c in cuts["clips"]] == [(0, 29), (45, 69), (75, 119)]
     for clip in cuts["clips"]:
         assert not scan(clip["file"]).verdict.blur_detected
-    assert len(json.loads((out / "clean.cuts.json").read_text())["clips"]) == 1  # a clean video is one clip
+    clean = json.loads((out / "clean.cuts.json").read_text())  # no blur: not cut, its one clip would be a copy
+    assert clean["whole"] is True and clean["complete"] is True and clean["clips"] == []
+    assert not list(out.glob("clean.clip*"))
+    result = run_cli("batch", videos, "-o", tmp_path / "whole", "--split", "--keep-whole", "-q")
+    assert result.returncode == 0, result.stderr
+    clean = json.loads((tmp_path / "whole" / "clean.cuts.json").read_text())
+    assert clean["whole"] is False and [(c["start_frame"], c["end_frame"]) for c in clean["clips"]] == [(0, 59)]
     assert run_cli("batch", videos, "-o", tmp_path / "x", "--copy").returncode == 2
+    assert run_cli("batch", videos, "-o", tmp_path / "x", "--keep-whole").returncode == 2
+    assert run_cli("batch", videos, "-o", tmp_path / "x", "--min-clip", "0.5").returncode == 2
+    bad = run_cli("batch", videos, "-o", tmp_path / "x", "--split", "--min-clip", "1:75")
+    assert bad.returncode == 2 and "--min-clip" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
 
 
 def test_timecodes_follow_a_variable_frame_rate(tmp_path):

@@ -68,8 +68,9 @@ def batch(
     thumbnails: ThumbnailsOpt = True,
     lang: LangOpt = DEFAULTS["lang"],
     split: Annotated[bool, typer.Option("--split", help="Also cut each video's blurry segments out: its sharp stretches as clips beside its results (<video>.clip001.mp4 ..., <video>.cuts.json).", rich_help_panel="Cutting")] = False,
-    min_clip: Annotated[float, typer.Option("--min-clip", min=0.0, help="With --split: keep only sharp stretches at least this many seconds long.", rich_help_panel="Cutting")] = 0.0,
+    min_clip: Annotated[str, typer.Option("--min-clip", metavar="LENGTH", help="With --split: keep only sharp stretches at least this long: seconds (2.5), frames (48f) or a timecode (00:00:02.500).", rich_help_panel="Cutting")] = "0",
     copy: Annotated[bool, typer.Option("--copy", help="With --split: stream copy (fast, lossless; clips start at keyframes) instead of exact re-encoded cuts.", rich_help_panel="Cutting")] = False,
+    keep_whole: Annotated[bool, typer.Option("--keep-whole", help="With --split: also write a video with no blur as one clip (by default it is not cut: the clip would be a copy of the video).", rich_help_panel="Cutting")] = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -83,12 +84,14 @@ def batch(
     makes the summaries. A bad video gets an error entry and the others
     finish; the exit code is 1 if any video failed.
     """
+    from blurscan._cli.split import min_clip_option
     from blurscan.batch import BatchSettings, run_batch
-    from blurscan.cut.batch import SplitOptions
 
     setup_logging(verbose, quiet)
-    if (copy or min_clip) and not split:
-        fail("--copy and --min-clip apply to --split; add --split to cut the videos", 2)
+    with friendly_errors():
+        split_options = min_clip_option(min_clip, copy, keep_whole=keep_whole)
+    if (copy or keep_whole or split_options.min_clip_s or split_options.min_clip_frames) and not split:
+        fail("--copy, --keep-whole and --min-clip apply to --split; add --split to cut the videos", 2)
     with friendly_errors():
         settings = build_settings(
             scorer=scorer, detector=detector, window_size=window_size, batch_size=batch_size, compat=compat,
@@ -99,7 +102,7 @@ def batch(
         batch_settings = BatchSettings(
             workers=workers, resume=resume, engine=engine, ray_address=ray_address, output_format=output_format,
             frame_scores=frame_scores, plot=plot, thumbnails=thumbnails,
-            split=SplitOptions(min_clip, copy) if split else None,
+            split=split_options if split else None,
         )
         summary = run_batch(source, output, settings, batch_settings, progress=BatchBars(enabled=not quiet))
     if not quiet:

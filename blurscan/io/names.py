@@ -23,6 +23,11 @@ _MAX_STEM_BYTES = 180
 _HASH_CHARS = 8
 
 
+def unsafe_characters(name: str) -> list[str]:
+    """The characters of ``name`` that no output name may hold (separators, control and format characters)."""
+    return _UNSAFE.findall(name)
+
+
 def path_hash(key: str) -> str:
     return hashlib.sha1(key.encode("utf-8", "surrogateescape")).hexdigest()[:_HASH_CHARS]
 

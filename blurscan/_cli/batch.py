@@ -108,6 +108,8 @@ def batch(
             f"{summary.total} video(s): {summary.blurry} with blur, {scanned_ok - summary.blurry} without, "
             f"{summary.errors} error(s)"
             + (f"; {summary.skipped} already done" if summary.skipped else "")
+            + (f"; {len(summary.unreadable_folders)} folder(s) could not be read (skipped, see the warnings)"
+               if summary.unreadable_folders else "")
             + (f". Results in {terminal_text(summary.out_dir)}/ (report.html, summary.csv, results.json, statistics.md)"
                if output_format == "json" else
                f". Rows in {terminal_text(summary.out_dir)}/videos/ (Parquet; `blurscan report {terminal_text(summary.out_dir)}` writes the summaries)"),

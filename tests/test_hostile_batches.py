@@ -15,6 +15,8 @@ import pytest
 from blurscan.batch import run_batch
 from blurscan.testing.synthetic import scene_frames, write_video
 
+REPO = Path(__file__).resolve().parents[1]
+
 
 def clips(folder: Path, count: int, frames: int = 8) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
@@ -216,3 +218,40 @@ def test_report_never_reads_a_result_file_outside_the_output_folder(tmp_path):
     assert "secret_in" not in combined
     assert "secret_in" not in (tmp_path / "out" / "summary.csv").read_text(encoding="utf-8")
     assert "outside the folder" in result.output
+
+
+# -- 16: -q with --engine ray ------------------------------------------------------------------
+
+
+def test_quiet_silences_what_a_library_writes_to_descriptor_2_but_not_blurscans_own_lines():
+    import subprocess
+    import sys
+
+    code = ("import os, sys\n"
+            "from blurscan._cli.quiet import native_stderr_silenced\n"
+            "with native_stderr_silenced():\n"
+            "    os.write(2, b'core_worker.cc:2465 E from C++\\n')\n"
+            "    sys.stderr.write('error: from blurscan\\n')\n"
+            "sys.stderr.write('after\\n')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "error: from blurscan\nafter\n"
+
+
+@pytest.mark.slow
+def test_quiet_is_quiet_with_the_ray_engine(tmp_path):
+    """Ray's INFO and WARNING lines and its core worker's E line (Parquet output) stay off stderr."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("ray")
+    clips(tmp_path / "in", 2)
+    done = subprocess.run(
+        [sys.executable, "-m", "blurscan", "batch", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--engine", "ray",
+         "-q", "--output-format", "parquet"],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "" and done.stdout == ""
+    assert len(parquet_rows(tmp_path / "out", "videos")) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated, Literal, Optional
 
 import typer
@@ -83,6 +84,7 @@ def batch(
     makes the summaries. A bad video gets an error entry and the others
     finish; the exit code is 1 if any video failed.
     """
+    from blurscan._cli.quiet import native_stderr_silenced
     from blurscan.batch import BatchSettings, run_batch
     from blurscan.cut.batch import SplitOptions
 
@@ -101,7 +103,10 @@ def batch(
             frame_scores=frame_scores, plot=plot, thumbnails=thumbnails,
             split=SplitOptions(min_clip, copy) if split else None,
         )
-        summary = run_batch(source, output, settings, batch_settings, progress=BatchBars(enabled=not quiet))
+        # -q with Ray: its C++ core worker and its own loggers write to the process's stderr themselves
+        silenced = native_stderr_silenced() if quiet and engine != "local" else contextlib.nullcontext()
+        with silenced:
+            summary = run_batch(source, output, settings, batch_settings, progress=BatchBars(enabled=not quiet))
     if not quiet:
         scanned_ok = summary.total - summary.errors
         stderr.print(

@@ -11,14 +11,35 @@ import numpy as np
 from blurscan.testing.synthetic import Blur, blurred, scene_frames, write_video
 
 
-def write_concatenated_ts(path: Path, *, frames: int = 50, fps: int = 25, blur: Blur | None = None) -> Path:
+def write_ts(path: Path, images, *, fps: int = 25, start_s: float = 0.0) -> Path:
+    """An MPEG-TS file of ``images`` whose clock starts at ``start_s`` (FFmpeg adds its own 1.4 s)."""
+    import av
+
+    with av.open(str(path), "w", format="mpegts") as container:
+        stream = None
+        for i, image in enumerate(images):
+            if stream is None:
+                stream = container.add_stream("libx264", rate=fps)
+                stream.width, stream.height, stream.pix_fmt = image.shape[1], image.shape[0], "yuv420p"
+                stream.options = {"preset": "veryfast"}
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts = int(round(start_s * fps)) + i
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def write_concatenated_ts(path: Path, *, frames: int = 50, fps: int = 25, blur: Blur | None = None,
+                          second_start_s: float = 0.0) -> Path:
     """Two transport streams of ``frames`` frames each, joined byte for byte: the second one's
-    timestamps start again from the first one's. ``blur`` (frame numbers of the second part)
-    blurs part of the second clip."""
+    clock starts again (at ``second_start_s``: 0, or a later time of day). ``blur`` (frame
+    numbers of the second part) blurs part of the second clip."""
     parts = []
-    for seed, blurs in ((1, ()), (2, (blur,) if blur else ())):
+    for seed, blurs, start in ((1, (), 0.0), (2, (blur,) if blur else (), second_start_s)):
         part = path.with_name(f".{path.stem}.part{seed}.ts")
-        write_video(part, blurred(scene_frames(frames, 96, 64, pan=1.0, seed=seed), blurs), fps=fps)
+        write_ts(part, blurred(scene_frames(frames, 96, 64, pan=1.0, seed=seed), blurs), fps=fps, start_s=start)
         parts.append(part.read_bytes())
         part.unlink()
     path.write_bytes(b"".join(parts))

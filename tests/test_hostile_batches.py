@@ -255,3 +255,17 @@ def test_quiet_is_quiet_with_the_ray_engine(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stderr == "" and done.stdout == ""
     assert len(parquet_rows(tmp_path / "out", "videos")) == 2
+
+
+def test_report_without_a_journal_does_not_follow_a_result_link_out_of_the_folder(tmp_path):
+    from blurscan.batch.summaries import rebuild
+
+    clips(tmp_path / "in", 1)
+    clips(tmp_path / "secret_in", 1)
+    run_batch(tmp_path / "in", tmp_path / "out")
+    run_batch(tmp_path / "secret_in", tmp_path / "elsewhere")
+    (tmp_path / "out" / "manifest.jsonl").unlink()
+    (tmp_path / "out" / "zz.json").symlink_to(tmp_path / "elsewhere" / "clip0.json")
+    rows = rebuild(tmp_path / "out")
+    assert [r["relative_path"] for r in rows] == ["clip0.mp4"]
+    assert "secret_in" not in (tmp_path / "out" / "results.json").read_text(encoding="utf-8")

@@ -95,7 +95,7 @@ def _result_rows(out_dir: Path, skip: set[str]) -> tuple[list[dict[str, Any]], d
     """A row per blurscan result file of the folder (each read, summarised and dropped)."""
     rows, settings = [], {}
     for path in sorted(out_dir.glob("*.json")):
-        if path.name in skip:
+        if path.name in skip or file_inside(out_dir, path.name) is None:  # a link out of the folder is not read
             continue
         try:
             result = read_result_file(path)

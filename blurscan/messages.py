@@ -139,10 +139,12 @@ CATALOGUE: dict[str, tuple[Template, Template]] = {
     ),
     "warning.discontinuity": (
         lambda v: (f"the file's clock restarts or jumps {v['count']} time(s) (joined recordings, as `cat a.ts b.ts` "
-                   f"makes): {v['listed']}; each part is placed right after the one before it, so times run on one "
-                   "timeline from the first frame"),
-        lambda v: (f"文件的时钟 {v['count']} 次重新开始或跳变（多段录像拼接而成，如 `cat a.ts b.ts`）：{v['listed']}；"
-                   "每一段都接在前一段之后，因此时间从第一帧起连续计算"),
+                   "makes): " + "; ".join(f"frame {int(i)}: {float(a):g} s -> {float(b):g} s" for i, a, b in v["at"])
+                   + "; each part is placed right after the one before it, so times run on one timeline from the "
+                   "first frame"),
+        lambda v: (f"文件的时钟 {v['count']} 次重新开始或跳变（多段录像拼接而成，如 `cat a.ts b.ts`）："
+                   + "；".join(f"第 {int(i)} 帧：{float(a):g} 秒 -> {float(b):g} 秒" for i, a, b in v["at"])
+                   + "；每一段都接在前一段之后，因此时间从第一帧起连续计算"),
     ),
     "warning.unreadable_tail": ("stopped reading at byte {at}: the last {mb} MiB read held no video (padding or "
                                 "damage after the last frame); the rest of the file was not read",

@@ -25,9 +25,10 @@ def test_joined_transport_streams_keep_one_timeline_and_say_where_the_clock_rest
     spans = [(s["start_s"], s["end_s"]) for s in result["segments"]]
     assert len(spans) == 1 and abs(spans[0][0] - 2.4) < 0.05 and abs(spans[0][1] - 3.0) < 0.05, spans
     (warning,) = [w for w in result["warnings"] if w["code"] == "warning.discontinuity"]
-    assert warning["count"] == 1 and "frame 50: 2.04 s -> 0.08 s" in warning["listed"]
-    assert "restarts or jumps 1 time(s)" in Message.from_dict(warning).text()
-    assert "1 次重新开始或跳变" in Message.from_dict(warning).text("zh")
+    assert warning["count"] == 1 and warning["at"] == [[50, 2.04, 0.08]]
+    assert "restarts or jumps 1 time(s) (joined recordings, as `cat a.ts b.ts` makes): frame 50: 2.04 s -> 0.08 s;" in (
+        Message.from_dict(warning).text())
+    assert "1 次重新开始或跳变" in Message.from_dict(warning).text("zh") and "第 50 帧" in Message.from_dict(warning).text("zh")
     assert "warning.gaps" not in codes(result) and "warning.truncated" not in codes(result)
 
 
@@ -38,7 +39,7 @@ def test_a_second_part_recorded_an_hour_later_follows_the_first_without_an_hour_
     spans = [(s["start_s"], s["end_s"]) for s in result["segments"]]
     assert len(spans) == 1 and abs(spans[0][0] - 2.4) < 0.05, spans
     (warning,) = [w for w in result["warnings"] if w["code"] == "warning.discontinuity"]
-    assert "frame 50:" in warning["listed"]
+    assert warning["at"][0][0] == 50
 
 
 def test_one_transport_stream_has_no_discontinuity(tmp_path):
@@ -68,4 +69,4 @@ def test_a_clip_followed_by_a_gigabyte_of_zeros_stops_reading_soon_after_its_las
     assert warning["at"] < 256 * 2**20  # stopped a bounded run past the clip, not at the end of the gigabyte
     assert "the rest of the file was not read" in Message.from_dict(warning).text()
     assert "文件其余部分未读取" in Message.from_dict(warning).text("zh")
-    assert elapsed < 8, elapsed
+    assert elapsed < 20, elapsed  # only a hang fails here: `at` above is what bounds the reading

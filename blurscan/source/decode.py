@@ -348,8 +348,8 @@ class VideoSource:
         if stats.corrupt:
             stats.warnings.append(Message("warning.corrupt", {"count": stats.corrupt}))
         if stats.discontinuity_count:
-            listed = "; ".join(f"frame {i}: {a:g} s -> {b:g} s" for i, a, b in stats.discontinuities)
-            stats.warnings.append(Message("warning.discontinuity", {"count": stats.discontinuity_count, "listed": listed}))
+            stats.warnings.append(Message("warning.discontinuity", {  # (frame, file time before, after), the first few
+                "count": stats.discontinuity_count, "at": [list(d) for d in stats.discontinuities]}))
         reader = self._handle if isinstance(self._handle, BoundedReader) else None
         if reader is not None and reader.cut_at is not None:
             stats.warnings.append(Message("warning.unreadable_tail", {

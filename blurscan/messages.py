@@ -137,6 +137,19 @@ CATALOGUE: dict[str, tuple[Template, Template]] = {
                    f"{float(v['end_s']):.2f} 秒，位于第 {v['before_frame']} 帧之前）；帧号按已解码帧计数，缺口之后会落后于"
                    "视频自身的帧号，而时间仍与视频时间轴一致（见 video.gaps）"),
     ),
+    "warning.discontinuity": (
+        lambda v: (f"the file's clock restarts or jumps {v['count']} time(s) (joined recordings, as `cat a.ts b.ts` "
+                   "makes): " + "; ".join(f"frame {int(i)}: {float(a):g} s -> {float(b):g} s" for i, a, b in v["at"])
+                   + "; each part is placed right after the one before it, so times run on one timeline from the "
+                   "first frame"),
+        lambda v: (f"文件的时钟 {v['count']} 次重新开始或跳变（多段录像拼接而成，如 `cat a.ts b.ts`）："
+                   + "；".join(f"第 {int(i)} 帧：{float(a):g} 秒 -> {float(b):g} 秒" for i, a, b in v["at"])
+                   + "；每一段都接在前一段之后，因此时间从第一帧起连续计算"),
+    ),
+    "warning.unreadable_tail": ("stopped reading at byte {at}: the last {mb} MiB read held no video (padding or "
+                                "damage after the last frame); the rest of the file was not read",
+                                "在第 {at} 字节处停止读取：最后读取的 {mb} MiB 中没有视频数据（最后一帧之后的填充或损坏）；"
+                                "文件其余部分未读取"),
     "warning.too_small": ("frames of {width}x{height} pixels are {working_width}x{working_height} at the scorer's working "
                           "size: too small to measure, so the scores say nothing about blur",
                           "{width}x{height} 的画面在评分器的工作尺寸下只有 {working_width}x{working_height}：太小，无法测量，"

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq  # noqa: E402
 
 CLIPS = 520
 #: columns that differ from run to run (timings, memory, the source file's identity)
-RUN_FACTS = {"seconds", "frames_per_s", "peak_rss_mb", "source_mtime_ns", "source_size", "path"}
+RUN_FACTS = {"seconds", "frames_per_s", "peak_rss_mb", "source_mtime_ns", "source_size", "path", "source_key"}
 
 
 @pytest.fixture(scope="session")

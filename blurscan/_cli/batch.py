@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated, Literal, Optional
 
 import typer
@@ -84,6 +85,7 @@ def batch(
     makes the summaries. A bad video gets an error entry and the others
     finish; the exit code is 1 if any video failed.
     """
+    from blurscan._cli.quiet import native_stderr_silenced
     from blurscan._cli.split import min_clip_option
     from blurscan.batch import BatchSettings, run_batch
 
@@ -104,13 +106,18 @@ def batch(
             frame_scores=frame_scores, plot=plot, thumbnails=thumbnails,
             split=split_options if split else None,
         )
-        summary = run_batch(source, output, settings, batch_settings, progress=BatchBars(enabled=not quiet))
+        # -q with Ray: its C++ core worker and its own loggers write to the process's stderr themselves
+        silenced = native_stderr_silenced() if quiet and engine != "local" else contextlib.nullcontext()
+        with silenced:
+            summary = run_batch(source, output, settings, batch_settings, progress=BatchBars(enabled=not quiet))
     if not quiet:
         scanned_ok = summary.total - summary.errors
         stderr.print(
             f"{summary.total} video(s): {summary.blurry} with blur, {scanned_ok - summary.blurry} without, "
             f"{summary.errors} error(s)"
             + (f"; {summary.skipped} already done" if summary.skipped else "")
+            + (f"; {len(summary.unreadable_folders)} folder(s) could not be read (skipped, see the warnings)"
+               if summary.unreadable_folders else "")
             + (f". Results in {terminal_text(summary.out_dir)}/ (report.html, summary.csv, results.json, statistics.md)"
                if output_format == "json" else
                f". Rows in {terminal_text(summary.out_dir)}/videos/ (Parquet; `blurscan report {terminal_text(summary.out_dir)}` writes the summaries)"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from blurscan.batch.inputs import VIDEO_EXTENSIONS, discover_videos
 from blurscan.batch.sinks.files import output_stems, run_to_files
 from blurscan.batch.sinks.parquet import run_to_dataset
 from blurscan.cut.batch import SplitOptions
-from blurscan.errors import UsageError
+from blurscan.errors import UsageError, path_text
 from blurscan.settings import Settings
 from blurscan.source.remote import is_url
 
@@ -74,6 +74,8 @@ class BatchSummary:
     errors: int
     blurry: int
     rows: list[dict[str, Any]]
+    #: subfolders of the source that could not be read (skipped with a warning): (folder, reason)
+    unreadable_folders: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -108,7 +110,11 @@ def run_batch(source: str | os.PathLike, out_dir: str | os.PathLike, settings: S
     location = os.fspath(out_dir)
     if is_url(location) and batch.output_format != "parquet":
         raise UsageError(f"{out_dir}: an object-storage output needs --output-format parquet")
-    paths, root = discover_videos(source)
+    unreadable: list[tuple[str, str]] = []
+    # never an input from inside the output folder: a rerun would scan (and cut) its own clips
+    paths, root = discover_videos(source, exclude=None if is_url(location) else location, unreadable=unreadable)
+    for folder, reason in unreadable:
+        logger.warning("%s: folder skipped, it cannot be read (%s)", path_text(folder), reason)
     executor = executor or make_executor(settings, batch)
     if executor.resolves_paths:  # the workers run elsewhere: a relative path means nothing there
         paths = [p if isinstance(p, str) and is_url(p) else Path(os.path.abspath(p)) for p in paths]
@@ -124,7 +130,7 @@ def run_batch(source: str | os.PathLike, out_dir: str | os.PathLike, settings: S
                                 lang=settings.lang)
         return BatchSummary(out_dir=out_dir if is_url(location) else Path(out_dir), total=counts["total"],
                             scanned=counts["scanned"], skipped=counts["skipped"], errors=counts["errors"],
-                            blurry=counts["blurry"], rows=[])
+                            blurry=counts["blurry"], rows=[], unreadable_folders=unreadable)
     out_path = Path(out_dir)
     if out_path.exists() and not out_path.is_dir():
         raise UsageError(f"{out_dir}: exists and is not a folder; choose another output folder")
@@ -132,7 +138,8 @@ def run_batch(source: str | os.PathLike, out_dir: str | os.PathLike, settings: S
                                           lang=settings.lang, split=batch.split, progress=progress)
     return BatchSummary(out_dir=out_path, total=scanned + skipped, scanned=scanned, skipped=skipped,
                         errors=sum(r.get("status") == "error" for r in rows),
-                        blurry=sum(bool(r.get("blur_detected")) for r in rows), rows=rows)
+                        blurry=sum(bool(r.get("blur_detected")) for r in rows), rows=rows,
+                        unreadable_folders=unreadable)
 
 
 __all__ = ["BatchExecutor", "BatchSettings", "BatchSummary", "Job", "VIDEO_EXTENSIONS", "discover_videos", "job_name",

@@ -8,6 +8,7 @@ entry given relative to a list is taken relative to the list's folder.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import glob
 import io
@@ -36,31 +37,31 @@ def _has_magic(text: str) -> bool:
     return any(c in text for c in _MAGIC)
 
 
-def discover_videos(source: str | os.PathLike) -> tuple[list[VideoRef], VideoRef]:
+def discover_videos(source: str | os.PathLike, *, exclude: str | os.PathLike | None = None,
+                    unreadable: list[tuple[str, str]] | None = None) -> tuple[list[VideoRef], VideoRef]:
     """The videos of ``source`` and the folder (or URL prefix) their output names are made relative to.
 
     A folder is searched recursively by extension (hidden entries skipped); a
     list names one video per line (or per row of its ``path`` column); a path
-    listed twice counts once.
+    listed twice counts once. A folder or glob never yields what lies inside
+    ``exclude`` (the batch's output folder: its clips are not inputs). A
+    subfolder that cannot be read (permissions, a path too long) is skipped
+    and appended to ``unreadable`` as (folder, reason).
     """
     text = os.fspath(source)
     if is_url(text):
         return _discover_url(text)
     source = Path(source)
     if not source.exists() and _has_magic(text):
-        paths = sorted(Path(p) for p in glob.glob(text, recursive=True) if _is_video(p) and os.path.isfile(p))
+        paths = sorted(Path(p) for p in glob.glob(text, recursive=True)
+                       if _is_video(p) and os.path.isfile(p) and not _inside(p, exclude))
         if not paths:
             raise InputError(f"{text}: the pattern matches no video files. Check the pattern (quote it for the shell).")
         return paths, _glob_root(text)
     if not source.exists():
         raise InputError(f"{source}: no such folder or list file. Check the path.")
     if source.is_dir():
-        paths = sorted(
-            p for p in source.rglob("*")
-            # not only regular files: a broken link or a FIFO named like a video gets its error entry
-            if _is_video(p.name) and (p.is_symlink() or not p.is_dir())
-            and not any(part.startswith(".") for part in p.relative_to(source).parts)
-        )
+        paths = sorted(_walk(source, exclude, unreadable if unreadable is not None else []))
         if not paths:
             raise InputError(
                 f"{source}: no video files found (looked for {', '.join(sorted(VIDEO_EXTENSIONS))}). "
@@ -76,6 +77,54 @@ def discover_videos(source: str | os.PathLike) -> tuple[list[VideoRef], VideoRef
     if not paths:
         raise InputError(f"{source}: the list names no videos (one path per line; '#' starts a comment).")
     return paths, source.parent
+
+
+def _inside(path: str | os.PathLike, folder: str | os.PathLike | None) -> bool:
+    if folder is None:
+        return False
+    root = os.path.realpath(folder)
+    return os.path.realpath(path).startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _walk(source: Path, exclude: str | os.PathLike | None, unreadable: list[tuple[str, str]]) -> list[Path]:
+    """The video-named entries under ``source``, hidden entries and links to folders not followed.
+
+    Not only regular files: a broken link or a FIFO named like a video gets its error entry. A
+    folder that cannot be listed (no permission; deeper than the system's longest path) is
+    noted in ``unreadable`` and the walk goes on; the folder ``exclude`` is not entered.
+    """
+    skip = None
+    if exclude is not None:
+        with contextlib.suppress(OSError):
+            st = os.stat(exclude)
+            skip = (st.st_dev, st.st_ino)
+    found: list[Path] = []
+    stack = [source]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError as ex:
+            unreadable.append((os.fspath(folder), ex.strerror or str(ex)))
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                is_folder = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_folder = False
+            if is_folder:
+                if skip is not None and entry.inode() == skip[1]:
+                    with contextlib.suppress(OSError):
+                        st = entry.stat(follow_symlinks=False)
+                        if (st.st_dev, st.st_ino) == skip:
+                            continue  # the batch's own output folder
+                stack.append(folder / entry.name)
+            elif _is_video(entry.name):
+                found.append(folder / entry.name)
+    return found
 
 
 def _glob_root(pattern: str) -> Path:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from blurscan.errors import path_text
-from blurscan.io.atomic import append_line, atomic_write, output_error
+from blurscan.io.atomic import append_line, atomic_write, file_inside, output_error
 from blurscan.result.model import Result
 from blurscan.result.reader import ResultFileError, read_result_file
 
@@ -45,12 +45,21 @@ def current_row(row: dict[str, Any], out_dir: str | os.PathLike) -> dict[str, An
     """A journal row with today's summary fields: an older blurscan's row is summarised again from its result file."""
     if row.get("row") == ROW_VERSION or not isinstance(row.get("result_file"), str):
         return row
+    path = file_inside(out_dir, row["result_file"])
+    if path is None:
+        return row
     try:
-        result = read_result_file(Path(out_dir) / row["result_file"])
+        result = read_result_file(path)
     except (OSError, ResultFileError):
         return row
     keep = {k: row[k] for k in ("stem", "source", "settings_id", "relative_path", "clips") if k in row}
     return {**keep, **summary_row(result, row["result_file"])}
+
+
+def source_key(path: str | os.PathLike) -> str:
+    """The video as resume knows it across runs: its absolute, normalised path, so ``in/a.mp4`` and
+    ``/data/in/a.mp4`` (or the same folder from another working directory) are one video."""
+    return os.path.normpath(os.path.abspath(os.fspath(path)))
 
 
 def source_identity(path: str | os.PathLike) -> dict[str, int]:
@@ -148,7 +157,8 @@ class Manifest:
                 self.redo["failed last time"] += 1
             elif row.get("source") != source_identity(source):
                 self.redo["source file changed"] += 1
-            elif (result := _read_result(self.out_dir / row.get("result_file", result_file), str(source))) is None:
+            elif (result := _read_result(self.out_dir, row.get("result_file", result_file), str(source),
+                                         row.get("key"))) is None:
                 self.redo["result file missing or damaged"] += 1
             else:
                 if row.get("row") != ROW_VERSION:  # written by an older blurscan: today's summary of its result
@@ -160,7 +170,7 @@ class Manifest:
         if stem in self._stale:
             self.redo["made with other settings"] += 1
             return False
-        result = _read_result(self.out_dir / result_file, str(source))
+        result = _read_result(self.out_dir, result_file, str(source))
         if result is None:
             return False
         if not result.ok or not settings_match(self.settings, result.settings):
@@ -176,7 +186,8 @@ class Manifest:
         return True
 
     def record(self, stem: str, source: str | os.PathLike, row: dict[str, Any]) -> None:
-        row = {"stem": stem, **row, "source": source_identity(source), "settings_id": self.settings_id}
+        row = {"stem": stem, **row, "source": source_identity(source), "key": source_key(source),
+               "settings_id": self.settings_id}
         append_line(self.path, json.dumps(row))  # ASCII: a name that is not UTF-8 stays writable
         self.rows[stem] = row
 
@@ -189,13 +200,23 @@ class Manifest:
         return "; ".join(parts)
 
 
-def _read_result(path: Path, source: str) -> Result | None:
-    """A per-video result file if it is whole and belongs to ``source``; else None."""
+def _read_result(out_dir: Path, result_file: Any, source: str, key: str | None = None) -> Result | None:
+    """A per-video result file of ``out_dir`` if it is whole, lies inside the folder and belongs to
+    ``source`` (the path it records, spelled as it was then, is the same file: the same string, the
+    same absolute path, or the journal's ``key`` for it); else None."""
+    path = file_inside(out_dir, result_file)
+    if path is None:
+        return None
     try:
         result = read_result_file(path)
     except (OSError, ResultFileError):
         return None
-    return result if result.video.path == path_text(source) else None
+    recorded = result.video.path
+    if recorded == path_text(source) or source_key(recorded) == source_key(source):
+        return result
+    if key is not None and key == source_key(source) and os.path.basename(recorded) == path_text(os.path.basename(source)):
+        return result  # the same video, listed from another folder or spelled another way last time
+    return None
 
 
 def _parse(line: bytes) -> dict[str, Any] | None:

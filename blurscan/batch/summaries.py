@@ -19,7 +19,7 @@ from typing import Any
 from blurscan.batch.manifest import MANIFEST_NAME, current_row, summary_row
 from blurscan.batch.sinks.parquet import DatasetDir, iter_rows
 from blurscan.errors import InputError, OutputError, UsageError, path_text
-from blurscan.io.atomic import make_output_dir
+from blurscan.io.atomic import file_inside, make_output_dir
 from blurscan.io.lock import LOCK_NAME, OutputLock
 from blurscan.messages import DEFAULT_LANG, LANGS
 from blurscan.report.combined_json import write_combined_json
@@ -83,6 +83,10 @@ def _manifest_rows(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             if number == 0 and "schema" in value and isinstance(value.get("settings"), dict):
                 settings = value["settings"]
             elif isinstance(value.get("stem"), str) and isinstance(value.get("result_file"), str):
+                if file_inside(path.parent, value["result_file"]) is None:  # a tampered journal reads nothing outside
+                    logger.warning("%s: the row of %s names a result file outside the folder (%s); left out",
+                                   path, value["stem"], value["result_file"])
+                    continue
                 rows[value["stem"]] = current_row(value, path.parent)
     return list(rows.values()), settings
 
@@ -91,7 +95,7 @@ def _result_rows(out_dir: Path, skip: set[str]) -> tuple[list[dict[str, Any]], d
     """A row per blurscan result file of the folder (each read, summarised and dropped)."""
     rows, settings = [], {}
     for path in sorted(out_dir.glob("*.json")):
-        if path.name in skip:
+        if path.name in skip or file_inside(out_dir, path.name) is None:  # a link out of the folder is not read
             continue
         try:
             result = read_result_file(path)

@@ -17,7 +17,7 @@ import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from blurscan.errors import OutputError
 
@@ -138,3 +138,21 @@ def remove_stale_temp_files(folder: str | os.PathLike) -> int:
                     os.unlink(entry.path)
                     removed += 1
     return removed
+
+
+def file_inside(folder: str | os.PathLike, name: Any) -> Path | None:
+    """``folder/name`` when that is a file name (or a path below ``folder``) that resolves inside
+    ``folder``, links followed; None for anything else (``../x``, an absolute path, a link out).
+
+    A folder's own files are untrusted too: a tampered journal must not make blurscan read
+    (and copy into its summaries) a file from elsewhere.
+    """
+    if not isinstance(name, str) or not name or "\0" in name or os.path.isabs(name):
+        return None
+    path = Path(folder) / name
+    root = os.path.realpath(folder)
+    try:
+        real = os.path.realpath(path)
+    except (OSError, ValueError):
+        return None
+    return path if real.startswith(root.rstrip(os.sep) + os.sep) else None

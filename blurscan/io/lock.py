@@ -17,13 +17,20 @@ from blurscan.errors import OutputFolderBusyError
 from blurscan.io.atomic import output_error
 
 LOCK_NAME = ".blurscan-batch.lock"
+#: held (briefly, waited for) while one video's files are written, so two runs never mix two videos' files
+WRITE_LOCK_NAME = ".blurscan-write.lock"
 
 
 class OutputLock:
-    """``with OutputLock(folder):`` holds the folder's lock or raises :class:`OutputFolderBusyError` at once."""
+    """``with OutputLock(folder):`` holds the folder's lock or raises :class:`OutputFolderBusyError` at once.
 
-    def __init__(self, folder: str | os.PathLike):
-        self.path = Path(folder) / LOCK_NAME
+    ``OutputLock(folder, WRITE_LOCK_NAME, wait=True)`` is the short lock one video's set of files
+    is written under: it waits for the other holder instead of failing.
+    """
+
+    def __init__(self, folder: str | os.PathLike, name: str = LOCK_NAME, *, wait: bool = False):
+        self.path = Path(folder) / name
+        self.wait = wait
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -38,7 +45,7 @@ class OutputLock:
             except OSError as ex:
                 raise output_error(self.path, ex) from None
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_EX if self.wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as ex:
                 holder = _read_pid(fd)
                 os.close(fd)

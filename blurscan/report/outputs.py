@@ -5,11 +5,16 @@ A worker process (or a cluster node) scans a video and hands back its
 One writer then streams the JSON and the CSV to disk, so even a day-long
 video never has its per-frame table or score list built in memory. Every
 file is written atomically (see :mod:`blurscan.io.atomic`); the JSON
-comes last, so its presence means the video's outputs are complete.
+comes last, so its presence means the video's outputs are complete. A
+video's files are one set: written under the folder's write lock (two runs
+writing a video of the same name never mix their files), and a rerun removes
+the files of the earlier set it does not write again (the thumbnails of a
+segment that is gone, a plot not asked for now).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -19,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from blurscan.io.atomic import atomic_write
+from blurscan.io.lock import WRITE_LOCK_NAME, OutputLock
 from blurscan.report.plots import plot_or_warning
 from blurscan.result.model import Result, VideoResult
 
@@ -28,6 +34,7 @@ FRAMES_SUFFIX = ".frames.csv"
 PLOT_SUFFIX = ".png"
 #: thumbnails are ``<stem>.segNNN.worst.jpg`` and ``<stem>.segNNN.sharp.jpg``
 THUMBNAIL_SUFFIX = ".jpg"
+THUMBNAIL_ROLES = ("worst", "sharp")
 VIDEO_SUFFIXES = (JSON_SUFFIX, FRAMES_SUFFIX, PLOT_SUFFIX)
 
 #: scores written per chunk when streaming a result's JSON
@@ -90,9 +97,39 @@ def frames_csv(result: VideoResult, handle: IO[str], video_column: str | None = 
         writer.writerow(prefix + row)
 
 
+def _earlier_set(out_dir: Path, stem: str) -> set[str]:
+    """The file names an earlier run may have written for ``stem`` (its thumbnails found through
+    its JSON's segment count, so the folder is never listed: a batch folder may hold millions)."""
+    names = {f"{stem}{FRAMES_SUFFIX}", f"{stem}{PLOT_SUFFIX}"}
+    try:
+        with open(out_dir / f"{stem}{JSON_SUFFIX}", "rb") as handle:
+            segments = json.loads(handle.read().decode("utf-8")).get("segments")
+        count = len(segments) if isinstance(segments, list) else 0
+    except (OSError, ValueError, AttributeError):
+        count = 0
+    number = 1
+    while number <= count or any(os.path.lexists(out_dir / f"{stem}.seg{number:03d}.{role}{THUMBNAIL_SUFFIX}")
+                                 for role in THUMBNAIL_ROLES):
+        names.update(f"{stem}.seg{number:03d}.{role}{THUMBNAIL_SUFFIX}" for role in THUMBNAIL_ROLES)
+        number += 1
+    return names
+
+
 def write_outputs(out_dir: str | os.PathLike, stem: str, outputs: VideoOutputs) -> dict[str, str]:
-    """Write ``<stem><suffix>`` for each output; the JSON last. Returns the paths written by suffix."""
+    """Write ``<stem><suffix>`` for each output as one set; the JSON last. Returns the paths written by suffix.
+
+    The earlier set's JSON goes first (until the new one is written the set is absent, never
+    half old and half new), and its files that this run does not write are removed.
+    """
     out_dir = Path(out_dir)
+    with OutputLock(out_dir, WRITE_LOCK_NAME, wait=True):
+        earlier = _earlier_set(out_dir, stem)
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
+            os.unlink(out_dir / f"{stem}{JSON_SUFFIX}")  # a folder in the way fails below, as before
+        return _write_set(out_dir, stem, outputs, earlier)
+
+
+def _write_set(out_dir: Path, stem: str, outputs: VideoOutputs, earlier: set[str]) -> dict[str, str]:
     written = {}
     if outputs.ok:
         path = out_dir / f"{stem}{FRAMES_SUFFIX}"
@@ -110,6 +147,10 @@ def write_outputs(out_dir: str | os.PathLike, stem: str, outputs: VideoOutputs) 
             handle.write(jpeg)
     if thumbnails:
         written[THUMBNAIL_SUFFIX] = ", ".join(str(out_dir / name) for name in thumbnails)
+    now = {os.path.basename(p) for key, p in written.items() if key != THUMBNAIL_SUFFIX} | set(thumbnails)
+    for name in earlier - now:
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
+            os.unlink(out_dir / name)  # a link is removed, never followed
     path = out_dir / f"{stem}{JSON_SUFFIX}"
     with atomic_write(path, "w", encoding="utf-8") as handle:
         dump_result_json(outputs.result, handle, stem if thumbnails else None)

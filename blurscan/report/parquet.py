@@ -71,6 +71,7 @@ def video_schema():
         ("seconds", pa.float64()), ("frames_per_s", pa.float64()), ("peak_rss_mb", pa.float64()),
         ("detector_extra", pa.string()), ("error", pa.string()), ("error_type", pa.string()),
         ("settings_id", pa.string()), ("source_size", pa.int64()), ("source_mtime_ns", pa.int64()),
+        ("source_key", pa.string()),
     ]
     return pa.schema(fields)
 

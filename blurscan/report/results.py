@@ -8,17 +8,22 @@ batch of any size costs no more memory than its largest result.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
+from blurscan.io.atomic import file_inside
 from blurscan.result.model import FailedResult, Result, Video
 from blurscan.result.reader import ResultFileError, read_result_file
 
 
 def row_result(out_dir: str | os.PathLike, row: dict[str, Any]) -> Result:
     """A row's per-video result; an error entry when its file cannot be read as one."""
+    name = row.get("result_file")
+    path = file_inside(out_dir, name)
+    if path is None:  # a folder's own files are untrusted: nothing is read from outside it
+        why = "outside the output folder, not read" if isinstance(name, str) and name else "not named"
+        return FailedResult(Video(str(row.get("path")), str(row.get("name"))), {}, f"result file {why}", "ReportError")
     try:
-        return read_result_file(Path(out_dir) / str(row["result_file"]))
+        return read_result_file(path)
     except (OSError, ResultFileError, KeyError) as ex:
         reason = ex.strerror if isinstance(ex, OSError) and ex.strerror else ex
         return FailedResult(Video(str(row.get("path")), str(row.get("name"))), {}, f"result file unreadable: {reason}",

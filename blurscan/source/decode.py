@@ -22,7 +22,7 @@ import numpy as np
 from blurscan.errors import CorruptVideoError, EmptyVideoError, NotAVideoError, VideoError, path_text
 from blurscan.messages import Message
 from blurscan.source.convert import FrameFormat, convert, matrix_of, rotation_of
-from blurscan.source.open import VideoIsDirectoryError, check_path, ffmpeg_reason, open_container
+from blurscan.source.open import BoundedReader, VideoIsDirectoryError, check_path, ffmpeg_reason
 from blurscan.source.remote import as_video_path, is_url, open_stream
 from blurscan.source.streams import choose_video_stream
 
@@ -32,6 +32,13 @@ logger = logging.getLogger("blurscan")
 QUEUE_FRAMES = 8
 #: give up after this many packets in a row fail to decode
 MAX_CORRUPT_RUN = 100
+#: a forward step of the clock longer than this (seconds) is a discontinuity, in formats that have them
+#: (MPEG-TS, MPEG-PS, FLV: FFmpeg's own threshold); elsewhere a forward step is footage that is missing
+MAX_CLOCK_JUMP_S = 10.0
+#: how many discontinuities a warning names one by one (all are counted)
+DISCONTINUITIES_LISTED = 5
+#: FFmpeg's AVFMT_TS_DISCONT: the format's timestamps may restart or jump
+TS_DISCONT = 0x200
 
 
 
@@ -76,6 +83,11 @@ class DecodeStats:
     frames_lost: bool = False
     #: the colour matrix of "chroma" pictures: "bt601", "bt709" or "bt2020"
     matrix: str = "bt601"
+    #: where the clock restarted or jumped: (frame, file time before, file time after), the first few
+    discontinuities: list[tuple[int, float, float]] = field(default_factory=list)
+    discontinuity_count: int = 0
+    #: seconds from the stream's declared start to its first packet (a video track that starts late)
+    track_lead_s: float = 0.0
 
 
 class _Failure:
@@ -100,15 +112,17 @@ class VideoSource:
         self.path = as_video_path(path)  # a URL is read as a stream, never handed to FFmpeg as a name
         self._handle = None
         self._worker: threading.Thread | None = None
+        # read through a BoundedReader: opened as the literal file (no FFmpeg protocol), and a
+        # long run of bytes without a packet (a clip padded with zeros) ends the reading
         if is_url(self.path):
-            self._handle = open_stream(self.path)
+            stream_file = open_stream(self.path)
+            self._handle = BoundedReader(stream_file, str(getattr(stream_file, "name", "") or self.path.name))
         else:
             check_path(self.path)
         try:
-            if self._handle is not None:
-                self._container = av.open(self._handle, metadata_errors="ignore")
-            else:
-                self._container, self._handle = open_container(self.path)
+            if self._handle is None:
+                self._handle = BoundedReader.local(self.path)
+            self._container = av.open(self._handle, metadata_errors="ignore")
         except av.error.FFmpegError as ex:
             raise NotAVideoError(
                 self.path,
@@ -128,6 +142,7 @@ class VideoSource:
         if stream_note:
             self.stats.warnings.append(stream_note)
         self._used = False
+        self._first_packet_s: float | None = None
         self.info = self._read_info()
 
     # -- metadata ---------------------------------------------------------
@@ -215,6 +230,10 @@ class VideoSource:
         try:
             first_time = None
             fps = self.info.fps
+            step = 1.0 / fps if fps else 0.04
+            jumps = bool(self._container.format.flags & TS_DISCONT)
+            offset = 0.0  # added to the file's clock to keep one timeline across its restarts
+            last = None
             for av_frame in self._decode():
                 if stop.is_set():
                     return
@@ -229,7 +248,12 @@ class VideoSource:
                     if first_time is None:
                         first_time = time
                         self.stats.first_frame_s = self._lead_time(time)
-                    time_s = time - first_time
+                    time_s = time - first_time + offset
+                    if last is not None and (time_s < last - 0.5 * step or (jumps and time_s > last + MAX_CLOCK_JUMP_S)):
+                        self._discontinuity(index, last + first_time - offset, time)
+                        offset += last + step - time_s
+                        time_s = last + step
+                    last = time_s
                 images = tuple(
                     convert(av_frame, f, self.stats.rotation, c) if index % f.every == 0 else None
                     for f, c in zip(formats, scalers)
@@ -241,11 +265,19 @@ class VideoSource:
         except BaseException as ex:  # noqa: BLE001 - handed to the consuming thread
             put(_Failure(ex))
 
+    def _discontinuity(self, index: int, before: float, after: float) -> None:
+        """Note that the file's clock went from ``before`` to ``after`` (seconds) at frame ``index``."""
+        self.stats.discontinuity_count += 1
+        if len(self.stats.discontinuities) < DISCONTINUITIES_LISTED:
+            self.stats.discontinuities.append((index, round(before, 3), round(after, 3)))
+
     def _decode(self):
         import av
 
         stream = self._stream
+        reader = self._handle if isinstance(self._handle, BoundedReader) else None
         run = 0
+        first_packet = None  # the earliest packet time before the first frame: where the track starts
         demux = self._container.demux(stream)
         while True:
             try:
@@ -255,6 +287,12 @@ class VideoSource:
             except av.error.FFmpegError as ex:
                 self.stats.warnings.append(Message("warning.container_error", {"reason": ffmpeg_reason(ex)}))
                 break
+            if reader is not None and packet.size:
+                reader.packet()
+            if self.stats.decoded == 0 and packet.pts is not None and packet.time_base:
+                packet_time = float(packet.pts * packet.time_base)
+                first_packet = packet_time if first_packet is None else min(first_packet, packet_time)
+                self._first_packet_s = first_packet
             try:
                 decoded = packet.decode()
             except av.error.EOFError:
@@ -284,11 +322,20 @@ class VideoSource:
             pass
 
     def _lead_time(self, first_time: float) -> float:
-        """Seconds from the stream's declared start to its first decoded frame (0 when unknown)."""
+        """Seconds from the track's start to its first decoded frame (0 when unknown).
+
+        The track starts at its first packet: a video track may start after the audio (Matroska
+        then declares 0 for both), and frames before its first packet are not missing ones.
+        """
         stream = self._stream
         if stream.start_time is None or not stream.time_base:
             return 0.0
-        lead = first_time - float(stream.start_time * stream.time_base)
+        start = float(stream.start_time * stream.time_base)
+        first_packet = self._first_packet_s
+        if first_packet is not None and math.isfinite(first_packet) and first_packet > start:
+            self.stats.track_lead_s = first_packet - start
+            start = first_packet
+        lead = first_time - start
         return lead if math.isfinite(lead) and lead > 0 else 0.0
 
     def _finish(self) -> None:
@@ -300,10 +347,20 @@ class VideoSource:
             )
         if stats.corrupt:
             stats.warnings.append(Message("warning.corrupt", {"count": stats.corrupt}))
-        short = bool(info.declared_frames) and stats.decoded + stats.corrupt < 0.98 * info.declared_frames - 1
+        if stats.discontinuity_count:
+            stats.warnings.append(Message("warning.discontinuity", {  # (frame, file time before, after), the first few
+                "count": stats.discontinuity_count, "at": [list(d) for d in stats.discontinuities]}))
+        reader = self._handle if isinstance(self._handle, BoundedReader) else None
+        if reader is not None and reader.cut_at is not None:
+            stats.warnings.append(Message("warning.unreadable_tail", {
+                "mb": round(reader.limit / 2**20), "at": reader.cut_at}))
+        declared = info.declared_frames
+        if declared and not self._stream.frames and stats.track_lead_s and info.fps:
+            declared = max(0, declared - int(round(stats.track_lead_s * info.fps)))  # counted from a late track's start
+        short = bool(declared) and stats.decoded + stats.corrupt < 0.98 * declared - 1
         stats.frames_lost = bool(stats.corrupt) or short
         if short:
-            stats.warnings.append(Message("warning.truncated", {"decoded": stats.decoded, "declared": info.declared_frames}))
+            stats.warnings.append(Message("warning.truncated", {"decoded": stats.decoded, "declared": declared}))
 
     @property
     def display_size(self) -> tuple[int, int]:

@@ -86,6 +86,62 @@ def open_container(path: Path) -> tuple:
     return av.open("file:" + absolute, metadata_errors="ignore"), None
 
 
+#: stop reading after this many bytes in a row bring no packet of the scanned stream (a clip padded with
+#: gigabytes of zeros would otherwise be searched to its end for the next frame)
+MAX_BYTES_WITHOUT_PACKET = 128 * 1024 * 1024
+
+
+class BoundedReader:
+    """A file as FFmpeg reads it, that ends early once a long run of bytes brings no packet.
+
+    The decoder calls :meth:`packet` for each packet of the scanned stream; once that has
+    happened, ``MAX_BYTES_WITHOUT_PACKET`` bytes read without another read as the end of the
+    file, and :attr:`cut_after` says how many bytes went unread. Reading costs one Python call
+    per FFmpeg buffer (as fast as FFmpeg's own ``file:`` protocol); ``name`` is only a hint
+    for guessing the format from the extension, never opened.
+    """
+
+    def __init__(self, raw, name: str, limit: int = MAX_BYTES_WITHOUT_PACKET):
+        self._raw = raw
+        self.name = name
+        self.limit = limit
+        self._since_packet = 0
+        self._armed = False
+        #: where reading stopped early (bytes from the file's start), or None
+        self.cut_at: int | None = None
+
+    @classmethod
+    def local(cls, path: Path) -> BoundedReader:
+        """``path`` opened as the literal file it names (no protocol, whatever its name)."""
+        absolute = os.path.abspath(path)
+        return cls(open(absolute, "rb", buffering=0), "file:" + absolute)  # noqa: SIM115 - closed by close()
+
+    def packet(self) -> None:
+        self._since_packet = 0
+        self._armed = True
+
+    def read(self, size: int = -1) -> bytes:
+        if self._armed and self._since_packet >= self.limit:
+            if self.cut_at is None:
+                self.cut_at = self.tell()
+            return b""
+        data = self._raw.read(size)
+        self._since_packet += len(data)
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+    def seekable(self) -> bool:
+        return getattr(self._raw, "seekable", lambda: True)()
+
+    def close(self) -> None:
+        self._raw.close()
+
+
 def ffmpeg_reason(ex: BaseException) -> str:
     reason = getattr(ex, "strerror", None) or str(ex)
     return str(reason).rstrip(".")

@@ -137,6 +137,20 @@ class _ScanBatches:
         return {"status": np.array(status), "blur_detected": np.array(blurry), "error": np.array(errors)}
 
 
+def ray_log_level() -> int:
+    """How much of Ray's own logging to let through: as much as blurscan's logger shows, less
+    Ray's INFO chatter unless blurscan shows debug lines (``-v``); with ``-q`` only errors."""
+    level = logging.getLogger("blurscan").getEffectiveLevel()
+    return logging.INFO if level <= logging.DEBUG else max(level, logging.WARNING)
+
+
+def quiet_ray_loggers() -> None:
+    """Ray Data sets up its own loggers when imported: give them Ray's level too."""
+    level = ray_log_level()
+    for name in ("ray", "ray.data", "ray.train", "ray.tune"):
+        logging.getLogger(name).setLevel(level)
+
+
 def connect(address: str | None) -> bool:
     """Join the cluster at ``address`` (else ``RAY_ADDRESS``, else a local Ray); True if started here.
 
@@ -163,7 +177,7 @@ def connect(address: str | None) -> bool:
             ) from None
     kwargs = {} if address else {"include_dashboard": False}
     try:
-        ray.init(address=address, log_to_driver=False, **kwargs)
+        ray.init(address=address, log_to_driver=False, logging_level=ray_log_level(), **kwargs)
     except (ConnectionError, RuntimeError, ValueError) as ex:
         reason = str(ex).strip().splitlines()[0] if str(ex).strip() else type(ex).__name__
         raise ClusterError(f"cannot join the Ray cluster at {address or 'a new local Ray'} ({reason}); "
@@ -272,6 +286,7 @@ class RayExecutor(BatchExecutor):
         import ray
         import ray.data
 
+        quiet_ray_loggers()
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False
         context.print_on_execution_start = False

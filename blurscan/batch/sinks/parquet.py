@@ -204,13 +204,32 @@ def batch_shard_name(paths: Iterable[str]) -> str:
     return f"{SHARD_PREFIX}{digest.hexdigest()[:20]}{SHARD_SUFFIX}"
 
 
+def source_key(path: str) -> str:
+    """What identifies a video across runs: its absolute, normalised path (a URL as it is), so
+    ``in/a.mp4`` from one folder and ``/data/in/a.mp4`` are one video (links stay apart, as in a list)."""
+    return path if is_url(path) else os.path.normpath(os.path.abspath(path))
+
+
+def row_key(row: dict[str, Any]) -> str:
+    """A dataset row's :func:`source_key` (rows of an older blurscan have only the path as listed)."""
+    return row.get("source_key") or source_key(row["path"])
+
+
 def write_shard(dataset: DatasetDir, name: str, rows: list[dict[str, Any]], frames: list[dict[str, Any]]) -> None:
-    """The frames shard first, so a videos row never points to per-frame scores that are not there."""
+    """The frames shard first, so a videos row never points to per-frame scores that are not there;
+    when the videos shard cannot be written (a full disk), its frames shard is removed again, so
+    no per-frame row is left without its video's row."""
     pa = require_pyarrow()
     if frames:
         dataset.write(FRAMES_DIR, name, _frames_table(frames))
     if rows:
-        dataset.write(VIDEOS_DIR, name, pa.Table.from_pylist(rows, schema=video_schema()))
+        try:
+            dataset.write(VIDEOS_DIR, name, pa.Table.from_pylist(rows, schema=video_schema()))
+        except BaseException:
+            if frames:
+                with contextlib.suppress(Exception):
+                    dataset.remove(FRAMES_DIR, name)
+            raise
 
 
 class ShardWriter:
@@ -254,18 +273,24 @@ def iter_rows(dataset: DatasetDir, columns: list[str] | None = None) -> Iterator
 
 
 def prune_for_resume(dataset: DatasetDir, keep) -> set[str]:
-    """Keep only the rows ``keep(row)`` accepts, one per path, and return the paths kept.
+    """Keep only the rows ``keep(row)`` accepts, one per video (:func:`row_key`), and return the keys kept.
 
     Rows of videos that will be scanned again (failed, other settings, a
-    changed source) and second rows of one path are dropped, by rewriting
+    changed source) and second rows of one video are dropped, by rewriting
     their shards, so the finished dataset holds one row per video. A shard an
     older blurscan wrote is rewritten with today's columns (null where it had
-    none), so every shard keeps one schema.
+    none), so every shard keeps one schema. A frames shard whose videos shard
+    was never written (a batch stopped by a full disk) is removed.
     """
     kept: set[str] = set()
-    columns = ["path", "status", "settings_id", "source_size", "source_mtime_ns"]
+    columns = ["path", "status", "settings_id", "source_size", "source_mtime_ns", "source_key"]
     schema = video_schema()
-    for name in dataset.shards(VIDEOS_DIR):
+    videos = set(dataset.shards(VIDEOS_DIR))
+    for name in dataset.shards(FRAMES_DIR):
+        if name not in videos:
+            logger.info("%s/%s/%s has no videos shard; removed", dataset, FRAMES_DIR, name)
+            dataset.remove(FRAMES_DIR, name)
+    for name in sorted(videos):
         try:
             table, outdated = dataset.parquet(
                 VIDEOS_DIR, name, lambda shard: (_read(shard, columns), not shard.schema_arrow.equals(schema)))
@@ -276,9 +301,10 @@ def prune_for_resume(dataset: DatasetDir, keep) -> set[str]:
             continue
         mask = []
         for row in table.to_pylist():
-            ok = row["path"] not in kept and keep(row)
+            key = row_key(row)
+            ok = key not in kept and keep(row)
             if ok:
-                kept.add(row["path"])
+                kept.add(key)
             mask.append(ok)
         if all(mask) and not outdated:
             continue
@@ -317,7 +343,8 @@ class DatasetSink:
     def rows_of(self, path: str, outputs) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """A video's row, and its per-frame row when they are kept."""
         row = video_row(outputs.result, self.settings_id, _source_identity(path))
-        row["path"] = path  # the path as listed: what resume compares
+        row["path"] = path  # the path as listed, for people
+        row["source_key"] = source_key(path)  # what resume compares
         frames = None
         if self.frame_scores and outputs.ok:
             frames = frames_row(outputs.result)
@@ -353,7 +380,7 @@ class BatchShard:
 def _same_source(row: dict[str, Any]) -> bool:
     if is_url(row["path"]):
         return True
-    now = source_identity(row["path"])
+    now = source_identity(row_key(row))
     return bool(now) and now == {"size": row.get("source_size"), "mtime_ns": row.get("source_mtime_ns")}
 
 
@@ -373,17 +400,19 @@ def run_to_dataset(paths: Sequence[str], out: str, settings: dict[str, Any], exe
                 remove_stale_temp_files(dataset.root / sub)
         fingerprint = settings_id(settings)
         dataset.write_meta(settings, lang)
+        keys = [source_key(path) for path in paths]
         if resume:
-            wanted = set(paths)
+            wanted = set(keys)
             kept = prune_for_resume(  # rows of videos this run does not list stay: several lists may share a dataset
-                dataset, lambda row: row["path"] not in wanted or (
+                dataset, lambda row: row_key(row) not in wanted or (
                     row["status"] == "ok" and row["settings_id"] == fingerprint and _same_source(row))
             )
             del wanted
         else:
             dataset.clear()
             kept = set()
-        jobs = [Job(path, "") for path in paths if path not in kept]
+        jobs = [Job(path, "") for path, key in zip(paths, keys) if key not in kept]
+        del keys
         skipped = len(paths) - len(jobs)
         if resume:
             logger.info("resuming: %d of %d videos already in %s", skipped, len(paths), out)

@@ -70,3 +70,15 @@ def test_a_clip_followed_by_a_gigabyte_of_zeros_stops_reading_soon_after_its_las
     assert "the rest of the file was not read" in Message.from_dict(warning).text()
     assert "文件其余部分未读取" in Message.from_dict(warning).text("zh")
     assert elapsed < 20, elapsed  # only a hang fails here: `at` above is what bounds the reading
+
+
+def test_b_frames_in_avi_step_back_without_restarting_the_clock(tmp_path):
+    """AVI has no presentation times: a B-frame stream's frame times step back by a frame or two
+    (the decoder's reordering). That is not a restart: no warning, and 90 frames at 30 fps last 3 s
+    (counting each step back as a restart stretched them to 6.6 s)."""
+    from blurscan.testing.synthetic import scene_frames, write_video
+
+    write_video(tmp_path / "bframes.avi", scene_frames(90, 96, 64, seed=3), fps=30)
+    result = scan(tmp_path / "bframes.avi").to_dict()
+    assert "warning.discontinuity" not in codes(result), result["warnings"]
+    assert abs(result["video"]["duration_s"] - 3.0) < 0.1, result["video"]

@@ -35,6 +35,11 @@ MAX_CORRUPT_RUN = 100
 #: a forward step of the clock longer than this (seconds) is a discontinuity, in formats that have them
 #: (MPEG-TS, MPEG-PS, FLV: FFmpeg's own threshold); elsewhere a forward step is footage that is missing
 MAX_CLOCK_JUMP_S = 10.0
+#: outside those formats a step back is a restart only when it is longer than this (seconds) and than
+#: REORDER_FRAMES frames: AVI and other formats without presentation times give B-frame streams times
+#: that step back by a frame or two, which are the decoder's reordering, not a restart
+MAX_REORDER_S = 1.0
+REORDER_FRAMES = 16
 #: how many discontinuities a warning names one by one (all are counted)
 DISCONTINUITIES_LISTED = 5
 #: FFmpeg's AVFMT_TS_DISCONT: the format's timestamps may restart or jump
@@ -232,6 +237,7 @@ class VideoSource:
             fps = self.info.fps
             step = 1.0 / fps if fps else 0.04
             jumps = bool(self._container.format.flags & TS_DISCONT)
+            back = 0.5 * step if jumps else max(MAX_REORDER_S, REORDER_FRAMES * step)
             offset = 0.0  # added to the file's clock to keep one timeline across its restarts
             last = None
             for av_frame in self._decode():
@@ -249,11 +255,11 @@ class VideoSource:
                         first_time = time
                         self.stats.first_frame_s = self._lead_time(time)
                     time_s = time - first_time + offset
-                    if last is not None and (time_s < last - 0.5 * step or (jumps and time_s > last + MAX_CLOCK_JUMP_S)):
+                    if last is not None and (time_s < last - back or (jumps and time_s > last + MAX_CLOCK_JUMP_S)):
                         self._discontinuity(index, last + first_time - offset, time)
                         offset += last + step - time_s
                         time_s = last + step
-                    last = time_s
+                    last = time_s if last is None else max(last, time_s)
                 images = tuple(
                     convert(av_frame, f, self.stats.rotation, c) if index % f.every == 0 else None
                     for f, c in zip(formats, scalers)

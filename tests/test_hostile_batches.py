@@ -106,10 +106,10 @@ def test_a_folder_that_holds_the_output_folder_never_scans_its_outputs(tmp_path,
 
     clips(tmp_path / "work", 2, frames=20)
     monkeypatch.chdir(tmp_path / "work")
-    first = run_batch(".", "./out", split=SplitOptions())
+    first = run_batch(".", "./out", split=SplitOptions(keep_whole=True))
     assert first.total == 2
     assert any(name.endswith(".mp4") for name in os.listdir("out"))  # clips were cut into the output folder
-    again = run_batch(".", "./out", split=SplitOptions(), resume=True)
+    again = run_batch(".", "./out", split=SplitOptions(keep_whole=True), resume=True)
     assert (again.total, again.skipped) == (2, 2)
     assert sorted(r["relative_path"] for r in again.rows) == ["clip0.mp4", "clip1.mp4"]
 

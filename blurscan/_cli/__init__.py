@@ -1,4 +1,4 @@
-"""The command line: ``blurscan detect``, ``blurscan batch``, ``blurscan demo``.
+"""The command line: ``blurscan detect``, ``blurscan batch``, ``blurscan watch``, ``blurscan demo``.
 
 Exit codes follow one rule, so scripts can tell "fix the command" from "look at the inputs":
 
@@ -123,7 +123,7 @@ def setup_logging(verbose: bool, quiet: bool) -> None:
     logger.propagate = False
 
 
-from blurscan._cli import batch, demo, detect, listing, report, split  # noqa: E402,F401  (commands register on import)
+from blurscan._cli import batch, demo, detect, listing, report, split, watch  # noqa: E402,F401  (commands register on import)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -68,7 +68,7 @@ def send(plan: Plan, target: str = "-", *, realtime: bool = False, codec: str = 
 
     if target.startswith("udp:") and "?" not in target:
         target += "?pkt_size=1316"  # whole TS packets per datagram
-    options = {"flush_packets": "1", "muxdelay": "0"}
+    options = {"flush_packets": "1"}
     output = sys.stdout.buffer if target == "-" else target
     sent = 0
     with av.open(output, "w", format="mpegts", options=options) as container:

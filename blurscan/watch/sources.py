@@ -37,7 +37,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
-from blurscan.errors import UsageError, VideoError
+from blurscan.errors import NotAVideoError, UsageError, VideoError
 from blurscan.messages import Message
 from blurscan.source.convert import FrameFormat, convert, rotation_of
 from blurscan.source.open import ffmpeg_reason
@@ -241,7 +241,12 @@ class LiveSource:
                     except Exception:  # noqa: BLE001 - closing a broken connection
                         pass
             if self.spec.kind == "stdin":
-                self._put(_END)
+                if self.stats.decoded == 0 and self.stats.last_error:
+                    self._put(_Failure(NotAVideoError(
+                        "-", f"standard input cannot be read as a video stream ({self.stats.last_error}). "
+                        "Pipe a stream such as MPEG-TS: ffmpeg -i SOURCE -f mpegts - | blurscan watch -")))
+                else:
+                    self._put(_END)
                 return
             if self.stop.wait(backoff):
                 return

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 import threading
 import time
 from collections import deque
@@ -37,6 +38,14 @@ from blurscan.watch.monitor import Monitor
 from blurscan.watch.sources import LiveFrame, LiveSource, SourceSpec
 
 logger = logging.getLogger("blurscan")
+
+
+def peak_rss_mb() -> float:
+    """The most resident memory this process has used (MiB), from the kernel's own count."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 if sys.platform != "darwin" else peak / 2**20
 
 #: frames scored together: a finding waits for at most this many more frames
 LIVE_BATCH = 4
@@ -102,6 +111,7 @@ class Watcher:
         ticker.start()
         self.source = source = LiveSource(self.spec, formats, timeout=self.settings.timeout, stop=self.stop)
         last_end: tuple[float, float] | None = None  # (stream time, wall) where the last frame ended
+        failed = False
         try:
             while not self.stop.is_set():
                 run = self._first_frame_hook(source.frames(), last_end)
@@ -117,12 +127,16 @@ class Watcher:
                     self.monitor.signal("signal_lost", start_s, None, start_wall, None)
                 if self._last_wall is not None:
                     last_end = self._last_end
+        except BaseException:
+            failed = True
+            raise
         finally:
             source.close()
             if timer is not None:
                 timer.cancel()
             self.stop.set()
-            self._say_status(final=True)
+            if not failed:
+                self._say_status(final=True)
 
     @property
     def _last_end(self) -> tuple[float, float]:
@@ -238,4 +252,5 @@ class Watcher:
             self.status(Message("watch.dropping", {"source": values["source"], "every": values["keep_every"]})
                         .text(self.settings.lang))
         if final:
+            values["peak_rss_mb"] = peak_rss_mb()
             self.status(Message("watch.stopped", values).text(self.settings.lang))

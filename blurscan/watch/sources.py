@@ -255,9 +255,10 @@ class LiveSource:
             backoff = min(BACKOFF[1], backoff * 2)
 
     def _open(self, av):
+        # probe a second of the stream, not FFmpeg's five: a live source's first event must not wait for it
+        options = {"analyzeduration": "1000000", "probesize": "1000000"}
         if self.spec.kind == "stdin":
-            return av.open(_stdin(), "r", metadata_errors="ignore")
-        options = {}
+            return av.open(_stdin(), "r", options=options, metadata_errors="ignore")
         if self.spec.target.lower().startswith(("rtsp:", "rtsps:")):
             options["rtsp_transport"] = "tcp"
         if self.spec.target.lower().startswith("udp:"):

@@ -80,17 +80,17 @@ def _iso(text: str) -> float:
 def test_pipe_gives_each_blur_once_with_its_times_file_and_snapshot(tmp_path):
     events_file = tmp_path / "events.jsonl"
     snaps = tmp_path / "snaps"
-    events, stderr = _piped(60, [(20, 23), (40, 42)], "--events", str(events_file), "--snapshots", str(snaps),
+    events, stderr = _piped(40, [(15, 18), (30, 32)], "--events", str(events_file), "--snapshots", str(snaps),
                             "--status-every", "0")
     assert [e["type"] for e in events] == ["blur", "blur"]
-    for event, (start, end) in zip(events, [(20, 23), (40, 42)]):
+    for event, (start, end) in zip(events, [(15, 18), (30, 32)]):
         assert abs(event["start_s"] - start) <= 0.2 and abs(event["end_s"] - end) <= 0.2
         assert event["severity"] in ("moderate", "severe") and 0 <= event["min_score"] < 0.5
         assert event["source"] == "-" and event["start_time"].endswith("Z") and "cause" not in event
         snapshot = Path(event["snapshot"])
         assert snapshot.parent == snaps and snapshot.read_bytes()[:2] == b"\xff\xd8"  # a JPEG
     assert [json.loads(line) for line in events_file.read_text().splitlines()] == events
-    assert "stopped after 60 s of stream, 2 events" in stderr
+    assert "stopped after 40 s of stream, 2 events" in stderr
 
 
 @pytest.mark.slow
@@ -191,21 +191,23 @@ def test_sigterm_stops_cleanly_with_a_last_status_line():
 
 @pytest.mark.slow
 def test_udp_stream_events_come_within_3_s_and_the_watch_survives_a_silence():
-    """Real time over UDP: a blur, the sender silent for 4 s, another blur; --timeout 2."""
+    """Real time over UDP: a blur, the sender silent for 4 s, another blur; --timeout 2. About 20 s."""
     port = _free_port()
     url = f"udp://127.0.0.1:{port}"
-    watcher = subprocess.Popen([*WATCH, url, "--timeout", "2", "--duration", "25", "--status-every", "0"],
+    watcher = subprocess.Popen([*WATCH, url, "--timeout", "2", "--duration", "40", "--status-every", "0"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines = Lines(watcher)
     time.sleep(1.5)  # the watcher listens
-    sender = _sender("--to", url, "--seconds", "16", "--realtime", "--blur", "3:5", "--pause", "7:4",
-                     "--blur", "10:12")
+    sender = _sender("--to", url, "--seconds", "11", "--realtime", "--blur", "2:4", "--pause", "5:4",
+                     "--blur", "7:9")
     sender.wait(40)
     time.sleep(2.5)
     watcher.send_signal(signal.SIGTERM)
     _, stderr = watcher.communicate(timeout=30)
     events = lines.join()
     assert watcher.returncode == 0, stderr
+    if [e["type"] for _, e in events[:2]] == ["signal_lost", "signal_back"] and events[0][1]["start_s"] == 0:
+        events = events[2:]  # the sender started after the timeout: no signal yet is a lost signal too
     kinds = [e["type"] for _, e in events]
     assert kinds[:4] == ["blur", "signal_lost", "signal_back", "blur"], (kinds, stderr)
     for arrived, event in events:
@@ -223,11 +225,11 @@ def test_several_sources_each_in_its_own_process_events_tagged(tmp_path):
     urls = [f"udp://127.0.0.1:{p}" for p in ports]
     events_file = tmp_path / "events.jsonl"
     watcher = subprocess.Popen([*WATCH, *urls, "--events", str(events_file), "--status-every", "0",
-                                "--duration", "14", "--timeout", "3"],
+                                "--duration", "11", "--timeout", "3"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(2.5)
-    senders = [_sender("--to", urls[0], "--seconds", "9", "--realtime", "--blur", "3:5"),
-               _sender("--to", urls[1], "--seconds", "9", "--realtime", "--blur", "5:7", "--size", "160x120")]
+    senders = [_sender("--to", urls[0], "--seconds", "6", "--realtime", "--blur", "2:4"),
+               _sender("--to", urls[1], "--seconds", "6", "--realtime", "--blur", "3:5", "--size", "160x120")]
     for sender in senders:
         sender.wait(30)
     out, stderr = watcher.communicate(timeout=40)

@@ -121,12 +121,12 @@ class Watcher:
                 if source.ended or self.stop.is_set():
                     break
                 # the signal is lost: nothing came for `timeout` seconds
+                if self._last_wall is not None:
+                    last_end = self._last_end
                 if not self.lost:
                     self.lost = True
                     start_s, start_wall = last_end if last_end else (0.0, time.time())
                     self.monitor.signal("signal_lost", start_s, None, start_wall, None)
-                if self._last_wall is not None:
-                    last_end = self._last_end
         except BaseException:
             failed = True
             raise

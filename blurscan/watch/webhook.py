@@ -66,7 +66,7 @@ class WebhookSender:
                 except queue.Empty:
                     pass
 
-    def close(self, grace_s: float = 5.0) -> None:
+    def close(self, grace_s: float = 3.0) -> None:
         """Let the waiting events go out for up to ``grace_s`` seconds, then stop."""
         deadline = time.monotonic() + grace_s
         while self._queue.unfinished_tasks and time.monotonic() < deadline:

@@ -124,3 +124,27 @@ def test_memory_is_flat_nothing_kept_grows_with_the_stream():
     later = {name: len(column) for name, column in feed.monitor._buffer.items()}
     assert all(abs(later[name] - sizes[name]) <= 1 for name in sizes), (sizes, later)  # the horizon, give or take a frame
     assert max(sizes.values()) <= HORIZON_S * 10 + 1
+
+
+def test_a_scan_slower_than_its_source_keeps_frames_evenly_and_its_lag_bounded():
+    """The decode thread's thinning against a watcher that takes one frame in three's time (a full queue drops)."""
+    import queue
+
+    from blurscan.watch.sources import QUEUE_FRAMES, Thinning
+
+    thinning, waiting, kept = Thinning(), queue.Queue(maxsize=QUEUE_FRAMES), []
+    for decoded in range(6000):
+        if decoded % 3 == 0 and not waiting.empty():
+            waiting.get_nowait()  # the watcher's pace: one frame per three the camera sends
+        if not thinning.keep():
+            continue
+        try:
+            waiting.put_nowait(decoded)
+            kept.append(decoded)
+            thinning.handed(waiting.qsize() / QUEUE_FRAMES)
+        except queue.Full:
+            thinning.refused()
+    later = np.diff(kept[len(kept) // 2 :])
+    assert 2 <= thinning.every <= 4
+    assert later.max() <= 2 * thinning.every + 1, "no burst of lost frames: the gaps stay near 1 in every"
+    assert 1900 <= len(kept) <= 2100  # about the watcher's pace: it neither starves nor falls behind

@@ -191,7 +191,7 @@ class LiveSource:
         backoff = BACKOFF[0]
         clock = _Timeline()
         scalers = None
-        calm = 0
+        thinning = Thinning()
         while not self.stop.is_set():
             container = None
             try:
@@ -215,14 +215,14 @@ class LiveSource:
                         rate = stream.average_rate or stream.guessed_rate
                         self.stats.fps = float(rate) if rate else 0.0
                     time_s = clock.place(av_frame.time, self.stats.fps)
-                    if self.spec.live and self.stats.decoded % self.stats.keep_every:
+                    if self.spec.live and not thinning.keep():
                         self.stats.dropped += 1
                         continue
                     images = tuple(convert(av_frame, f, rotation, c) if self.stats.kept % f.every == 0 else None
                                    for f, c in zip(self.formats, scalers))
                     frame = LiveFrame(self.stats.kept, time_s, time.time(), images)
                     if self.spec.live:
-                        calm = self._offer(frame, calm)
+                        self._offer(frame, thinning)
                     elif not self._put(frame):
                         return
             except av.error.FFmpegError as ex:
@@ -281,22 +281,50 @@ class LiveSource:
                 continue
         return False
 
-    def _offer(self, frame: LiveFrame, calm: int) -> int:
+    def _offer(self, frame: LiveFrame, thinning: Thinning) -> None:
         """Hand ``frame`` over without waiting: a full queue means the watcher is behind, so keep fewer frames."""
-        stats = self.stats
         try:
             self._queue.put_nowait(frame)
-            stats.kept += 1
+            self.stats.kept += 1
+            thinning.handed(self._queue.qsize() / QUEUE_FRAMES)
         except queue.Full:
-            stats.dropped += 1
-            stats.keep_every = min(MAX_SKIP, stats.keep_every + 1)
-            return 0
-        if self._queue.qsize() <= QUEUE_FRAMES // 4:
-            calm += 1
-            if calm >= 4 * QUEUE_FRAMES and stats.keep_every > 1:
-                stats.keep_every -= 1
-                return 0
-        return calm
+            self.stats.dropped += 1
+            thinning.refused()
+        self.stats.keep_every = thinning.every
+
+
+class Thinning:
+    """Which frames of a real-time source to keep when the watcher cannot keep up: one in ``every``, evenly.
+
+    ``every`` grows by one each time the queue is found full and shrinks by one after a long calm
+    (the queue a quarter full or less for four queues' worth of frames), so the frames dropped are
+    spread through the stream rather than lost in bursts, and the lag stays bounded.
+    """
+
+    def __init__(self, most: int = MAX_SKIP, calm_after: int = 4 * QUEUE_FRAMES):
+        self.every = 1
+        self.most = most
+        self.calm_after = calm_after
+        self._count = 0
+        self._calm = 0
+
+    def keep(self) -> bool:
+        """Whether to keep the next decoded frame."""
+        self._count += 1
+        return self._count % self.every == 0
+
+    def refused(self) -> None:
+        self.every = min(self.most, self.every + 1)
+        self._calm = 0
+
+    def handed(self, fill: float) -> None:
+        if fill > 0.25:
+            self._calm = 0
+            return
+        self._calm += 1
+        if self._calm >= self.calm_after and self.every > 1:
+            self.every -= 1
+            self._calm = 0
 
 
 class _Timeline:

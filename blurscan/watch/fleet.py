@@ -37,7 +37,8 @@ def watch_fleet(sources: Sequence[str], child_args: Sequence[str], *, events_fil
     for number, source in enumerate(sources, 1):
         argv = [sys.executable, "-m", "blurscan", "watch", source, "--tag", f"cam{number}", *child_args]
         children.append(subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True,
-                                         encoding="utf-8", errors="replace", env={**os.environ, "PYTHONUNBUFFERED": "1"}))
+                                         encoding="utf-8", errors="replace", env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                                         start_new_session=True))  # Ctrl-C reaches this process, which stops each
 
     def pump(child: subprocess.Popen) -> None:
         for line in child.stdout:

@@ -94,6 +94,7 @@ class Watcher:
         self.peak_rss_mb = rss_mb()
         self._last_wall: float | None = None
         self._started = time.monotonic()
+        self._started_wall = time.time()
         self.source: LiveSource | None = None
 
     # -- the watch ------------------------------------------------------------
@@ -125,7 +126,7 @@ class Watcher:
                     last_end = self._last_end
                 if not self.lost:
                     self.lost = True
-                    start_s, start_wall = last_end if last_end else (0.0, time.time())
+                    start_s, start_wall = last_end if last_end else (0.0, self._started_wall)
                     self.monitor.signal("signal_lost", start_s, None, start_wall, None)
         except BaseException:
             failed = True

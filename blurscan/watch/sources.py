@@ -47,6 +47,10 @@ logger = logging.getLogger("blurscan")
 
 #: the URL schemes ``watch`` opens (live protocols FFmpeg reads)
 LIVE_SCHEMES = ("udp", "rtp", "rtsp", "rtsps", "srt", "rtmp", "rtmps", "http", "https")
+#: the FFmpeg protocols each scheme may use underneath
+_PROTOCOLS = {"udp": "udp", "rtp": "rtp,udp", "rtsp": "rtsp,rtp,udp,tcp", "rtsps": "rtsps,rtsp,rtp,udp,tcp,tls",
+              "srt": "srt", "rtmp": "rtmp,tcp", "rtmps": "rtmps,rtmp,tcp,tls", "http": "http,tcp",
+              "https": "https,http,tcp,tls,crypto"}
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _DEVICE = re.compile(r"^/dev/video[0-9]+$")
 #: frames buffered between the decode thread and the watcher
@@ -266,6 +270,9 @@ class LiveSource:
             options["fifo_size"] = "50000"
         # a read that waits longer than the timeout fails, and the connection is opened again
         options["rw_timeout"] = str(int(self.timeout * 1e6))
+        if self.spec.kind == "url":
+            # the URL's own protocol family and nothing else: a playlist cannot lead FFmpeg to file: or concat:
+            options["protocol_whitelist"] = _PROTOCOLS[self.spec.target.split(":", 1)[0].lower()]
         fmt = "v4l2" if self.spec.kind == "device" else None
         return av.open(self.spec.target, "r", format=fmt, options=options, timeout=(self.timeout, None),
                        metadata_errors="ignore")

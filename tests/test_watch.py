@@ -174,13 +174,18 @@ def test_sigterm_stops_cleanly_with_a_last_status_line():
     watcher = subprocess.Popen([*WATCH, "-", "--status-every", "0.5"], stdin=sender.stdout, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     sender.stdout.close()
+    lines: list[str] = []
     try:
-        time.sleep(4)
+        for line in watcher.stderr:  # running, and a second of stream watched: then the signal
+            lines.append(line)
+            if re.search(r"[1-9]\d* s watched", line):
+                break
         watcher.send_signal(signal.SIGTERM)
-        _, stderr = watcher.communicate(timeout=20)
+        _, rest = watcher.communicate(timeout=20)
     finally:
         sender.kill()
         sender.wait()
+    stderr = "".join(lines) + rest
     assert watcher.returncode == 0, stderr
     assert re.search(r"-: \d+\.\d fps, lag \d+\.\d s, dropped \d+, RSS \d+ MiB", stderr)
     assert re.search(r"stopped after [1-9]\d* s of stream", stderr.strip().splitlines()[-1])
@@ -224,7 +229,9 @@ def test_several_sources_each_in_its_own_process_events_tagged(tmp_path):
     ports = [_free_port(), _free_port()]
     urls = [f"udp://127.0.0.1:{p}" for p in ports]
     events_file = tmp_path / "events.jsonl"
-    watcher = subprocess.Popen([*WATCH, *urls, "--events", str(events_file), "--status-every", "0",
+    listed = tmp_path / "cameras.txt"
+    listed.write_text(f"# the second camera\n{urls[1]}\n")
+    watcher = subprocess.Popen([*WATCH, urls[0], "--list", str(listed), "--events", str(events_file), "--status-every", "0",
                                 "--duration", "11", "--timeout", "3"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(2.5)

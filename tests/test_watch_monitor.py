@@ -78,9 +78,9 @@ def test_a_lasting_soft_stretch_is_reported_when_decided_then_on_recovery_and_sh
 
 
 def test_the_reference_follows_a_slow_change_like_dusk_without_an_event():
-    feed = Feed(fps=2.0)
+    feed = Feed(fps=1.0)
     feed.run(60, SHARP)
-    feed.run(1800, lambda t: SHARP - 1.5 * t / 1800)  # half an hour: 1.5 logit units softer, slowly
+    feed.run(900, lambda t: SHARP - 1.5 * t / 900)  # a quarter of an hour: 1.5 logit units softer, slowly
     assert feed.events == []
     assert feed.monitor.reference.level < SHARP - 1.2
     feed.run(3, SHARP - 1.5 - 2.5)  # then a real blur against the new level

@@ -77,20 +77,23 @@ def _iso(text: str) -> float:
 # -- through a pipe ---------------------------------------------------------
 
 
-def test_pipe_gives_each_blur_once_with_its_times_file_and_snapshot(tmp_path):
+def test_pipe_gives_each_blur_once_and_a_lasting_one_as_soft_with_times_file_and_snapshots(tmp_path):
     events_file = tmp_path / "events.jsonl"
     snaps = tmp_path / "snaps"
-    events, stderr = _piped(40, [(15, 18), (30, 32)], "--events", str(events_file), "--snapshots", str(snaps),
-                            "--status-every", "0")
-    assert [e["type"] for e in events] == ["blur", "blur"]
-    for event, (start, end) in zip(events, [(15, 18), (30, 32)]):
-        assert abs(event["start_s"] - start) <= 0.2 and abs(event["end_s"] - end) <= 0.2
+    events, stderr = _piped(60, [(10, 13), (20, 35), (45, 47)], "--events", str(events_file), "--snapshots",
+                            str(snaps), "--status-every", "0")
+    assert [(e["type"], e.get("state")) for e in events] == [("blur", None), ("soft", "begun"), ("soft", "ended"),
+                                                             ("blur", None)]
+    for event, (start, end) in zip(events, [(10, 13), (20, None), (20, 35), (45, 47)]):
+        assert abs(event["start_s"] - start) <= 0.2
+        assert event["end_s"] is None if end is None else abs(event["end_s"] - end) <= 0.2
         assert event["severity"] in ("moderate", "severe") and 0 <= event["min_score"] < 0.5
         assert event["source"] == "-" and event["start_time"].endswith("Z") and "cause" not in event
         snapshot = Path(event["snapshot"])
         assert snapshot.parent == snaps and snapshot.read_bytes()[:2] == b"\xff\xd8"  # a JPEG
+    assert len({e["snapshot"] for e in events}) == 4
     assert [json.loads(line) for line in events_file.read_text().splitlines()] == events
-    assert "stopped after 40 s of stream, 2 events" in stderr
+    assert "stopped after 60 s of stream, 4 events" in stderr
 
 
 @pytest.mark.slow

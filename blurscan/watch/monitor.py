@@ -185,7 +185,7 @@ class Monitor:
     def _conditions(self, dt: float) -> None:
         a = self._arrays()
         times, walls = a["time"], a["wall"]
-        newest, wall = float(times[-1]), float(walls[-1])
+        newest = float(times[-1])
         recent = times >= newest - LOOK_S
         quality = a["quality"]
         usable = quality > 0
@@ -197,8 +197,11 @@ class Monitor:
 
         def check(condition: Condition, flags: np.ndarray) -> str | None:
             holds = bool(flags[recent].mean() >= HOLD_SHARE) if recent.any() else False
-            first = int(np.argmax(flags & recent)) if (flags & recent).any() else len(times) - 1
-            return condition.update(newest, holds, float(times[first]), float(walls[first]), wall)
+            on = np.flatnonzero(flags & recent)
+            first = int(on[0]) if len(on) else len(times) - 1
+            after = min(int(on[-1]) + 1, len(times) - 1) if len(on) else int(np.argmax(recent))
+            return condition.update(newest, holds, (float(times[first]), float(walls[first])),
+                                    (float(times[after]), float(walls[after])))
 
         frozen_flags = a["change"] < FROZEN_CHANGE
         frozen_flags[0] = False  # the first frame of a run has nothing to compare with

@@ -72,18 +72,20 @@ class Condition:
     def on(self) -> bool:
         return self.state in ("on", "recovering")
 
-    def update(self, now: float, holds: bool, since: float, since_wall: float, wall: float) -> str | None:
+    def update(self, now: float, holds: bool, since: tuple[float, float], until: tuple[float, float]) -> str | None:
+        """``since``: (stream time, wall) of the first frame it held on lately; ``until``: of the first frame
+        after the last it held on (where a recovery starts)."""
         if not self.enabled:
             return None
         if self.state == "clear":
             if holds:
-                self.state, self.start_s, self.start_wall = "pending", since, since_wall
+                self.state, (self.start_s, self.start_wall) = "pending", since
         elif self.state == "pending":
             if not holds:
                 self.state = "clear"
         elif self.state == "on":
             if not holds:
-                self.state, self.end_s, self.end_wall = "recovering", now, wall
+                self.state, (self.end_s, self.end_wall) = "recovering", until
         elif self.state == "recovering" and holds:
             self.state = "on"
         if self.state == "pending" and now - self.start_s >= self.after_s:

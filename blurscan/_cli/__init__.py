@@ -10,6 +10,7 @@ Exit codes follow one rule, so scripts can tell "fix the command" from "look at 
   something else failed at run time (a model that does not load, a full disk). With
   several videos the others are still scanned; the code is 1 at the end.
 * 130: interrupted (Ctrl-C); 143: terminated (SIGTERM), stopped like Ctrl-C.
+  ``watch`` is the exception: a watch ends by being stopped, so SIGTERM and Ctrl-C end it with 0.
 
 Every error is one line that says what is wrong and what to do. Set
 ``BLURSCAN_DEBUG=1`` to get tracebacks instead.

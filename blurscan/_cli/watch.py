@@ -83,6 +83,9 @@ def watch(
         specs = [parse_source(name) for name in names]
         if sum(spec.kind == "stdin" for spec in specs) > 1:
             raise UsageError("standard input ('-') can be watched once")
+        if any(spec.kind == "stdin" for spec in specs) and sys.stdin is not None and sys.stdin.isatty():
+            raise UsageError("standard input is a terminal: pipe a stream into it, e.g. "
+                             "ffmpeg -i SOURCE -f mpegts - | blurscan watch -")
         if webhook is not None:
             check_webhook(webhook)
         settings = build_settings(scorer=scorer, detector=detector, window_size=window_size, lang=lang,

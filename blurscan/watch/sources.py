@@ -252,10 +252,12 @@ class LiveSource:
                 else:
                     self._put(_END)
                 return
+            # the first failure of a streak is worth a line; the retries after it only in --verbose
+            level = logging.WARNING if backoff == BACKOFF[0] else logging.INFO
+            logger.log(level, Message("watch.reconnecting", {"source": self.spec.label, "wait_s": backoff,
+                                                             "reason": self.stats.last_error or "end of stream"}).text())
             if self.stop.wait(backoff):
                 return
-            logger.info(Message("watch.reconnecting", {"source": self.spec.label, "wait_s": backoff,
-                                                       "reason": self.stats.last_error or "end of stream"}).text())
             backoff = min(BACKOFF[1], backoff * 2)
 
     def _open(self, av):

@@ -249,3 +249,39 @@ def test_several_sources_each_in_its_own_process_events_tagged(tmp_path):
     assert [source for source, _ in blurs] == sorted(urls)
     assert [json.loads(line) for line in events_file.read_text().splitlines()] == events
     assert os.path.getsize(events_file) > 0
+
+
+def test_webhook_retries_a_failing_endpoint_until_it_takes_each_event_in_order():
+    """An endpoint that fails its first two requests (HTTP 503) still gets every event, once, in order."""
+    from blurscan.watch.webhook import WebhookSender
+
+    received: list[dict] = []
+    calls = []
+
+    class Flaky(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            calls.append(body)
+            if len(calls) <= 2:
+                self.send_response(503)
+            else:
+                received.append(body)
+                self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        sender = WebhookSender(f"http://127.0.0.1:{server.server_port}/", backoff=(0.05, 0.2))
+        started = time.monotonic()
+        for n in range(3):
+            sender.send({"type": "blur", "n": n})
+        assert time.monotonic() - started < 0.1, "send never waits"
+        sender.close(grace_s=10)
+    finally:
+        server.shutdown()
+    assert [e["n"] for e in received] == [0, 1, 2] and len(calls) == 5
+    assert sender.delivered == 3 and sender.failed == 0

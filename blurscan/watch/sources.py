@@ -230,7 +230,10 @@ class LiveSource:
                     elif not self._put(frame):
                         return
             except av.error.FFmpegError as ex:
-                self.stats.last_error = ffmpeg_reason(ex)
+                reason = ffmpeg_reason(ex)
+                # PyAV's own timeout interrupts FFmpeg, which then calls it "Immediate exit requested"
+                self.stats.last_error = (f"nothing received for {self.timeout:g} s" if "Immediate exit" in reason
+                                         else reason)
             except VideoError as ex:
                 self.stats.last_error = str(ex)
             except OSError as ex:

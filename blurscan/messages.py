@@ -169,6 +169,23 @@ CATALOGUE: dict[str, tuple[Template, Template]] = {
                            "流复制：从 {start} 的关键帧开始，而非 {wanted}：该段有 {lost:.2f} 秒未写入（不用 --copy 可精确剪切）"),
     "cut.no_keyframe": ("no keyframe inside this stretch: nothing could be copied (cut without --copy)",
                         "该段内没有关键帧：无法复制任何内容（请不用 --copy 剪切）"),
+    # watch (live streams)
+    "watch.status": ("{source}: {fps:.1f} fps, lag {lag_s:.1f} s, dropped {dropped}, RSS {rss_mb:.0f} MiB, "
+                     "{events} events, {stream_s:.0f} s watched{state}",
+                     "{source}：{fps:.1f} 帧/秒，延迟 {lag_s:.1f} 秒，丢帧 {dropped}，内存 {rss_mb:.0f} MiB，"
+                     "事件 {events} 个，已监看 {stream_s:.0f} 秒{state}"),
+    "watch.state.waiting": ("; waiting for the signal", "；等待信号"),
+    "watch.state.lost": ("; signal lost", "；信号中断"),
+    "watch.stopped": ("{source}: stopped after {stream_s:.0f} s of stream, {events} events, peak RSS {peak_rss_mb:.0f} MiB",
+                      "{source}：已停止，共监看 {stream_s:.0f} 秒，事件 {events} 个，内存峰值 {peak_rss_mb:.0f} MiB"),
+    "watch.dropping": ("{source}: cannot keep up with the stream; scanning 1 frame in {every} (dropped evenly)",
+                       "{source}：处理速度跟不上视频流；每 {every} 帧扫描 1 帧（均匀丢帧）"),
+    "watch.reconnecting": ("{source}: reconnecting in {wait_s:g} s ({reason})", "{source}：{wait_s:g} 秒后重新连接（{reason}）"),
+    "watch.webhook_retry": ("webhook {url}: {reason} (try {attempt}); trying again in {wait_s:g} s",
+                            "webhook {url}：{reason}（第 {attempt} 次）；{wait_s:g} 秒后重试"),
+    "watch.webhook_gave_up": ("webhook {url}: gave up on an event after {tries} tries; the watch goes on",
+                              "webhook {url}：一个事件重试 {tries} 次后放弃；监看继续"),
+    "watch.source_failed": ("{source}: {error}", "{source}：{error}"),
 }
 
 

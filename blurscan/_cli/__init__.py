@@ -1,4 +1,4 @@
-"""The command line: ``blurscan detect``, ``blurscan batch``, ``blurscan demo``.
+"""The command line: ``blurscan detect``, ``blurscan batch``, ``blurscan watch``, ``blurscan demo``.
 
 Exit codes follow one rule, so scripts can tell "fix the command" from "look at the inputs":
 
@@ -10,6 +10,7 @@ Exit codes follow one rule, so scripts can tell "fix the command" from "look at 
   something else failed at run time (a model that does not load, a full disk). With
   several videos the others are still scanned; the code is 1 at the end.
 * 130: interrupted (Ctrl-C); 143: terminated (SIGTERM), stopped like Ctrl-C.
+  ``watch`` is the exception: a watch ends by being stopped, so SIGTERM and Ctrl-C end it with 0.
 
 Every error is one line that says what is wrong and what to do. Set
 ``BLURSCAN_DEBUG=1`` to get tracebacks instead.
@@ -123,7 +124,7 @@ def setup_logging(verbose: bool, quiet: bool) -> None:
     logger.propagate = False
 
 
-from blurscan._cli import batch, demo, detect, listing, report, split  # noqa: E402,F401  (commands register on import)
+from blurscan._cli import batch, demo, detect, listing, report, split, watch  # noqa: E402,F401  (commands register on import)
 
 
 def main(argv: list[str] | None = None) -> int:

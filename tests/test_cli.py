@@ -63,7 +63,7 @@ def test_detect_csv_to_stdout(carphone):
     result = run("detect", carphone, "--format", "csv", "-q")
     assert result.exit_code == 0
     lines = result.stdout.strip().splitlines()
-    assert lines[0].startswith("frame,time_s,score,blurry") and len(lines) == 121
+    assert lines[0].startswith("video,frame,time_s,score,blurry") and len(lines) == 121
 
 
 def test_several_videos_with_one_bad(tmp_path, clean_clip):
@@ -214,7 +214,7 @@ def test_scorer_options_reach_the_result(clean_clip):
 def test_plot_needs_an_output_folder(clean_clip):
     result = run("detect", clean_clip.path, "--plot")
     assert result.exit_code == 2
-    one_error_line(result, "--plot needs --output")
+    one_error_line(result, "--plot writes files: add --output")
 
 
 # -- batch and demo -----------------------------------------------------------

@@ -98,7 +98,7 @@ def batch(
         )
         batch_settings = BatchSettings(
             workers=workers, resume=resume, engine=engine, ray_address=ray_address, output_format=output_format,
-            frame_scores=frame_scores, plot=plot, thumbnails=thumbnails,
+            frame_scores=frame_scores, plot=plot, thumbnails=thumbnails is not False,
             split=SplitOptions(min_clip, copy) if split else None,
         )
         summary = run_batch(source, output, settings, batch_settings, progress=BatchBars(enabled=not quiet))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Optional
 
 import typer
 
@@ -94,6 +96,19 @@ def _soft_shot_text(shot, video, lang: str) -> str:
     return terminal_markup(f"{clock(shot.start_s)}–{clock(shot.end_s)} (" + ", ".join(about) + ")")
 
 
+def check_output_flags(to_folder: bool, *, plot: bool, thumbnails: bool | None, format: str | None) -> None:
+    """One rule: a flag that cannot apply is an error (exit 2), never silently ignored. Files need a folder
+    (--plot, --thumbnails); what to print (--format) is for standard output, without a folder."""
+    if not to_folder:
+        files = [flag for flag, given in (("--plot", plot), ("--thumbnails", thumbnails is True)) if given]
+        if files:
+            fail(f"{' and '.join(files)} {'write' if len(files) > 1 else 'writes'} files: add --output (a folder to write "
+                 "them to)", 2)
+    elif format is not None:
+        fail("--format chooses what to print without --output; with --output the JSON and the frames CSV are "
+             "both written: drop one of the two", 2)
+
+
 @app.command()
 def detect(
     videos: Annotated[list[Path], typer.Argument(help="Video files to scan.", show_default=False, metavar="VIDEO")],
@@ -115,9 +130,9 @@ def detect(
     dtype: DtypeOpt = None,
     vision_attention: VisionAttentionOpt = None,
     plot: PlotOpt = False,
-    thumbnails: ThumbnailsOpt = True,
+    thumbnails: ThumbnailsOpt = None,
     lang: LangOpt = DEFAULTS["lang"],
-    format: Annotated[Literal[FORMATS], typer.Option("--format", "-f", help="What to print when no --output is given: the result JSON or the per-frame CSV.", rich_help_panel="Output")] = "json",
+    format: Annotated[Optional[Literal[FORMATS]], typer.Option("--format", "-f", help="What to print without --output: the result JSON or the per-frame CSV (with a video column) [default: json].", rich_help_panel="Output", show_default=False)] = None,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -127,16 +142,20 @@ def detect(
     OUTDIR/<video>.frames.csv (and <video>.png with --plot); without it, prints
     the JSON (or with --format csv the per-frame table) to standard output.
     """
+    from blurscan.batch.manifest import summary_row
+    from blurscan.batch.summaries import REPORT_HTML
     from blurscan.errors import OutputError
     from blurscan.io.atomic import FATAL_ERRNOS, make_output_dir
     from blurscan.io.names import stable_stems
+    from blurscan.report.html import write_report_html
     from blurscan.report.outputs import dump_result_json, frames_csv, render_outputs, write_outputs
     from blurscan.result.model import error_result
     from blurscan.scanner import Scanner
 
     setup_logging(verbose, quiet)
-    if plot and output is None:
-        fail("--plot needs --output (a folder to write the PNG to)", 2)
+    check_output_flags(output is not None, plot=plot, thumbnails=thumbnails, format=format)
+    format = format or "json"
+    thumbnails = thumbnails is not False
     with friendly_errors():
         settings = build_settings(
             scorer=scorer, detector=detector, window_size=window_size, batch_size=batch_size, compat=compat,
@@ -175,7 +194,13 @@ def detect(
             exit_code = max(exit_code, 1)
             return None
 
-    with friendly_errors(), scanner, DetectProgress(enabled=not quiet) as bars:
+    rows: list[dict] = []  # report.html's, with --output
+
+    def keep_row(entry, written: dict | None) -> None:
+        if written:
+            rows.append({**summary_row(entry, Path(written[".json"]).name), "relative_path": path_text(entry.video.path)})
+
+    with friendly_errors(), closed_pipe_ends_quietly(), scanner, DetectProgress(enabled=not quiet) as bars:
         for path, stem in zip(videos, stems):
             try:
                 result = scanner.scan(path, bars.video(), thumbnails=thumbnails and output is not None)
@@ -187,7 +212,7 @@ def detect(
                 print_error(str(error))
                 entry = error_result(path, error, scanner.describe())
                 if output is not None:
-                    save(stem, render_outputs(entry))
+                    keep_row(entry, save(stem, render_outputs(entry)))
                 elif as_list:
                     emit_json(entry)
                 continue
@@ -195,13 +220,33 @@ def detect(
             if output is not None:
                 outputs = render_outputs(result, plot=plot)
                 written = save(stem, outputs)
+                keep_row(result, written)
             elif format == "json":
                 emit_json(result)
             else:
-                frames_csv(result, sys.stdout, video_column=csv_cell(path_text(path)) if len(videos) > 1 else None, header=csv_header)
+                frames_csv(result, sys.stdout, video_column=csv_cell(path_text(path)), header=csv_header)
                 csv_header = False
             if not quiet:
                 stderr.print(summary_line(result, written, settings.lang), soft_wrap=True)
-    if as_list and emitted:
-        sys.stdout.write("]\n")
+        if as_list and emitted:
+            sys.stdout.write("]\n")
+            sys.stdout.flush()
+    if rows:
+        with friendly_errors():
+            write_report_html(output / REPORT_HTML, rows, scanner.describe(), settings.lang)
+        if not quiet:
+            stderr.print(f"report: {terminal_markup(output / REPORT_HTML)} (the videos of this run; open it in a browser)",
+                         highlight=False, soft_wrap=True)
     raise typer.Exit(exit_code)
+
+
+@contextlib.contextmanager
+def closed_pipe_ends_quietly():
+    """``blurscan detect ... | head``: a reader that stops reading is not an error; stop scanning, exit 0."""
+    try:
+        yield
+    except BrokenPipeError:
+        # Python would complain again when it flushes standard output at exit: point it at nothing.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(0) from None

@@ -81,7 +81,8 @@ def test_plain_lines_off_a_terminal_come_before_the_summary(burst_clip, tmp_path
     lines = done.stderr.strip().splitlines()
     assert all("\r" not in line and "━" not in line for line in lines)  # no bar frames
     assert re.match(rf"{re.escape(NAME)} \d+/90 frames · [\d,]+ frames/s · ETA", lines[0]), lines
-    assert lines[-1].startswith(f"{NAME}: ") and "00:00:01.333–00:00:01.500" in lines[-1], lines
+    assert lines[-2].startswith(f"{NAME}: ") and "00:00:01.333–00:00:01.500" in lines[-2], lines
+    assert lines[-1].startswith("report: "), lines
 
 
 def test_a_batch_shows_each_workers_video(burst_clip, clean_clip, tmp_path):

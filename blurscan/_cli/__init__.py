@@ -84,8 +84,10 @@ def _raise_terminated(signum, frame):
 
 
 @contextlib.contextmanager
-def friendly_errors():
-    """Turn library errors into one line and the right exit code; SIGTERM stops like Ctrl-C (exit 143)."""
+def friendly_errors(kept=None):
+    """Turn library errors into one line and the right exit code; SIGTERM stops like Ctrl-C (exit 143).
+
+    ``kept``: a function saying what an interrupted command keeps and how to go on, for its one line."""
     previous = None
     with contextlib.suppress(ValueError):  # only the main thread can set handlers
         previous = signal.signal(signal.SIGTERM, _raise_terminated)
@@ -98,14 +100,19 @@ def friendly_errors():
     except Terminated:
         if debug_mode():
             raise
-        fail("terminated", 128 + signal.SIGTERM)
+        fail(_stopped("terminated", kept), 128 + signal.SIGTERM)
     except KeyboardInterrupt:
         if debug_mode():
             raise
-        fail("interrupted", 130)
+        fail(_stopped("interrupted", kept), 130)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _stopped(how: str, kept) -> str:
+    note = kept() if kept is not None else None
+    return f"{how}: {note}" if note else how
 
 
 def setup_logging(verbose: bool, quiet: bool) -> None:

@@ -101,7 +101,9 @@ def batch(
             frame_scores=frame_scores, plot=plot, thumbnails=thumbnails is not False,
             split=SplitOptions(min_clip, copy) if split else None,
         )
-        summary = run_batch(source, output, settings, batch_settings, progress=BatchBars(enabled=not quiet))
+    bars = BatchBars(enabled=not quiet)
+    with friendly_errors(kept=lambda: _kept(bars, output, output_format)):
+        summary = run_batch(source, output, settings, batch_settings, progress=bars)
     if not quiet:
         scanned_ok = summary.total - summary.errors
         stderr.print(
@@ -115,3 +117,16 @@ def batch(
             markup=False,
         )
     raise typer.Exit(1 if summary.errors else 0)
+
+
+def _kept(bars: BatchBars, output: str, output_format: str) -> str | None:
+    """What an interrupted batch keeps, and that ``--resume`` goes on from there."""
+    counts = bars.kept()
+    if counts is None:
+        return None
+    done, total = counts
+    where = (f"rows in {terminal_text(output)}" if output_format == "parquet"
+             else f"in {terminal_text(output)}, with its summaries")
+    videos = "video" if total == 1 else "videos"
+    return (f"{done:,} of {total:,} {videos} done and kept ({where}); run the same command with --resume "
+            f"to scan the other {total - done:,}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import deque
 from typing import Any
 
 from rich.console import Console
@@ -206,6 +207,7 @@ class _BatchState:
 
     def __init__(self, total: int, skipped: int, total_bytes: int, skipped_bytes: int):
         self.total, self.done = total, skipped
+        #: the work left is measured in bytes of the inputs, or in videos where their sizes are unknown
         self.total_bytes, self.done_bytes = max(1, total_bytes), skipped_bytes
         self.frames = 0
         self.blurry = self.errors = 0
@@ -213,6 +215,11 @@ class _BatchState:
         self.skipped_bytes = skipped_bytes
         #: per video being scanned (by path): (name, frames done, frames total, bytes of its video)
         self.workers: dict[Any, tuple[str, int, int | None, int]] = {}
+        #: the videos finished last (bounded: memory stays flat), to drop a worker's message that comes after
+        self.finished_paths: deque[str] = deque(maxlen=1024)
+
+    def finished(self, path: str) -> bool:
+        return path in self.finished_paths
 
     def in_flight_bytes(self) -> float:
         return sum(size * (done / total) for _, done, total, size in self.workers.values() if total)
@@ -244,16 +251,28 @@ class BatchBars:
         self._display = _Display(enabled)
         self._state: _BatchState | None = None
         self._overall = None
+        #: one line per worker (by its id): the task, its number ([1], [2] ...) and the path it shows
         self._worker_tasks: dict[Any, Any] = {}
+        self._worker_numbers: dict[Any, int] = {}
+        self._worker_paths: dict[Any, str | None] = {}
         self._sizes: dict[str, int] = {}
+        self._unit = 0
 
-    def start(self, total: int, skipped: int, sizes: dict[str, int] | None = None, skipped_bytes: int = 0) -> None:
+    def start(self, total: int, skipped: int, sizes: dict[str, int] | None = None, skipped_bytes: int = 0,
+              note: str | None = None) -> None:
+        """``note``: what resuming found (one line, said once), instead of the bare count."""
         self._sizes = dict(sizes or {})
-        self._state = _BatchState(total, skipped, sum(self._sizes.values()) or total, skipped_bytes or skipped)
+        if not sum(self._sizes.values()):  # sizes unknown (URLs, a dataset): the ETA counts videos
+            self._sizes, self._unit = {}, 1
+            skipped_bytes = skipped
+        self._state = _BatchState(total, skipped, sum(self._sizes.values()) or total, skipped_bytes)
         self._display.start()
         self._overall = self._display.add(batch=self._state, total=None)
-        if skipped and self.enabled:
-            self._display.print(f"resuming: {skipped} of {total} videos already done")
+        if self.enabled and (note or skipped):
+            self._display.print(terminal_markup(note or f"resuming: {skipped:,} of {total:,} videos already done"))
+
+    def _size(self, path: str | None) -> int:
+        return self._sizes.get(path or "", 0) if self._sizes else self._unit
 
     def video(self, name: str, path: str | None = None) -> VideoBar | None:
         if not self.enabled:
@@ -268,28 +287,48 @@ class BatchBars:
         """Progress of the video a worker is scanning (from this process or a worker process)."""
         if self._state is None:
             return
-        self._state.workers[path or worker] = (name, done, total, self._sizes.get(path or "", 0))
+        if path is not None and path not in self._state.workers and self._state.finished(path):
+            return  # a late message about a video already done
+        self._state.workers[path or worker] = (name, done, total, self._size(path))
         if self._display.live and worker != 0:
             task = self._worker_tasks.get(worker)
             if task is None:
+                self._worker_numbers[worker] = len(self._worker_numbers) + 1
                 task = self._worker_tasks[worker] = self._display.add(name=name, total=total, status={}, unit="frames")
-            self._display.update(task, completed=done, total=total, name=f"[{len(self._worker_tasks)}] {name}")
+            self._worker_paths[worker] = path
+            self._display.update(task, completed=done, total=total, name=f"[{self._worker_numbers[worker]}] {name}")
         self._refresh()
 
     def done(self, row: dict[str, Any]) -> None:
         state = self._state
         if state is None:
             return
-        state.workers.pop(str(row.get("path")), None)
+        path = str(row.get("path"))
+        state.workers.pop(path, None)
+        state.finished_paths.append(path)
+        for worker, shown in self._worker_paths.items():
+            if shown == path:  # its last progress message may say 1,440/1,500: show it done
+                task = self._worker_tasks[worker]
+                frames = int(row.get("frames") or 0) or None
+                self._display.update(task, completed=frames or 1, total=frames or 1)
         state.done += 1
-        state.done_bytes += self._sizes.get(str(row.get("path")), 0)
+        state.done_bytes += self._size(path)
         state.frames += int(row.get("frames") or 0)
         if row.get("status") == "error":
             state.errors += 1
             self._display.print(f"[red]error[/red] {terminal_markup(row.get('error'))}")
         elif row.get("blur_detected"):
             state.blurry += 1
+        if state.done == state.total:  # nothing left to scan: the workers' lines go, the overall line stays
+            for task in self._worker_tasks.values():
+                self._display.remove(task)
+            self._worker_tasks.clear()
+            self._worker_paths.clear()
         self._refresh(force=state.done == state.total)
+
+    def kept(self) -> tuple[int, int] | None:
+        """Videos done (this run and before it) and in the batch, for the line an interrupted batch ends with."""
+        return None if self._state is None else (self._state.done, self._state.total)
 
     def _refresh(self, force: bool = False) -> None:
         if self._state is None:

@@ -224,7 +224,7 @@ def test_detect_prints_the_effective_resolution_only_when_clearly_below_the_fram
     whole.update(blurry_throughout=True, shots=1, shot_list=whole["shot_list"][:1], segments=whole["segments"][:2])
     whole["shot_list"][0].update(end_frame=FRAMES - 1, end_s=(FRAMES - 1) / FPS, end_tc=clock((FRAMES - 1) / FPS))
     assert summary(whole) == (
-        "whole.mp4: blurry throughout (severe), 110/300 frames, 1 blur events: 00:00:01.600–00:00:01.960 (frames 40–49); "
+        "whole.mp4: blurry throughout (severe), 110/300 frames, 1 blur event: 00:00:01.600–00:00:01.960 (frames 40–49); "
         "soft throughout: 00:00:00.000–00:00:11.960 (shot 1, moderate, holds about 330x185 of 1280x720) → out/x.json"
     )
 

@@ -40,7 +40,7 @@ from blurscan._cli.options import (
 from blurscan._cli.progress import DetectProgress, stderr
 from blurscan.errors import as_blurscan_error, path_text
 from blurscan.io.escape import csv_cell, terminal_markup
-from blurscan.report.labels import severity_label, size_text, verdict_label, word
+from blurscan.report.labels import counted, severity_label, size_text, verdict_label, word
 from blurscan.result.model import VideoResult, clearly_below
 from blurscan.timecode import clock
 
@@ -59,16 +59,16 @@ def summary_line(result: VideoResult, written: dict | None = None, lang: str = "
     severity = severity_label(result.verdict.severity, lang)
     flagged = len(result.blur_frames)
     if result.verdict.blurry_throughout:
-        head = f"[yellow]{name}[/yellow]: {verdict_label('blurry_throughout', lang)} ({severity}), {flagged}/{video.frames} {frames}"
+        head = f"[yellow]{name}[/yellow]: {verdict_label('blurry_throughout', lang)} ({severity}), {flagged:,}/{video.frames:,} {frames}"
     elif result.verdict.blur_detected:
-        head = f"[yellow]{name}[/yellow]: {severity}, {flagged}/{video.frames} {frames} ({result.blur_ratio:.1%})"
+        head = f"[yellow]{name}[/yellow]: {severity}, {flagged:,}/{video.frames:,} {frames} ({result.blur_ratio:.1%})"
     else:
-        head = f"[green]{name}[/green]: {verdict_label('no_blur', lang)} ({video.frames} {frames})"
+        head = f"[green]{name}[/green]: {verdict_label('no_blur', lang)} ({counted(video.frames, 'frames', 'frames', lang)})"
     events = result.events
     if events:
-        first = ", ".join(f"{s.start_tc}–{s.end_tc} ({frames} {s.start_frame}–{s.end_frame})" for s in events[:4])
+        first = ", ".join(f"{s.start_tc}–{s.end_tc} ({frames} {s.start_frame:,}–{s.end_frame:,})" for s in events[:4])
         more = f" (+{len(events) - 4})" if len(events) > 4 else ""
-        head += f", {len(events)} {word('blur_events', lang)}: {terminal_markup(first)}{more}"
+        head += f", {counted(len(events), 'blur_event', 'blur_events', lang)}: {terminal_markup(first)}{more}"
     parts = []
     soft = result.soft_shots
     if soft:

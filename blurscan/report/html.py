@@ -202,7 +202,9 @@ def _soft_shot(shot: Shot, result: VideoResult, thumbnails: _Thumbnails, lang: s
     """A shot soft throughout: its number, times, severity, the resolution it holds and why, in words."""
     size = size_text(shot.effective_width, shot.effective_height, result.video.width or None,
                      result.video.height or None, shot.detail, lang)
-    return {"shot": shot.index + 1, **_times(shot), "severity": shot.severity or "mild",
+    level = shot.reason_values.get("quality") if shot.reason_values.get("native") else None
+    return {"shot": shot.index + 1, **_times(shot), "severity": shot.severity or "mild", "detail": _number(shot.detail, 3),
+            "level": _number(level, 3) if isinstance(level, (int, float)) else None,
             "size_text": visible(size or "–"), "reason": visible(shot.reason(lang) or ""),
             "thumbnails": _segment_thumbnails(shot.thumbnails, thumbnails, lang)}
 

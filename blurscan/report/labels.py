@@ -20,6 +20,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "blur_ratio": ("blur ratio", "模糊比例"),
     "segments": ("segments", "片段"),
     "segment": ("segment", "片段"),
+    "blur_event": ("blur event", "模糊事件"),
     "blur_events": ("blur events", "模糊事件"),
     "no_blur_events": ("no blur events", "无模糊事件"),
     "soft_shots": ("soft shots", "偏软镜头"),
@@ -77,7 +78,13 @@ WORDS: dict[str, tuple[str, str]] = {
     "previous": ("previous", "上一页"),
     "next": ("next", "下一页"),
     "no_videos_match": ("no videos match", "没有匹配的视频"),
-    "other_fields": ("other fields", "其他字段"),
+    "other_fields": ("the detector's own fields", "检测器的其他字段"),
+    "soft_legend": ("grey band: a shot soft throughout; its verdict rests on the dashed line, the detail it holds "
+                    "(share of its resolution), and the dotted line, its quality at the video's own resolution (the "
+                    "curve is measured at the working width, where a soft picture can still look sharp)",
+                    "灰色区域：整体偏软的镜头；判定依据是虚线（其保留的细节，占画面分辨率的比例）和点线（按视频原始分辨率的质量）；"
+                    "曲线按工作宽度测量，偏软的画面在该宽度下仍可能显得清晰"),
+    "time_axis": ("time in the video", "视频中的时间"),
     "scorer": ("scorer", "评分器"),
     "detector": ("detector", "检测器"),
     "window": ("window", "窗口"),
@@ -89,6 +96,11 @@ def word(word_id: str, lang: str = DEFAULT_LANG) -> str:
     """A report word in ``lang`` (English for a language blurscan does not speak)."""
     english, chinese = WORDS[word_id]
     return chinese if lang == "zh" else english
+
+
+def counted(n: int, one: str, many: str, lang: str = DEFAULT_LANG) -> str:
+    """``n`` and the word for it, with thousands separators: "1 blur event", "1,800 frames" (word ids)."""
+    return f"{n:,} {word(one if n == 1 else many, lang)}"
 
 
 def severity_label(code: str | None, lang: str = DEFAULT_LANG) -> str:
@@ -120,4 +132,4 @@ def size_text(width: int | None, height: int | None, frame_width: int | None = N
     return None if words is None else f"{word(lead, lang)} {words}" if lead else words
 
 
-__all__ = ["DEFAULT_LANG", "LANGS", "WORDS", "severity_label", "size_text", "verdict_label", "word"]
+__all__ = ["DEFAULT_LANG", "LANGS", "WORDS", "counted", "severity_label", "size_text", "verdict_label", "word"]

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -93,3 +94,15 @@ def test_detect_with_a_folder_writes_a_report_of_the_videos_scanned(tmp_path, cl
     # a second run writes the page of its own videos
     assert run("detect", clean_clip.path, "-o", out, "-q").exit_code == 0
     assert len(_page_videos((out / "report.html").read_text())) == 1
+
+
+def test_detect_into_a_batch_folder_leaves_the_batch_page(tmp_path, clean_clip, burst_clip):
+    out = tmp_path / "out"
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    for clip in (clean_clip, burst_clip):
+        shutil.copy(clip.path, folder)
+    assert run("batch", folder, "-o", out, "-q").exit_code == 0
+    result = run("detect", clean_clip.path, "-o", out)
+    assert result.exit_code == 0 and "left as the batch there wrote it" in result.stderr
+    assert len(_page_videos((out / "report.html").read_text())) == 2

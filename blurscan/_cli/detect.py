@@ -142,7 +142,7 @@ def detect(
     OUTDIR/<video>.frames.csv (and <video>.png with --plot); without it, prints
     the JSON (or with --format csv the per-frame table) to standard output.
     """
-    from blurscan.batch.manifest import summary_row
+    from blurscan.batch.manifest import MANIFEST_NAME, summary_row
     from blurscan.batch.summaries import REPORT_HTML
     from blurscan.errors import OutputError
     from blurscan.io.atomic import FATAL_ERRNOS, make_output_dir
@@ -231,7 +231,11 @@ def detect(
         if as_list and emitted:
             sys.stdout.write("]\n")
             sys.stdout.flush()
-    if rows:
+    if rows and (output / MANIFEST_NAME).exists():  # a batch's folder: its page is the batch's, never this run's
+        if not quiet:
+            stderr.print(f"report: {terminal_markup(output / REPORT_HTML)} left as the batch there wrote it "
+                         f"(`blurscan report {terminal_markup(output)}` rebuilds it)", highlight=False, soft_wrap=True)
+    elif rows:
         with friendly_errors():
             write_report_html(output / REPORT_HTML, rows, scanner.describe(), settings.lang)
         if not quiet:

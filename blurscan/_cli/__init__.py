@@ -24,10 +24,35 @@ import signal
 import sys
 
 import typer
+import typer.core
 
 from blurscan.errors import BlurscanError
 
+
+class _Commands(typer.core.TyperGroup):
+    """The commands, their help showing a value's type only where a value is given: a flag (``--plot``)
+    takes none, and an argument's name (VIDEO, DIR_OR_LIST) already says what it is."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for command in [self, *self.commands.values()]:
+            for param in command.params:
+                _plain_type(param)
+            command.get_help_option = lambda ctx, made=command.get_help_option: _plain_type(made(ctx))
+
+
+def _plain_type(param):
+    if param is None:
+        return None
+    if getattr(param, "is_flag", False) and not getattr(param, "count", False):
+        param.metavar = ""
+    elif param.param_type_name == "argument":
+        param.display_type_rich = lambda ctx: None
+    return param
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="blurscan",
     help="Find blurry frames and blurry segments in videos of any length, in bounded memory.",
     add_completion=False,
@@ -45,8 +70,10 @@ def _print_version(value: bool) -> None:
 
         from blurscan import __version__
 
+        ffmpeg = getattr(av, "ffmpeg_version_info", None)
+        libavcodec = ".".join(map(str, av.library_versions.get("libavcodec", ())))
         typer.echo(f"blurscan {__version__} (Python {platform.python_version()}, PyAV {av.__version__}, "
-                   f"FFmpeg {'.'.join(map(str, av.library_versions.get('libavcodec', ())))} libavcodec)")
+                   + (f"FFmpeg {ffmpeg}, " if ffmpeg else "") + f"libavcodec {libavcodec})")
         raise typer.Exit(0)
 
 

@@ -41,7 +41,7 @@ from blurscan.io.escape import terminal_text
 @app.command()
 def batch(
     source: Annotated[str, typer.Argument(help="A folder (searched recursively for videos), a glob, or a list file (text, one path per line; CSV or Parquet with a 'path' column); local or a URL (s3://, gs://, az://, http(s)://).", show_default=False, metavar="DIR_OR_LIST")],
-    output: Annotated[str, typer.Option("--output", "-o", help="Folder for the results (with --output-format parquet also an object-storage URL).", rich_help_panel="Output", show_default=False)],
+    output: Annotated[str, typer.Option("--output", "-o", metavar="OUTDIR", help="Folder for the results (with --output-format parquet also an object-storage URL).", rich_help_panel="Output", show_default=False)],
     output_format: Annotated[Literal[OUTPUT_FORMATS], typer.Option("--output-format", help="json: files per video and summaries (small batches); parquet: one row per video in a sharded Parquet dataset (millions of clips).", rich_help_panel="Output")] = "json",
     frame_scores: Annotated[bool, typer.Option("--frame-scores", help="With --output-format parquet: also write the per-frame scores (frames/ dataset).", rich_help_panel="Output")] = False,
     workers: Annotated[int, typer.Option("--workers", "-j", min=1, max=65536, help="Videos scanned in parallel (processes locally, actors on Ray; one GPU each for GPU scorers); lowered to the free CPUs (GPUs), with a warning.")] = 1,
@@ -73,7 +73,7 @@ def batch(
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Scan every video of SOURCE into OUTDIR.
+    """Scan every video of DIR_OR_LIST into the folder -o OUTDIR.
 
     Writes <video>.json and <video>.frames.csv per video (and <video>.png with
     --plot), plus summary.csv, results.json (all results, without per-frame

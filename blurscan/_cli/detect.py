@@ -132,7 +132,7 @@ def detect(
     plot: PlotOpt = False,
     thumbnails: ThumbnailsOpt = None,
     lang: LangOpt = DEFAULTS["lang"],
-    format: Annotated[Optional[Literal[FORMATS]], typer.Option("--format", "-f", help="What to print without --output: the result JSON or the per-frame CSV (with a video column) [default: json].", rich_help_panel="Output", show_default=False)] = None,
+    format: Annotated[Optional[Literal[FORMATS]], typer.Option("--format", "-f", help="What to print without --output: the result JSON (the default) or the per-frame CSV, with a video column.", rich_help_panel="Output", show_default=False)] = None,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:

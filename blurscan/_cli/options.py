@@ -80,7 +80,7 @@ DeviceOpt = alias(SCORERS, "device", *SCORER_ALIASES["device"])
 ModelOpt = alias(SCORERS, "model", *SCORER_ALIASES["model"])
 DtypeOpt = alias(SCORERS, "dtype", *SCORER_ALIASES["dtype"])
 VisionAttentionOpt = alias(SCORERS, "vision_attention", *SCORER_ALIASES["vision_attention"])
-ThumbnailsOpt = Annotated[Optional[bool], typer.Option("--thumbnails/--no-thumbnails", help="Write a small JPEG of each blurry segment's worst frame and of a sharp frame of its shot (taken during the scan; needs --output) [default: on with --output].", rich_help_panel=OUTPUT, show_default=False)]
+ThumbnailsOpt = Annotated[Optional[bool], typer.Option("--thumbnails/--no-thumbnails", help="Write a small JPEG of each blurry segment's worst frame and of a sharp frame of its shot (taken during the scan; needs --output; on by default with --output).", rich_help_panel=OUTPUT, show_default=False)]
 PlotOpt = Annotated[bool, typer.Option("--plot", help="Also write a PNG plot of the scores per video (needs --output).", rich_help_panel=OUTPUT)]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summaries; errors only.", rich_help_panel=OUTPUT)]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log details (batch sizes, retries).", rich_help_panel=OUTPUT)]

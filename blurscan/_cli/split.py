@@ -34,7 +34,7 @@ CUTS = "Cutting"
 
 @app.command()
 def split(
-    videos: Annotated[list[Path], typer.Argument(help="Video files to cut.", show_default=False, metavar="VIDEO...")],
+    videos: Annotated[list[Path], typer.Argument(help="Video files to cut.", show_default=False, metavar="VIDEO")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the clips (or the cut lists).", show_default=False)],
     min_clip: Annotated[float, typer.Option("--min-clip", min=0.0, help="Keep only sharp stretches at least this many seconds long.", rich_help_panel=CUTS)] = 0.0,
     copy: Annotated[bool, typer.Option("--copy", help="Copy the compressed stream instead of re-encoding: fast and lossless, but each clip starts at the first keyframe of its stretch (the output says where).", rich_help_panel=CUTS)] = False,

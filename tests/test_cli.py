@@ -233,7 +233,7 @@ def test_batch_scans_a_folder_and_reports_bad_videos(tmp_path, burst_clip, clean
     rows = list(csv.DictReader((out / "summary.csv").open()))
     assert [(r["name"], r["status"]) for r in rows] == [("a.mp4", "ok"), ("broken.mp4", "error"), ("b.mp4", "ok")]
     assert (out / "sub__b.json").exists() and (out / "a.frames.csv").exists()
-    assert "3 video(s): 1 with blur, 1 without, 1 error(s)" in result.stderr
+    assert "3 videos: 1 with blur, 1 without, 1 error" in result.stderr
     combined = json.loads((out / "results.json").read_text())
     assert len(combined["videos"]) == 3 and all("scores" not in v for v in combined["videos"])
     assert "| errors | 1 |" in (out / "statistics.md").read_text()

@@ -36,6 +36,7 @@ from blurscan._cli.progress import BatchBars, stderr
 from blurscan.batch import OUTPUT_FORMATS
 from blurscan.batch.engines import ENGINES
 from blurscan.io.escape import terminal_text
+from blurscan.report.labels import counted
 
 
 @app.command()
@@ -107,9 +108,9 @@ def batch(
     if not quiet:
         scanned_ok = summary.total - summary.errors
         stderr.print(
-            f"{summary.total} video(s): {summary.blurry} with blur, {scanned_ok - summary.blurry} without, "
-            f"{summary.errors} error(s)"
-            + (f"; {summary.skipped} already done" if summary.skipped else "")
+            f"{counted(summary.total, 'video', 'videos')}: {summary.blurry:,} with blur, {scanned_ok - summary.blurry:,} "
+            f"without, {counted(summary.errors, 'error', 'errors')}"
+            + (f"; {summary.skipped:,} already done" if summary.skipped else "")
             + (f". Results in {terminal_text(summary.out_dir)}/ (report.html, summary.csv, results.json, statistics.md)"
                if output_format == "json" else
                f". Rows in {terminal_text(summary.out_dir)}/videos/ (Parquet; `blurscan report {terminal_text(summary.out_dir)}` writes the summaries)"),

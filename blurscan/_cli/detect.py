@@ -48,10 +48,24 @@ from blurscan.timecode import clock
 FORMATS = ("json", "csv")
 
 
-def summary_line(result: VideoResult, written: dict | None = None, lang: str = "en") -> str:
+def _listed(items: list[str], room: int, width: int | None) -> list[str]:
+    """The first items, as many as about two lines of ``width`` hold (at least one, at most ``room``)."""
+    if width is None:
+        return items[:room]
+    kept, used = [], 0
+    for item in items[:room]:
+        if kept and used + len(item) + 2 > 2 * width:
+            break
+        kept.append(item)
+        used += len(item) + 2
+    return kept
+
+
+def summary_line(result: VideoResult, written: dict | None = None, lang: str = "en", width: int | None = None) -> str:
     """One line of rich markup about a finished video: the verdict, where the blur events are, the shots soft
     throughout, and the effective resolution when it is clearly below the frame size, as timecodes
-    (names, paths and reasons escaped; words in ``lang``)."""
+    (names, paths and reasons escaped; words in ``lang``). ``width``: the terminal's, which bounds how many
+    events and soft shots are listed (None: up to four of each)."""
     video = result.video
     name = terminal_markup(video.name)
     where = f" → {terminal_markup(written['.json'])}" if written else ""
@@ -64,16 +78,20 @@ def summary_line(result: VideoResult, written: dict | None = None, lang: str = "
         head = f"[yellow]{name}[/yellow]: {severity}, {flagged:,}/{video.frames:,} {frames} ({result.blur_ratio:.1%})"
     else:
         head = f"[green]{name}[/green]: {verdict_label('no_blur', lang)} ({counted(video.frames, 'frames', 'frames', lang)})"
+    # on a narrow terminal fewer items are listed (the JSON has them all): at most about two lines of each list
+    room = 4 if width is None else max(1, (2 * width) // 60)
     events = result.events
     if events:
-        first = ", ".join(f"{s.start_tc}–{s.end_tc} ({frames} {s.start_frame:,}–{s.end_frame:,})" for s in events[:4])
-        more = f" (+{len(events) - 4})" if len(events) > 4 else ""
-        head += f", {counted(len(events), 'blur_event', 'blur_events', lang)}: {terminal_markup(first)}{more}"
+        first = _listed([f"{s.start_tc}–{s.end_tc} ({frames} {s.start_frame:,}–{s.end_frame:,})" for s in events[:4]],
+                        room, width)
+        more = f" (+{len(events) - len(first)})" if len(events) > len(first) else ""
+        head += f", {counted(len(events), 'blur_event', 'blur_events', lang)}: {terminal_markup(', '.join(first))}{more}"
     parts = []
     soft = result.soft_shots
     if soft:
-        parts.append(f"{word('soft_throughout', lang)}: " + ", ".join(_soft_shot_text(s, video, lang) for s in soft[:4])
-                     + (f" (+{len(soft) - 4})" if len(soft) > 4 else ""))
+        shown = _listed([_soft_shot_text(s, video, lang) for s in soft[:4]], room, width)
+        parts.append(f"{word('soft_throughout', lang)}: " + ", ".join(shown)
+                     + (f" (+{len(soft) - len(shown)})" if len(soft) > len(shown) else ""))
     said = len(soft) == 1 and len(result.shots) == 1  # one shot, soft: its size is the video's
     if clearly_below(video.detail) and not said:
         size = size_text(video.effective_width, video.effective_height, video.width, video.height, video.detail, lang,
@@ -227,7 +245,8 @@ def detect(
                 frames_csv(result, sys.stdout, video_column=csv_cell(path_text(path)), header=csv_header)
                 csv_header = False
             if not quiet:
-                stderr.print(summary_line(result, written, settings.lang), soft_wrap=True)
+                stderr.print(summary_line(result, written, settings.lang, stderr.width if stderr.is_terminal else None),
+                             soft_wrap=True)
         if as_list and emitted:
             sys.stdout.write("]\n")
             sys.stdout.flush()

@@ -66,8 +66,14 @@ def progress_line(name: str, done: int, total: int | None, elapsed: float, statu
     rate = done / elapsed if elapsed > 0 else 0.0
     if eta is None and total and rate > 0:
         eta = max(0.0, (total - done) / rate)
-    counts = f"{done:,}/{total:,} {unit}" if total else f"{done:,} {unit}"
-    core = f"{counts} · {rate:,.0f} {unit}/s · ETA {clock(eta) if (total or eta is not None) else '?'}"
+    # on a terminal (bars) done and the rate are padded to the width they will reach, so the name never
+    # shrinks as they grow; plain lines are not redrawn and need no padding
+    def core_text(pad_done: int, pad_rate: int) -> str:
+        counts = f"{done:>{pad_done},}/{total:,} {unit}" if total else f"{done:,} {unit}"
+        return f"{counts} · {rate:>{pad_rate},.0f} {unit}/s · ETA {clock(eta) if (total or eta is not None) else '?'}"
+
+    plain = core_text(0, 0)
+    core = core_text(len(f"{total:,}") if total else 0, 5) if bar else plain
     extras = " · ".join(_extras(status))
     name = terminal_text(name)
     for use_extras, bar_width in ((True, 20), (True, 10), (False, 10), (False, 0)):
@@ -82,7 +88,7 @@ def progress_line(name: str, done: int, total: int | None, elapsed: float, statu
         room = width - len(tail) - len(meter) - 1
         if room >= min(12, len(name)):
             return f"{shorten(name, room)} {meter}{tail}"
-    return f"{shorten(name, max(4, width - len(core) - 1))} {core}"[:max(width, len(core))]
+    return f"{shorten(name, max(4, width - len(plain) - 1))} {plain}"[:max(width, len(plain))]
 
 
 class _LineColumn(ProgressColumn):
@@ -157,6 +163,7 @@ class VideoBar:
         self.total: int | None = None
         self.done = 0
         self._started = 0.0
+        self._said = False
 
     def start(self, name: str, total: int | None) -> None:
         if self._on_start is not None:
@@ -172,7 +179,10 @@ class VideoBar:
             self._display.update(self._task, total=None)
         self._display.update(self._task, completed=done, status=status)
         elapsed = time.perf_counter() - self._started
-        self._display.plain(progress_line(self.name, done, self.total, elapsed, status, 200, bar=False))
+        # every video's first line is written, however soon after the last video's it comes
+        self._display.plain(progress_line(self.name, done, self.total, elapsed, status, 200, bar=False),
+                            force=not self._said)
+        self._said = True
         if self._on_update is not None:
             self._on_update(self)
 
@@ -239,7 +249,7 @@ class _BatchState:
         frames = self.frames_now()
         rate = frames / elapsed if elapsed > 0 else 0.0
         text = (f"batch {self.done:,}/{self.total:,} videos · {frames:,} frames · {rate:,.0f} frames/s · "
-                f"ETA {clock(self.eta())} · {self.blurry} blurry · {self.errors} error(s)")
+                f"ETA {clock(self.eta())} · {self.blurry:,} blurry · {self.errors:,} {'error' if self.errors == 1 else 'errors'}")
         return text[:width]
 
 

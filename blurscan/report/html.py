@@ -29,10 +29,9 @@ from typing import Any
 
 from blurscan.io.atomic import atomic_write
 from blurscan.io.escape import html_href, html_text, script_json, visible
-from blurscan.messages import error_text
 from blurscan.report.labels import DEFAULT_LANG, WORDS, severity_label, size_text, verdict_label, word
 from blurscan.report.outputs import FRAMES_SUFFIX, JSON_SUFFIX, PLOT_SUFFIX
-from blurscan.report.results import row_result, shown_path
+from blurscan.report.results import row_result, shown_error, shown_path
 from blurscan.result.model import SEVERITIES, Segment, Shot, VideoResult
 from blurscan.timecode import clock
 
@@ -147,7 +146,7 @@ def video_entry(row: dict[str, Any], result, out_dir: Path, small: bool, thumbna
     }
     if row.get("status") != "ok" or (result is not None and not result.ok):
         error = row.get("error") or getattr(result, "error", "")
-        entry.update(status="error", error=visible(error_text(row.get("error_type"), error, lang)))
+        entry.update(status="error", error=visible(shown_error(row, lang, error)))
         return entry
     entry.update({
         "severity": row.get("severity") if row.get("severity") in SEVERITIES else "none",
@@ -238,7 +237,7 @@ def _head(rows: Sequence[dict[str, Any]], settings: dict[str, Any], lang: str) -
     if errors:
         items = "".join(
             f'<li><code>{html_text(shown_path(r))}</code>: '
-            f'<span class="error">{html_text(error_text(r.get("error_type"), r.get("error"), lang))}</span></li>'
+            f'<span class="error">{html_text(shown_error(r, lang))}</span></li>'
             for r in errors[:ERRORS_LISTED]
         )
         more = f"<li>… +{len(errors) - ERRORS_LISTED}</li>" if len(errors) > ERRORS_LISTED else ""

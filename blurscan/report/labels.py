@@ -53,7 +53,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "average_quality": ("average quality", "平均质量"),
     "detail_share": ("detail (share of the frame's resolution)", "有效分辨率占比（相对画面尺寸）"),
     "most_blurry": ("Most blurry", "最模糊的视频"),
-    "least_detail": ("Soft footage", "画面偏软的视频"),
+    "least_detail": ("Least detail held", "保留细节最少的视频"),
     "videos_with_soft_shots": ("videos with soft shots", "含偏软镜头的视频"),
     "with_soft_shots": ("with soft shots", "含偏软镜头"),
     "effective_resolution": ("effective resolution", "有效分辨率"),

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -106,3 +107,12 @@ def test_detect_into_a_batch_folder_leaves_the_batch_page(tmp_path, clean_clip, 
     result = run("detect", clean_clip.path, "-o", out)
     assert result.exit_code == 0 and "left as the batch there wrote it" in result.stderr
     assert len(_page_videos((out / "report.html").read_text())) == 2
+
+
+def test_the_report_says_what_confidence_means(tmp_path, clean_clip):
+    out = tmp_path / "out"
+    assert run("detect", clean_clip.path, "-o", out, "-q").exit_code == 0
+    page = (out / "report.html").read_text()
+    assert 'id="help-confidence">* confidence: how sure the verdict is' in page
+    assert 'data-k="confidence" aria-sort="none" class="num">confidence*<' in page
+    assert "**`confidence`**" in (Path(__file__).resolve().parent.parent / "README.md").read_text()

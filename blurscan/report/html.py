@@ -249,7 +249,7 @@ def _head(rows: Sequence[dict[str, Any]], settings: dict[str, Any], lang: str) -
     option_html = "".join(f'<option value="{v}">{html_text(label)}</option>' for v, label in options)
     header_html = "".join(
         f'<th data-k="{k}" aria-sort="none" class="{"" if k == "path" else "num"}">'
-        f'{html_text(word(label, lang))}<span class="ind"></span></th>'
+        f'{html_text(word(label, lang))}{"*" if k == "confidence" else ""}<span class="ind"></span></th>'
         for k, label in COLUMNS
     )
     html_lang = "zh-CN" if lang == "zh" else "en"
@@ -265,6 +265,7 @@ def _head(rows: Sequence[dict[str, Any]], settings: dict[str, Any], lang: str) -
 <table id="videos"><thead><tr>{header_html}<th>{html_text(word("files", lang))}</th></tr></thead><tbody></tbody></table>
 <div class="pager"><button id="prev" type="button">{html_text(word("previous", lang))}</button>
 <span id="pageinfo" class="muted"></span><button id="next" type="button">{html_text(word("next", lang))}</button></div>
+<div class="muted" id="help-confidence">* {html_text(word("confidence_help", lang))}</div>
 {error_html}
 """
 

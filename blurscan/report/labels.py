@@ -28,6 +28,12 @@ WORDS: dict[str, tuple[str, str]] = {
     "shot": ("shot", "镜头"),
     "shots": ("shots", "镜头"),
     "confidence": ("confidence", "置信度"),
+    "confidence_help": ("confidence: how sure the verdict is, either way, from 0.5 to 1 — with the drop detector 0.5 "
+                        "where the deepest dip (or, for a clean video, the closest one) lies at the detection threshold, "
+                        "towards 1 the further it lies from it; with mss, the original tool's blend of blur ratio, largest "
+                        "jump and average quality",
+                        "置信度：结论（无论有无模糊）的把握程度，0.5 到 1——drop 检测器中，最深的下降（无模糊时为最接近阈值的下降）"
+                        "恰在检测阈值处为 0.5，离阈值越远越接近 1；mss 检测器沿用原工具的模糊比例、最大跳变与平均质量的加权组合"),
     "frames": ("frames", "帧"),
     "duration": ("duration", "时长"),
     "duration_s": ("duration (s)", "时长（秒）"),

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -116,3 +117,19 @@ def test_the_report_says_what_confidence_means(tmp_path, clean_clip):
     assert 'id="help-confidence">* confidence: how sure the verdict is' in page
     assert 'data-k="confidence" aria-sort="none" class="num">confidence*<' in page
     assert "**`confidence`**" in (Path(__file__).resolve().parent.parent / "README.md").read_text()
+
+
+def test_the_summary_line_says_which_file_a_shared_name_got(tmp_path, clean_clip, burst_clip):
+    for folder, clip in (("a", burst_clip), ("b", clean_clip)):
+        (tmp_path / folder).mkdir()
+        shutil.copy(clip.path, tmp_path / folder / "bikes.mp4")
+    out = tmp_path / "out"
+    result = run("detect", tmp_path / "a" / "bikes.mp4", tmp_path / "b" / "bikes.mp4", "-o", out)
+    assert result.exit_code == 0
+    lines = [line for line in result.stderr.splitlines() if line.startswith("bikes.mp4: ")]
+    assert len(lines) == 2
+    for line in lines:
+        written = re.search(r"→ (\S+\.json) \(not bikes\.json: another input has the same name\)", line)
+        assert written and Path(written.group(1)).is_file(), line
+    alone = run("detect", tmp_path / "a" / "bikes.mp4", "-o", tmp_path / "alone")
+    assert "another input" not in alone.stderr and (tmp_path / "alone" / "bikes.json").is_file()

@@ -69,6 +69,8 @@ def summary_line(result: VideoResult, written: dict | None = None, lang: str = "
     video = result.video
     name = terminal_markup(video.name)
     where = f" → {terminal_markup(written['.json'])}" if written else ""
+    if written and written.get("shared_name"):
+        where += f" ({terminal_markup(written['shared_name'])}: another input has the same name)"
     frames = word("frames", lang)
     severity = severity_label(result.verdict.severity, lang)
     flagged = len(result.blur_frames)
@@ -190,6 +192,9 @@ def detect(
     csv_header = True
     as_list = len(videos) > 1 and output is None and format == "json"
     stems = stable_stems(((p.stem,), str(p)) for p in videos)
+    #: the name a video would get alone, where another input's name made it take its path's hash
+    alone = {i: plain for i, (p, stem) in enumerate(zip(videos, stems))
+             if (plain := stable_stems([((p.stem,), str(p))])[0]) != stem}
 
     emitted = 0
 
@@ -219,7 +224,7 @@ def detect(
             rows.append({**summary_row(entry, Path(written[".json"]).name), "relative_path": path_text(entry.video.path)})
 
     with friendly_errors(), closed_pipe_ends_quietly(), scanner, DetectProgress(enabled=not quiet) as bars:
-        for path, stem in zip(videos, stems):
+        for index, (path, stem) in enumerate(zip(videos, stems)):
             try:
                 result = scanner.scan(path, bars.video(), thumbnails=thumbnails and output is not None)
             except Exception as ex:  # noqa: BLE001 - report it and go on with the next video
@@ -238,6 +243,8 @@ def detect(
             if output is not None:
                 outputs = render_outputs(result, plot=plot)
                 written = save(stem, outputs)
+                if written and index in alone:
+                    written = {**written, "shared_name": f"not {alone[index]}.json"}
                 keep_row(result, written)
             elif format == "json":
                 emit_json(result)

@@ -20,6 +20,8 @@ from blurscan._cli.options import (
     DetectorOptionOpt,
     DeviceOpt,
     DtypeOpt,
+    DurationOpt,
+    EndOpt,
     LangOpt,
     MeasureOpt,
     ModelOpt,
@@ -29,7 +31,9 @@ from blurscan._cli.options import (
     ScorerOpt,
     ScorerOptionOpt,
     SensitivityOpt,
+    StartOpt,
     StreamOpt,
+    ThumbnailSizeOpt,
     ThumbnailsOpt,
     VerboseOpt,
     VisionAttentionOpt,
@@ -82,13 +86,19 @@ def summary_line(result: VideoResult, written: dict | None = None, lang: str = "
         head = f"[green]{name}[/green]: {verdict_label('no_blur', lang)} ({counted(video.frames, 'frames', 'frames', lang)})"
     # on a narrow terminal fewer items are listed (the JSON has them all): at most about two lines of each list
     room = 4 if width is None else max(1, (2 * width) // 60)
+    scanned = video.scanned or {}
+    offset = int(scanned.get("first_frame") or 0)  # frames as the video numbers them, for a part of it
     events = result.events
     if events:
-        first = _listed([f"{s.start_tc}–{s.end_tc} ({frames} {s.start_frame:,}–{s.end_frame:,})" for s in events[:4]],
+        first = _listed([f"{s.start_tc}–{s.end_tc} ({frames} {s.start_frame + offset:,}–{s.end_frame + offset:,})"
+                         for s in events[:4]],
                         room, width)
         more = f" (+{len(events) - len(first)})" if len(events) > len(first) else ""
         head += f", {counted(len(events), 'blur_event', 'blur_events', lang)}: {terminal_markup(', '.join(first))}{more}"
     parts = []
+    if scanned:
+        parts.append(f"{word('scanned', lang)} {scanned.get('start_tc')}–{scanned.get('end_tc')} ({frames} {offset:,}–"
+                     f"{offset + video.frames - 1:,} {word('of', lang)} {word('video', lang)})")
     soft = result.soft_shots
     if soft:
         shown = _listed([_soft_shot_text(s, video, lang) for s in soft[:4]], room, width)
@@ -151,6 +161,10 @@ def detect(
     vision_attention: VisionAttentionOpt = None,
     plot: PlotOpt = False,
     thumbnails: ThumbnailsOpt = None,
+    thumbnail_size: ThumbnailSizeOpt = DEFAULTS["thumbnail_size"],
+    start: StartOpt = None,
+    end: EndOpt = None,
+    duration: DurationOpt = None,
     lang: LangOpt = DEFAULTS["lang"],
     format: Annotated[Optional[Literal[FORMATS]], typer.Option("--format", "-f", help="What to print without --output: the result JSON (the default) or the per-frame CSV, with a video column.", rich_help_panel="Output", show_default=False)] = None,
     quiet: QuietOpt = False,
@@ -181,7 +195,8 @@ def detect(
             scorer=scorer, detector=detector, window_size=window_size, batch_size=batch_size, compat=compat,
             camera_motion=camera_motion, stream=stream, lang=lang, options=option, detector_options=detector_option,
             sensitivity=sensitivity, measure=measure, working_width=working_width, device=device, model=model,
-            dtype=dtype, vision_attention=vision_attention,
+            dtype=dtype, vision_attention=vision_attention, start=start, end=end, duration=duration,
+            thumbnail_size=thumbnail_size,
         )
         if output is not None and output.exists() and not output.is_dir():
             fail(f"{output}: exists and is not a folder; choose another --output", 2)

@@ -172,9 +172,10 @@ def detect(
 ) -> None:
     """Find blurry frames and segments in each VIDEO.
 
-    With -o OUTDIR, writes OUTDIR/<video>.json (schema blurscan/2) and
-    OUTDIR/<video>.frames.csv (and <video>.png with --plot); without it, prints
-    the JSON (or with --format csv the per-frame table) to standard output.
+    With -o OUTDIR, writes OUTDIR/<video>.json (schema blurscan/2),
+    OUTDIR/<video>.frames.csv (and <video>.png with --plot) and OUTDIR/report.html
+    of the videos scanned; without it, prints the JSON (or with --format csv the
+    per-frame table) to standard output.
     """
     from blurscan.batch.manifest import MANIFEST_NAME, summary_row
     from blurscan.batch.summaries import REPORT_HTML

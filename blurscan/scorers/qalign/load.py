@@ -55,16 +55,19 @@ def import_torch():
     return torch
 
 
-def resolve_device(torch, device: str):
+def resolve_device(torch, device: str, notes: list[str] | None = None):
+    """The torch device for ``device``; a device that cannot work raises at once, and what is only slow is
+    logged, or added to ``notes`` for the caller to log once the model is found."""
     text = str(device).strip().lower()
     slow = "the qalign scorer on the CPU is very slow (minutes per second of video)"
+    say = notes.append if notes is not None else logger.warning
     if text == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda:0")
-        logger.warning("no CUDA GPU found: %s. Use --device cuda:0 on a machine with an NVIDIA GPU.", slow)
+        say(f"no CUDA GPU found: {slow}. Use --device cuda:0 on a machine with an NVIDIA GPU.")
         return torch.device("cpu")
     if text == "cpu":
-        logger.warning("%s; a CUDA GPU is strongly recommended.", slow)
+        say(f"{slow}; a CUDA GPU is strongly recommended.")
         return torch.device("cpu")
     match = re.fullmatch(r"cuda(?::(\d+))?", text)
     if not match:

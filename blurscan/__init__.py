@@ -23,6 +23,7 @@ from blurscan.scanner import Scanner, scan
 from blurscan.scorers import SCORERS, Scorer, create_scorer
 from blurscan.settings import Settings
 from blurscan.source.decode import FrameFormat, VideoInfo, open_video
+from blurscan.timecode import TimeRange
 
 __version__ = "0.1.0"
 
@@ -45,6 +46,7 @@ __all__ = [
     "Scorer",
     "Segment",
     "Settings",
+    "TimeRange",
     "VideoInfo",
     "VideoResult",
     "create_detector",

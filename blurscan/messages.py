@@ -109,6 +109,9 @@ CATALOGUE: dict[str, tuple[Template, Template]] = {
     "advice.severe.tripod": ("Use a tripod or stabiliser and check the focus settings.", "请使用三脚架或稳定器，并检查对焦设置。"),
     "advice.severe.drop": ("Drop the affected segments before using the clip for training or evaluation.",
                            "在将该片段用于训练或评测之前，请删除受影响的部分。"),
+    "advice.short_bursts": ("The blur is in short bursts: cut them out with `blurscan split` (it keeps the sharp stretches "
+                            "as clips) or drop those frames; no need to re-record.",
+                            "模糊只是短暂的片段：可用 blurscan 的 `split` 命令剪掉它们（保留清晰部分为片段），或删除这些帧；无需重新拍摄。"),
     "advice.blurry_throughout": ("The whole video is blurry: compare it with a sharp recording before using it.",
                                  "整个视频都模糊：使用前请与清晰的录像进行比较。"),
     "advice.soft_shots": ("Some shots are soft throughout (see shots): drop or replace them rather than trimming.",

@@ -30,6 +30,7 @@ from blurscan.taps.detail import DetailTap
 from blurscan.taps.motion import MotionTap
 from blurscan.taps.shots import shot_ranges
 from blurscan.taps.thumbnails import ThumbnailTap
+from blurscan.timecode import clock
 
 logger = logging.getLogger("blurscan")
 
@@ -65,10 +66,11 @@ class Scanner:
         shrinks_before = self.sizer.shrinks
         self.scorer.reset_peak_memory()
         motion, detail = MotionTap(), DetailTap()
-        thumbnail_tap = ThumbnailTap() if thumbnails else None
+        thumbnail_tap = ThumbnailTap(self.settings.thumbnail_size) if thumbnails else None
         taps = [motion, detail, *([thumbnail_tap] if thumbnail_tap else [])]
         passed = run_pass(path, self.scorer, taps, self.sizer, window_size=self.settings.window_size,
-                          compat=self.settings.compat, stream=self.settings.stream, progress=progress)
+                          compat=self.settings.compat, stream=self.settings.stream, progress=progress,
+                          time_range=self.settings.time_range)
         return self._assemble(path, passed, motion, detail, thumbnail_tap, time.perf_counter() - started,
                               shrinks_before)
 
@@ -85,7 +87,8 @@ class Scanner:
             # frame numbers count decoded frames; times stay on the video's own timeline
             if late_start:
                 times = times + stats.first_frame_s
-            gaps = timeline_gaps(times, fps)
+            ranged_from = stats.range_s[0] + stats.first_frame_s if stats.range_s else 0.0
+            gaps = timeline_gaps(times, fps, max(0.0, ranged_from))
             if gaps:
                 warnings.append(_gaps_warning(gaps))
         tracker = motion.tracker
@@ -112,9 +115,15 @@ class Scanner:
         picks = None
         if thumbnail_tap is not None:
             picks = thumbnail_tap.pick(findings.detection.segments, shot_ranges(signals.get("scene_change"), n))
+        scanned_to = float(times[-1] + 1.0 / fps) if fps else float(times[-1])
+        scanned = None
+        duration_s = scanned_to
+        if stats.range_s is not None:  # the part asked for: the video's own frames and times
+            scanned = {"first_frame": stats.range_first_frame, "frames": n, **_span_of(float(times[0]), scanned_to)}
+            duration_s = max(scanned_to, float(info.duration_s or 0.0))
         video = Video(
-            path=path_text(path), name=info.name, stream=info.stream, frames=n, fps=fps,
-            duration_s=float(times[-1] + 1.0 / fps) if fps else float(times[-1]), width=width, height=height,
+            path=path_text(path), name=info.name, stream=info.stream, frames=n, fps=fps, scanned=scanned,
+            duration_s=duration_s, width=width, height=height,
             rotation=stats.rotation, codec=info.codec, declared_frames=info.declared_frames,
             corrupt_frames=stats.corrupt, missing_frames=sum(g["missing_frames"] for g in gaps),
             gaps=gaps[:MAX_GAPS_LISTED],
@@ -138,6 +147,10 @@ class Scanner:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _span_of(start_s: float, end_s: float) -> dict:
+    return {"start_s": round(start_s, 4), "end_s": round(end_s, 4), "start_tc": clock(start_s), "end_tc": clock(end_s)}
 
 
 def _gaps_warning(gaps: list[dict]) -> Message:

@@ -11,12 +11,16 @@ from blurscan.messages import LANGS
 from blurscan.pipeline.windows import COMPAT_MODES
 from blurscan.scorers import SCORERS
 from blurscan.taps.motion import MOTION_ESTIMATORS
+from blurscan.taps.thumbnails import THUMBNAIL_SIZE
+from blurscan.timecode import TimeRange
 
 DEFAULT_SCORER = "sharpness"
 DEFAULT_WINDOW_SIZE = 3
 WINDOW_SIZE_RANGE = (1, 31)
 BATCH_SIZE_RANGE = (1, 4096)
 DEFAULT_CAMERA_MOTION = "flow"
+DEFAULT_THUMBNAIL_SIZE = THUMBNAIL_SIZE
+THUMBNAIL_SIZE_RANGE = (32, 1024)
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,10 @@ class Settings:
     detector_options: dict[str, Any] = field(default_factory=dict)
     #: language of the words in summaries and reports (``en`` or ``zh``); never changes the findings
     lang: str = "en"
+    #: the part of each video to scan (None: all of it); frames and times keep the video's own timeline
+    time_range: TimeRange | None = None
+    #: the longer side of each thumbnail, in pixels
+    thumbnail_size: int = DEFAULT_THUMBNAIL_SIZE
 
     def __post_init__(self):
         SCORERS.get(self.scorer)  # an unknown name fails here, with "did you mean", not at the first scan
@@ -58,6 +66,11 @@ class Settings:
             isinstance(self.stream, bool) or not isinstance(self.stream, int) or self.stream < 0
         ):
             raise UsageError(f"stream must be a stream index (0, 1, 2 ...), not {self.stream!r}")
+        lo, hi = THUMBNAIL_SIZE_RANGE
+        if isinstance(self.thumbnail_size, bool) or not isinstance(self.thumbnail_size, int) or not lo <= self.thumbnail_size <= hi:
+            raise UsageError(f"thumbnail size must be an integer from {lo} to {hi} pixels, not {self.thumbnail_size!r}")
+        if self.time_range is not None and not isinstance(self.time_range, TimeRange):
+            raise UsageError(f"time_range must be a blurscan.TimeRange, not {self.time_range!r}")
         if self.camera_motion not in MOTION_ESTIMATORS:
             raise UsageError(f"camera-motion estimator must be one of {list(MOTION_ESTIMATORS)}")
 
@@ -73,6 +86,9 @@ class Settings:
             "stream": self.stream,
             "scorer_options": dict(self.scorer_options),
             "detector_options": dict(self.detector_options),
+            # only when asked for: results and journals made without them keep their settings
+            **({"range": self.time_range.describe()} if self.time_range is not None else {}),
+            **({"thumbnail_size": self.thumbnail_size} if self.thumbnail_size != DEFAULT_THUMBNAIL_SIZE else {}),
         }
 
 

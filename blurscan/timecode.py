@@ -1,9 +1,13 @@
-"""Timecodes: ``HH:MM:SS.mmm`` for people and CSVs, ``HH:MM:SS:FF`` for editors (EDL)."""
+"""Timecodes: ``HH:MM:SS.mmm`` for people and CSVs, ``HH:MM:SS:FF`` for editors (EDL); and the part of a video
+to scan, given as timecodes, seconds or frames."""
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
+
+from blurscan.errors import UsageError
 
 
 def clock(seconds: float) -> str:
@@ -95,3 +99,84 @@ def parse_length(text: str) -> Length:
     if not math.isfinite(seconds) or seconds < 0:
         raise ValueError(f"{text!r} is not a length: give {_LENGTH_FORMS}, at least 0")
     return Length(seconds=seconds)
+
+
+# -- a part of a video to scan (--start / --end / --duration) --------------------------
+
+_CLOCK = re.compile(r"(?:(\d+):)?(\d+):(\d+(?:\.\d*)?)")
+_SECONDS = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*s?")
+
+
+@dataclass(frozen=True)
+class TimePoint:
+    """A point or a length on a video's timeline, as given: seconds, or a number of frames."""
+
+    value: float
+    unit: str  # "s" or "frames"
+    text: str
+
+    def seconds(self, fps: float) -> float:
+        return self.value if self.unit == "s" else self.value / fps
+
+
+def parse_time(text: str, what: str = "time") -> TimePoint:
+    """``"00:01:30.5"``, ``"1:30"`` (timecodes), ``"90.5"``, ``"90s"`` (seconds) or ``"2700"`` (frames: a
+    whole number), as PySceneDetect reads them."""
+    given = str(text).strip()
+    if (match := _CLOCK.fullmatch(given)) is not None:
+        hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+        if minutes >= 60 and match.group(1) or seconds >= 60:
+            raise UsageError(f"{what} {given!r}: minutes and seconds of a timecode run from 0 to 59")
+        return TimePoint(hours * 3600 + minutes * 60 + seconds, "s", given)
+    if given.isdigit():
+        return TimePoint(float(int(given)), "frames", given)
+    if (match := _SECONDS.fullmatch(given)) is not None:
+        return TimePoint(float(match.group(1)), "s", given)
+    raise UsageError(f"{what} {given!r} is not a time: give a timecode (00:01:30.5), seconds (90.5 or 90s) or "
+                     "a frame number (2700)")
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """The part of a video to scan: from ``start`` to ``end`` (not included), or ``duration`` long; each may be
+    left out (the video's start, its end). Frames and times keep the video's own timeline."""
+
+    start: TimePoint | None = None
+    end: TimePoint | None = None
+    duration: TimePoint | None = None
+
+    def __post_init__(self):
+        if self.end is not None and self.duration is not None:
+            raise UsageError("give --end or --duration, not both")
+        if self.duration is not None and self.duration.value <= 0:
+            raise UsageError(f"--duration {self.duration.text} is empty: give a length above 0")
+        both = self.start is not None and self.end is not None
+        if both and self.start.unit == self.end.unit and self.end.value <= self.start.value:
+            raise UsageError(f"--end {self.end.text} is not after --start {self.start.text}")
+
+    @classmethod
+    def parse(cls, start: str | None = None, end: str | None = None, duration: str | None = None) -> TimeRange | None:
+        if start is None and end is None and duration is None:
+            return None
+        return cls(*(None if v is None else parse_time(v, f"--{name}")
+                     for name, v in (("start", start), ("end", end), ("duration", duration))))
+
+    @property
+    def needs_fps(self) -> bool:
+        return any(p is not None and p.unit == "frames" for p in (self.start, self.end, self.duration))
+
+    def bounds(self, fps: float) -> tuple[float, float]:
+        """(start, end) in seconds on the video's timeline (end ``inf`` for the video's end)."""
+        start = self.start.seconds(fps) if self.start is not None else 0.0
+        if self.end is not None:
+            end = self.end.seconds(fps)
+        elif self.duration is not None:
+            end = start + self.duration.seconds(fps)
+        else:
+            end = math.inf
+        return start, end
+
+    def describe(self) -> dict:
+        """The range as it was asked for (the result's ``settings.range``)."""
+        return {name: p.text for name, p in (("start", self.start), ("end", self.end), ("duration", self.duration))
+                if p is not None}

@@ -63,7 +63,7 @@ def test_detect_csv_to_stdout(carphone):
     result = run("detect", carphone, "--format", "csv", "-q")
     assert result.exit_code == 0
     lines = result.stdout.strip().splitlines()
-    assert lines[0].startswith("frame,time_s,score,blurry") and len(lines) == 121
+    assert lines[0].startswith("video,frame,time_s,score,blurry") and len(lines) == 121
 
 
 def test_several_videos_with_one_bad(tmp_path, clean_clip):
@@ -214,7 +214,7 @@ def test_scorer_options_reach_the_result(clean_clip):
 def test_plot_needs_an_output_folder(clean_clip):
     result = run("detect", clean_clip.path, "--plot")
     assert result.exit_code == 2
-    one_error_line(result, "--plot needs --output")
+    one_error_line(result, "--plot writes files: add --output")
 
 
 # -- batch and demo -----------------------------------------------------------
@@ -233,7 +233,7 @@ def test_batch_scans_a_folder_and_reports_bad_videos(tmp_path, burst_clip, clean
     rows = list(csv.DictReader((out / "summary.csv").open()))
     assert [(r["name"], r["status"]) for r in rows] == [("a.mp4", "ok"), ("broken.mp4", "error"), ("b.mp4", "ok")]
     assert (out / "sub__b.json").exists() and (out / "a.frames.csv").exists()
-    assert "3 video(s): 1 with blur, 1 without, 1 error(s)" in result.stderr
+    assert "3 videos: 1 with blur, 1 without, 1 error" in result.stderr
     combined = json.loads((out / "results.json").read_text())
     assert len(combined["videos"]) == 3 and all("scores" not in v for v in combined["videos"])
     assert "| errors | 1 |" in (out / "statistics.md").read_text()

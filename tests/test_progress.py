@@ -68,7 +68,7 @@ def test_progress_on_an_80_column_terminal(burst_clip, tmp_path):
     assert bars, drawn
     for line in bars:
         assert len(line.rstrip()) <= 80, line
-        assert re.search(r"\d+/90 frames · [\d,]+ frames/s · ETA (\d:\d\d:\d\d|-:--:--)", line), line
+        assert re.search(r"\d+/90 frames · +[\d,]+ frames/s · ETA (\d:\d\d:\d\d|-:--:--)", line), line
 
 
 def test_plain_lines_off_a_terminal_come_before_the_summary(burst_clip, tmp_path):
@@ -81,7 +81,8 @@ def test_plain_lines_off_a_terminal_come_before_the_summary(burst_clip, tmp_path
     lines = done.stderr.strip().splitlines()
     assert all("\r" not in line and "━" not in line for line in lines)  # no bar frames
     assert re.match(rf"{re.escape(NAME)} \d+/90 frames · [\d,]+ frames/s · ETA", lines[0]), lines
-    assert lines[-1].startswith(f"{NAME}: ") and "00:00:01.333–00:00:01.500" in lines[-1], lines
+    assert lines[-2].startswith(f"{NAME}: ") and "00:00:01.333–00:00:01.500" in lines[-2], lines
+    assert lines[-1].startswith("report: "), lines
 
 
 def test_a_batch_shows_each_workers_video(burst_clip, clean_clip, tmp_path):
@@ -97,4 +98,4 @@ def test_a_batch_shows_each_workers_video(burst_clip, clean_clip, tmp_path):
     overall = [line for line in lines if line.startswith("batch ")]
     assert overall and re.match(r"batch 4/4 videos · [\d,]+ frames · [\d,]+ frames/s · ETA 0:00:00", overall[-1])
     assert any(re.search(r"scanning: clip\d\.mp4 \d+/\d+", line) for line in overall), overall  # the workers' videos
-    assert lines[-1].startswith("4 video(s):")
+    assert lines[-1].startswith("4 videos:")

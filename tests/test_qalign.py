@@ -504,6 +504,20 @@ def test_hub_id_missing_from_the_offline_cache(monkeypatch):
     assert "HF_HUB_OFFLINE=1" in message and "hf download" in message
 
 
+def test_a_hub_id_not_in_the_cache_fails_at_once_without_the_network(tmp_path, clean_clip):
+    """An empty cache, no offline flag, a hub that would never answer: one line within seconds, no retries or
+    warnings, naming the command that fetches the weights."""
+    pytest.importorskip("transformers")
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_CACHE")}
+    env.update(HF_HOME=str(tmp_path / "hf"), HF_ENDPOINT="http://10.255.255.1", PYTHONPATH=os.getcwd())
+    proc = subprocess.run([sys.executable, "-m", "blurscan", "detect", str(clean_clip.path), "--scorer", "qalign"],
+                          capture_output=True, text=True, env=env, timeout=60)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode == 1 and len(lines) == 1, proc.stderr
+    assert lines[0].startswith("error: q-future/one-align is not in the Hugging Face cache")
+    assert "hf download q-future/one-align" in lines[0] and str(tmp_path / "hf") in lines[0]
+
+
 def test_no_cuda_device(monkeypatch):
     torch = pytest.importorskip("torch")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)

@@ -170,7 +170,7 @@ def test_statistics_count_soft_shots_apart_from_blur_events(batch):
     assert (counts["blur events"], counts["videos with soft shots"], counts["soft shots"]) == ("4", "1", "1")
     detail = next(r for r in rows if r[0] == "detail (share of the frame's resolution)")
     assert detail[1:] == ["0.7250", "0.7250", "0.4700", "0.9800", "0.2550"]  # mean, median, min, max, std
-    assert sections["Soft footage"]["rows"] == [
+    assert sections["Least detail held"]["rows"] == [
         ["video", "soft shots", "effective resolution", "blur events"],
         ["upscaled.mp4", "1", "about 602x338 (47 %)", "2"],
     ]
@@ -184,7 +184,7 @@ def test_statistics_of_results_without_measured_shots(tmp_path):
     counts = {r[0]: r[1] for r in rows if len(r) == 2}
     assert (counts["blur events"], counts["videos with soft shots"], counts["soft shots"]) == ("2", "0", "0")
     assert next(r for r in rows if r[0].startswith("detail"))[1:] == ["–"] * 5
-    assert "Soft footage" not in sections
+    assert "Least detail held" not in sections
     assert [r["kind"] for r in _csv(out / "segments.csv")] == ["event", "event"]
 
 
@@ -224,7 +224,7 @@ def test_detect_prints_the_effective_resolution_only_when_clearly_below_the_fram
     whole.update(blurry_throughout=True, shots=1, shot_list=whole["shot_list"][:1], segments=whole["segments"][:2])
     whole["shot_list"][0].update(end_frame=FRAMES - 1, end_s=(FRAMES - 1) / FPS, end_tc=clock((FRAMES - 1) / FPS))
     assert summary(whole) == (
-        "whole.mp4: blurry throughout (severe), 110/300 frames, 1 blur events: 00:00:01.600–00:00:01.960 (frames 40–49); "
+        "whole.mp4: blurry throughout (severe), 110/300 frames, 1 blur event: 00:00:01.600–00:00:01.960 (frames 40–49); "
         "soft throughout: 00:00:00.000–00:00:11.960 (shot 1, moderate, holds about 330x185 of 1280x720) → out/x.json"
     )
 
@@ -330,7 +330,7 @@ def test_soft_shots_in_chinese_with_the_same_data(batch, tmp_path):
     shutil.copytree(batch, out)
     assert run("report", out, "--lang", "zh").exit_code == 0
     stats = (out / "statistics.md").read_text(encoding="utf-8")
-    for line in ("| 模糊事件 | 4 |", "| 含偏软镜头的视频 | 1 |", "| 偏软镜头 | 1 |", "## 画面偏软的视频",
+    for line in ("| 模糊事件 | 4 |", "| 含偏软镜头的视频 | 1 |", "| 偏软镜头 | 1 |", "## 保留细节最少的视频",
                  "| upscaled.mp4 | 1 | 约 602x338（47 %） | 2 |", "| 有效分辨率占比（相对画面尺寸） | 0.7250 |"):
         assert line in stats, line
     page = check_report_html(out, ["upscaled.mp4"])

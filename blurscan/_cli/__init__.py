@@ -25,10 +25,35 @@ import signal
 import sys
 
 import typer
+import typer.core
 
 from blurscan.errors import BlurscanError
 
+
+class _Commands(typer.core.TyperGroup):
+    """The commands, their help showing a value's type only where a value is given: a flag (``--plot``)
+    takes none, and an argument's name (VIDEO, DIR_OR_LIST) already says what it is."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for command in [self, *self.commands.values()]:
+            for param in command.params:
+                _plain_type(param)
+            command.get_help_option = lambda ctx, made=command.get_help_option: _plain_type(made(ctx))
+
+
+def _plain_type(param):
+    if param is None:
+        return None
+    if getattr(param, "is_flag", False) and not getattr(param, "count", False):
+        param.metavar = ""
+    elif param.param_type_name == "argument":
+        param.display_type_rich = lambda ctx: None
+    return param
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="blurscan",
     help="Find blurry frames and blurry segments in videos of any length, in bounded memory.",
     add_completion=False,
@@ -46,8 +71,10 @@ def _print_version(value: bool) -> None:
 
         from blurscan import __version__
 
+        ffmpeg = getattr(av, "ffmpeg_version_info", None)
+        libavcodec = ".".join(map(str, av.library_versions.get("libavcodec", ())))
         typer.echo(f"blurscan {__version__} (Python {platform.python_version()}, PyAV {av.__version__}, "
-                   f"FFmpeg {'.'.join(map(str, av.library_versions.get('libavcodec', ())))} libavcodec)")
+                   + (f"FFmpeg {ffmpeg}, " if ffmpeg else "") + f"libavcodec {libavcodec})")
         raise typer.Exit(0)
 
 
@@ -85,8 +112,10 @@ def _raise_terminated(signum, frame):
 
 
 @contextlib.contextmanager
-def friendly_errors():
-    """Turn library errors into one line and the right exit code; SIGTERM stops like Ctrl-C (exit 143)."""
+def friendly_errors(kept=None):
+    """Turn library errors into one line and the right exit code; SIGTERM stops like Ctrl-C (exit 143).
+
+    ``kept``: a function saying what an interrupted command keeps and how to go on, for its one line."""
     previous = None
     with contextlib.suppress(ValueError):  # only the main thread can set handlers
         previous = signal.signal(signal.SIGTERM, _raise_terminated)
@@ -99,14 +128,19 @@ def friendly_errors():
     except Terminated:
         if debug_mode():
             raise
-        fail("terminated", 128 + signal.SIGTERM)
+        fail(_stopped("terminated", kept), 128 + signal.SIGTERM)
     except KeyboardInterrupt:
         if debug_mode():
             raise
-        fail("interrupted", 130)
+        fail(_stopped("interrupted", kept), 130)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _stopped(how: str, kept) -> str:
+    note = kept() if kept is not None else None
+    return f"{how}: {note}" if note else how
 
 
 def setup_logging(verbose: bool, quiet: bool) -> None:

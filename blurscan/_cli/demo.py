@@ -11,6 +11,7 @@ from blurscan._cli import app, fail, friendly_errors, setup_logging
 from blurscan._cli.options import QuietOpt
 from blurscan._cli.progress import DetectProgress, stderr
 from blurscan.io.escape import terminal_markup
+from blurscan.report.labels import counted
 
 
 @app.command()
@@ -46,7 +47,7 @@ def demo(
         f"({result.timing['frames_per_s']:.0f} frames/s, peak RSS {result.memory['peak_rss_mb']:.0f} MiB) "
         f"with {result.settings['scorer']} / {result.settings['detector']}"
     )
-    say(f"found {len(result.segments)} segment(s):")
+    say(f"found {counted(len(result.segments), 'segment', 'segments')}:")
     for seg in result.segments:
         say(f"  {seg.start_tc}–{seg.end_tc} (frames {seg.start_frame}–{seg.end_frame}), {seg.severity}, {seg.kind}")
     found = found_bursts(clip, result.segments)

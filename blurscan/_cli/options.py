@@ -25,12 +25,15 @@ from blurscan.settings import (
     BATCH_SIZE_RANGE,
     DEFAULT_CAMERA_MOTION,
     DEFAULT_SCORER,
+    DEFAULT_THUMBNAIL_SIZE,
     DEFAULT_WINDOW_SIZE,
+    THUMBNAIL_SIZE_RANGE,
     WINDOW_SIZE_RANGE,
     Settings,
     parse_batch_size,
 )
 from blurscan.taps.motion import MOTION_ESTIMATORS
+from blurscan.timecode import TimeRange
 
 SCORING = "Scoring"
 GPU = "GPU scorers (qalign)"
@@ -80,14 +83,21 @@ DeviceOpt = alias(SCORERS, "device", *SCORER_ALIASES["device"])
 ModelOpt = alias(SCORERS, "model", *SCORER_ALIASES["model"])
 DtypeOpt = alias(SCORERS, "dtype", *SCORER_ALIASES["dtype"])
 VisionAttentionOpt = alias(SCORERS, "vision_attention", *SCORER_ALIASES["vision_attention"])
-ThumbnailsOpt = Annotated[bool, typer.Option("--thumbnails/--no-thumbnails", help="Write a small JPEG of each blurry segment's worst frame and of a sharp frame of its shot (taken during the scan; needs --output).", rich_help_panel=OUTPUT)]
-PlotOpt = Annotated[bool, typer.Option("--plot", help="Also write a PNG plot of the scores per video.", rich_help_panel=OUTPUT)]
+ThumbnailsOpt = Annotated[Optional[bool], typer.Option("--thumbnails/--no-thumbnails", help="Write a small JPEG of each blurry segment's worst frame and of a sharp frame of its shot (taken during the scan; needs --output; on by default with --output).", rich_help_panel=OUTPUT, show_default=False)]
+PlotOpt = Annotated[bool, typer.Option("--plot", help="Also write a PNG plot of the scores per video (needs --output).", rich_help_panel=OUTPUT)]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summaries; errors only.", rich_help_panel=OUTPUT)]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log details (batch sizes, retries).", rich_help_panel=OUTPUT)]
+RANGE = "Part of each video"
+_TIME = ("as a timecode (00:01:30.5), seconds (90.5 or 90s) or a frame number (2700); times stay on the "
+         "video's own timeline")
+StartOpt = Annotated[Optional[str], typer.Option("--start", metavar="TIME", help=f"Scan from here, {_TIME}.", rich_help_panel=RANGE, show_default=False)]
+EndOpt = Annotated[Optional[str], typer.Option("--end", metavar="TIME", help=f"Scan up to here (not included), {_TIME}.", rich_help_panel=RANGE, show_default=False)]
+DurationOpt = Annotated[Optional[str], typer.Option("--duration", metavar="TIME", help="Scan this long from --start (instead of --end): seconds, a timecode or a number of frames.", rich_help_panel=RANGE, show_default=False)]
+ThumbnailSizeOpt = Annotated[int, typer.Option("--thumbnail-size", metavar="PX", min=THUMBNAIL_SIZE_RANGE[0], max=THUMBNAIL_SIZE_RANGE[1], help="Longer side of each thumbnail in pixels (at most the scorer's working width: sharpness measures at 640 px).", rich_help_panel=OUTPUT)]
 OutDirOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Folder for <video>.json and <video>.frames.csv; without it, print to stdout.", rich_help_panel=OUTPUT, show_default=False)]
 
 DEFAULTS = dict(scorer=DEFAULT_SCORER, window_size=DEFAULT_WINDOW_SIZE, batch_size="auto", lang="en",
-                camera_motion=DEFAULT_CAMERA_MOTION)
+                camera_motion=DEFAULT_CAMERA_MOTION, thumbnail_size=DEFAULT_THUMBNAIL_SIZE)
 
 
 def _plugin_options(registry: Registry, name: str, pairs: list[str] | None, aliases: dict[str, Any],
@@ -129,6 +139,10 @@ def build_settings(
     lang: str = "en",
     options: list[str] | None = None,
     detector_options: list[str] | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    duration: str | None = None,
+    thumbnail_size: int = DEFAULT_THUMBNAIL_SIZE,
     **aliases: Any,
 ) -> Settings:
     """Check the options against the chosen plug-ins and build :class:`Settings`; ``aliases`` are the alias
@@ -152,4 +166,6 @@ def build_settings(
         detector_options=_plugin_options(DETECTORS, detector or DEFAULT_DETECTOR, detector_options, detector_aliases,
                                          DETECTOR_ALIASES),
         lang=lang,
+        time_range=TimeRange.parse(start, end, duration),
+        thumbnail_size=thumbnail_size,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import deque
 from typing import Any
 
 from rich.console import Console
@@ -65,8 +66,14 @@ def progress_line(name: str, done: int, total: int | None, elapsed: float, statu
     rate = done / elapsed if elapsed > 0 else 0.0
     if eta is None and total and rate > 0:
         eta = max(0.0, (total - done) / rate)
-    counts = f"{done:,}/{total:,} {unit}" if total else f"{done:,} {unit}"
-    core = f"{counts} · {rate:,.0f} {unit}/s · ETA {clock(eta) if (total or eta is not None) else '?'}"
+    # on a terminal (bars) done and the rate are padded to the width they will reach, so the name never
+    # shrinks as they grow; plain lines are not redrawn and need no padding
+    def core_text(pad_done: int, pad_rate: int) -> str:
+        counts = f"{done:>{pad_done},}/{total:,} {unit}" if total else f"{done:,} {unit}"
+        return f"{counts} · {rate:>{pad_rate},.0f} {unit}/s · ETA {clock(eta) if (total or eta is not None) else '?'}"
+
+    plain = core_text(0, 0)
+    core = core_text(len(f"{total:,}") if total else 0, 5) if bar else plain
     extras = " · ".join(_extras(status))
     name = terminal_text(name)
     for use_extras, bar_width in ((True, 20), (True, 10), (False, 10), (False, 0)):
@@ -81,7 +88,7 @@ def progress_line(name: str, done: int, total: int | None, elapsed: float, statu
         room = width - len(tail) - len(meter) - 1
         if room >= min(12, len(name)):
             return f"{shorten(name, room)} {meter}{tail}"
-    return f"{shorten(name, max(4, width - len(core) - 1))} {core}"[:max(width, len(core))]
+    return f"{shorten(name, max(4, width - len(plain) - 1))} {plain}"[:max(width, len(plain))]
 
 
 class _LineColumn(ProgressColumn):
@@ -156,6 +163,7 @@ class VideoBar:
         self.total: int | None = None
         self.done = 0
         self._started = 0.0
+        self._said = False
 
     def start(self, name: str, total: int | None) -> None:
         if self._on_start is not None:
@@ -171,7 +179,10 @@ class VideoBar:
             self._display.update(self._task, total=None)
         self._display.update(self._task, completed=done, status=status)
         elapsed = time.perf_counter() - self._started
-        self._display.plain(progress_line(self.name, done, self.total, elapsed, status, 200, bar=False))
+        # every video's first line is written, however soon after the last video's it comes
+        self._display.plain(progress_line(self.name, done, self.total, elapsed, status, 200, bar=False),
+                            force=not self._said)
+        self._said = True
         if self._on_update is not None:
             self._on_update(self)
 
@@ -206,6 +217,7 @@ class _BatchState:
 
     def __init__(self, total: int, skipped: int, total_bytes: int, skipped_bytes: int):
         self.total, self.done = total, skipped
+        #: the work left is measured in bytes of the inputs, or in videos where their sizes are unknown
         self.total_bytes, self.done_bytes = max(1, total_bytes), skipped_bytes
         self.frames = 0
         self.blurry = self.errors = 0
@@ -213,6 +225,11 @@ class _BatchState:
         self.skipped_bytes = skipped_bytes
         #: per video being scanned (by path): (name, frames done, frames total, bytes of its video)
         self.workers: dict[Any, tuple[str, int, int | None, int]] = {}
+        #: the videos finished last (bounded: memory stays flat), to drop a worker's message that comes after
+        self.finished_paths: deque[str] = deque(maxlen=1024)
+
+    def finished(self, path: str) -> bool:
+        return path in self.finished_paths
 
     def in_flight_bytes(self) -> float:
         return sum(size * (done / total) for _, done, total, size in self.workers.values() if total)
@@ -232,7 +249,7 @@ class _BatchState:
         frames = self.frames_now()
         rate = frames / elapsed if elapsed > 0 else 0.0
         text = (f"batch {self.done:,}/{self.total:,} videos · {frames:,} frames · {rate:,.0f} frames/s · "
-                f"ETA {clock(self.eta())} · {self.blurry} blurry · {self.errors} error(s)")
+                f"ETA {clock(self.eta())} · {self.blurry:,} blurry · {self.errors:,} {'error' if self.errors == 1 else 'errors'}")
         return text[:width]
 
 
@@ -244,16 +261,28 @@ class BatchBars:
         self._display = _Display(enabled)
         self._state: _BatchState | None = None
         self._overall = None
+        #: one line per worker (by its id): the task, its number ([1], [2] ...) and the path it shows
         self._worker_tasks: dict[Any, Any] = {}
+        self._worker_numbers: dict[Any, int] = {}
+        self._worker_paths: dict[Any, str | None] = {}
         self._sizes: dict[str, int] = {}
+        self._unit = 0
 
-    def start(self, total: int, skipped: int, sizes: dict[str, int] | None = None, skipped_bytes: int = 0) -> None:
+    def start(self, total: int, skipped: int, sizes: dict[str, int] | None = None, skipped_bytes: int = 0,
+              note: str | None = None) -> None:
+        """``note``: what resuming found (one line, said once), instead of the bare count."""
         self._sizes = dict(sizes or {})
-        self._state = _BatchState(total, skipped, sum(self._sizes.values()) or total, skipped_bytes or skipped)
+        if not sum(self._sizes.values()):  # sizes unknown (URLs, a dataset): the ETA counts videos
+            self._sizes, self._unit = {}, 1
+            skipped_bytes = skipped
+        self._state = _BatchState(total, skipped, sum(self._sizes.values()) or total, skipped_bytes)
         self._display.start()
         self._overall = self._display.add(batch=self._state, total=None)
-        if skipped and self.enabled:
-            self._display.print(f"resuming: {skipped} of {total} videos already done")
+        if self.enabled and (note or skipped):
+            self._display.print(terminal_markup(note or f"resuming: {skipped:,} of {total:,} videos already done"))
+
+    def _size(self, path: str | None) -> int:
+        return self._sizes.get(path or "", 0) if self._sizes else self._unit
 
     def video(self, name: str, path: str | None = None) -> VideoBar | None:
         if not self.enabled:
@@ -268,28 +297,48 @@ class BatchBars:
         """Progress of the video a worker is scanning (from this process or a worker process)."""
         if self._state is None:
             return
-        self._state.workers[path or worker] = (name, done, total, self._sizes.get(path or "", 0))
+        if path is not None and path not in self._state.workers and self._state.finished(path):
+            return  # a late message about a video already done
+        self._state.workers[path or worker] = (name, done, total, self._size(path))
         if self._display.live and worker != 0:
             task = self._worker_tasks.get(worker)
             if task is None:
+                self._worker_numbers[worker] = len(self._worker_numbers) + 1
                 task = self._worker_tasks[worker] = self._display.add(name=name, total=total, status={}, unit="frames")
-            self._display.update(task, completed=done, total=total, name=f"[{len(self._worker_tasks)}] {name}")
+            self._worker_paths[worker] = path
+            self._display.update(task, completed=done, total=total, name=f"[{self._worker_numbers[worker]}] {name}")
         self._refresh()
 
     def done(self, row: dict[str, Any]) -> None:
         state = self._state
         if state is None:
             return
-        state.workers.pop(str(row.get("path")), None)
+        path = str(row.get("path"))
+        state.workers.pop(path, None)
+        state.finished_paths.append(path)
+        for worker, shown in self._worker_paths.items():
+            if shown == path:  # its last progress message may say 1,440/1,500: show it done
+                task = self._worker_tasks[worker]
+                frames = int(row.get("frames") or 0) or None
+                self._display.update(task, completed=frames or 1, total=frames or 1)
         state.done += 1
-        state.done_bytes += self._sizes.get(str(row.get("path")), 0)
+        state.done_bytes += self._size(path)
         state.frames += int(row.get("frames") or 0)
         if row.get("status") == "error":
             state.errors += 1
             self._display.print(f"[red]error[/red] {terminal_markup(row.get('error'))}")
         elif row.get("blur_detected"):
             state.blurry += 1
+        if state.done == state.total:  # nothing left to scan: the workers' lines go, the overall line stays
+            for task in self._worker_tasks.values():
+                self._display.remove(task)
+            self._worker_tasks.clear()
+            self._worker_paths.clear()
         self._refresh(force=state.done == state.total)
+
+    def kept(self) -> tuple[int, int] | None:
+        """Videos done (this run and before it) and in the batch, for the line an interrupted batch ends with."""
+        return None if self._state is None else (self._state.done, self._state.total)
 
     def _refresh(self, force: bool = False) -> None:
         if self._state is None:

@@ -51,7 +51,7 @@ def min_clip_option(text: str, copy: bool = False, *, keep_whole: bool = False, 
 
 @app.command()
 def split(
-    videos: Annotated[list[Path], typer.Argument(help="Video files to cut.", show_default=False, metavar="VIDEO...")],
+    videos: Annotated[list[Path], typer.Argument(help="Video files to cut.", show_default=False, metavar="VIDEO")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the clips (or the cut lists).", show_default=False)],
     min_clip: Annotated[str, typer.Option("--min-clip", metavar="LENGTH", help="Keep only sharp stretches at least this long: seconds (2.5), frames (48f) or a timecode (00:00:02.500).", rich_help_panel=CUTS)] = "0",
     copy: Annotated[bool, typer.Option("--copy", help="Copy the compressed stream instead of re-encoding: fast and lossless, but each clip starts at the first keyframe of its stretch (the output says where).", rich_help_panel=CUTS)] = False,

@@ -189,6 +189,22 @@ _ADVICE = {
 }
 
 
-def recommendations(severity: str, extra: list[Message] | None = None) -> list[Message]:
-    """What to do about blur of ``severity`` (after ``extra``, advice of the detector's own)."""
-    return list(extra or []) + [Message(code) for code in _ADVICE[severity]]
+#: blur events no longer than this (seconds), together a small share of the video, are "short bursts"
+SHORT_BURST_S = 0.5
+SHORT_BURSTS_SHARE = 0.1
+
+
+def short_bursts(segments, frames: int) -> bool:
+    """Whether the blur is a few short bursts (a shaken camera for a moment), which are cut, not re-recorded."""
+    events = [s for s in segments if s.kind == "event"]
+    held = sum(s.end_frame - s.start_frame + 1 for s in events)
+    return bool(events) and all(s.end_s - s.start_s <= SHORT_BURST_S for s in events) and held <= SHORT_BURSTS_SHARE * frames
+
+
+def recommendations(severity: str, extra: list[Message] | None = None, *, bursts: bool = False) -> list[Message]:
+    """What to do about blur of ``severity`` (after ``extra``, advice of the detector's own); for short
+    ``bursts``, cutting them out with ``split`` instead of re-recording."""
+    codes = _ADVICE[severity]
+    if bursts and severity != "none":
+        codes = ("advice.short_bursts", *(c for c in codes if c != "advice.severe.rerecord"))
+    return list(extra or []) + [Message(code) for code in codes]

@@ -56,6 +56,7 @@ from blurscan.detect.base import (
     recommendations,
     runs,
     segment_times,
+    short_bursts,
     worst_severity,
 )
 from blurscan.detect.softness import (
@@ -230,7 +231,7 @@ class DropDetector(Detector):
             severity=severity,
             confidence=float(min(1.0, max(0.0, confidence))),
             threshold=round(self.drop, 6),
-            recommendations=recommendations(severity),
+            recommendations=recommendations(severity, bursts=short_bursts(segments, len(series))),
             notes={"peak": peak},
         )
 

@@ -61,7 +61,8 @@ SHARP_LEVEL = 1.5
 FILTERED_BONUS = 0.12
 #: the median weight from which a shot looks filtered
 FILTERED = 0.5
-#: the share of its resolution from which a soft shot is moderate, and severe
+#: the share of its resolution held (the median of its measured frames: the share every output shows) below
+#: which a soft shot is moderate, and severe
 DETAIL_SEVERITY = (0.3, 0.2)
 #: absolute floor in logit units per unit of sensitivity away from 0.5
 FLOOR_SLOPE = 0.8
@@ -70,7 +71,7 @@ THROUGHOUT_SHARE = 0.9
 _EPS = 1e-4
 #: a typical sharp frame (logit units)
 NOMINAL_SHARP = 2.0
-#: depth below NOMINAL_SHARP (logit) from which a shot soft by its level is moderate, and severe
+#: depth below NOMINAL_SHARP (logit) from which a soft shot with no detail measured is moderate, and severe
 LEVEL_SEVERITY = (1.8, 3.0)
 
 
@@ -80,24 +81,32 @@ def judge_softness(level: float, held: dict, best: float | None, size: tuple[int
     holds at its better frames (``best``), and how ``filtered`` it looks: ``soft``, ``severity``, and why
     (``reason_code``: ``below_floor``, ``little_detail`` or both joined by ``+``; ``reason_values``: the
     numbers the words are made from, see :func:`blurscan.messages.reason_text`)."""
-    codes, ranks = [], []
+    codes = []
     values: dict = {"width": size[0], "height": size[1], "detail": held.get("detail"),
                     "effective_width": held.get("effective_width"), "effective_height": held.get("effective_height")}
     if level < floor_logit:
         codes.append("below_floor")
         values.update(quality=round(1.0 / (1.0 + math.exp(-level)), 6), floor=round(1.0 / (1.0 + math.exp(-floor_logit)), 6),
                       native=native)
-        depth = NOMINAL_SHARP - level
-        ranks.append(2 if depth >= LEVEL_SEVERITY[1] else 1 if depth >= LEVEL_SEVERITY[0] else 0)
     looks_filtered = filtered >= FILTERED and best is not None and best < soft_detail + FILTERED_BONUS * filtered
     if best is not None and (best < soft_detail and level < SHARP_LEVEL or looks_filtered):
         codes.append("little_detail")
         values["filtered"] = bool(looks_filtered)
-        ranks.append(2 if best < DETAIL_SEVERITY[1] else 1 if best < DETAIL_SEVERITY[0] else 0)
-    if not ranks:
+    if not codes:
         return {"soft": False, "severity": None, "reason_code": None, "reason_values": {}}
-    return {"soft": True, "severity": ("mild", "moderate", "severe")[max(ranks)], "reason_code": "+".join(codes),
+    return {"soft": True, "severity": soft_severity(held.get("detail"), level), "reason_code": "+".join(codes),
             "reason_values": values}
+
+
+def soft_severity(detail: float | None, level: float) -> str:
+    """How soft a soft shot is, by one rule: the detail it holds (the share every output shows), so a shot
+    that holds less is never milder than one that holds more; its level only where no detail was measured."""
+    if detail is not None:
+        rank = 2 if detail < DETAIL_SEVERITY[1] else 1 if detail < DETAIL_SEVERITY[0] else 0
+    else:
+        depth = NOMINAL_SHARP - level
+        rank = 2 if depth >= LEVEL_SEVERITY[1] else 1 if depth >= LEVEL_SEVERITY[0] else 0
+    return ("mild", "moderate", "severe")[rank]
 
 
 @dataclass

@@ -92,8 +92,10 @@ def _slots(scorer_format: FrameFormat, taps: Sequence, info: VideoInfo) -> tuple
 
 
 def run_pass(path: str | os.PathLike, scorer, taps: Sequence, sizer: BatchSizer, *, window_size: int,
-             compat: str | None = None, stream: int | None = None, progress: Progress | None = None) -> Pass:
-    """Decode ``path`` once, feed every frame to ``scorer`` and the ``taps``, and score its windows."""
+             compat: str | None = None, stream: int | None = None, progress: Progress | None = None,
+             time_range=None) -> Pass:
+    """Decode ``path`` once, feed every frame to ``scorer`` and the ``taps``, and score its windows (only
+    those of ``time_range``, a :class:`blurscan.timecode.TimeRange`, when given)."""
     progress = progress or _NoProgress()
     with open_video(path, stream=stream) as source:
         info = source.info
@@ -123,8 +125,8 @@ def run_pass(path: str | os.PathLike, scorer, taps: Sequence, sizer: BatchSizer,
                             tap.scored(frame.index, float(quality))
                 yield from encoded
 
-        progress.start(info.name, info.declared_frames or None)
-        windows = sliding_windows(features(source.frames(formats)), window_size, compat)
+        progress.start(info.name, source.expected_frames(time_range) or None)
+        windows = sliding_windows(features(source.frames(formats, time_range)), window_size, compat)
         for chunk in _chunks(windows, sizer):
             batch_scores = run_batched(
                 scorer.score_windows, [w.items for w in chunk], sizer, scorer.is_out_of_memory, scorer.on_out_of_memory

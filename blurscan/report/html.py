@@ -29,10 +29,9 @@ from typing import Any
 
 from blurscan.io.atomic import atomic_write
 from blurscan.io.escape import html_href, html_text, script_json, visible
-from blurscan.messages import error_text
 from blurscan.report.labels import DEFAULT_LANG, WORDS, severity_label, size_text, verdict_label, word
 from blurscan.report.outputs import FRAMES_SUFFIX, JSON_SUFFIX, PLOT_SUFFIX
-from blurscan.report.results import row_result, shown_path
+from blurscan.report.results import row_result, shown_error, shown_path
 from blurscan.result.model import SEVERITIES, Segment, Shot, VideoResult
 from blurscan.timecode import clock
 
@@ -147,7 +146,7 @@ def video_entry(row: dict[str, Any], result, out_dir: Path, small: bool, thumbna
     }
     if row.get("status") != "ok" or (result is not None and not result.ok):
         error = row.get("error") or getattr(result, "error", "")
-        entry.update(status="error", error=visible(error_text(row.get("error_type"), error, lang)))
+        entry.update(status="error", error=visible(shown_error(row, lang, error)))
         return entry
     entry.update({
         "severity": row.get("severity") if row.get("severity") in SEVERITIES else "none",
@@ -202,7 +201,9 @@ def _soft_shot(shot: Shot, result: VideoResult, thumbnails: _Thumbnails, lang: s
     """A shot soft throughout: its number, times, severity, the resolution it holds and why, in words."""
     size = size_text(shot.effective_width, shot.effective_height, result.video.width or None,
                      result.video.height or None, shot.detail, lang)
-    return {"shot": shot.index + 1, **_times(shot), "severity": shot.severity or "mild",
+    level = shot.reason_values.get("quality") if shot.reason_values.get("native") else None
+    return {"shot": shot.index + 1, **_times(shot), "severity": shot.severity or "mild", "detail": _number(shot.detail, 3),
+            "level": _number(level, 3) if isinstance(level, (int, float)) else None,
             "size_text": visible(size or "–"), "reason": visible(shot.reason(lang) or ""),
             "thumbnails": _segment_thumbnails(shot.thumbnails, thumbnails, lang)}
 
@@ -236,7 +237,7 @@ def _head(rows: Sequence[dict[str, Any]], settings: dict[str, Any], lang: str) -
     if errors:
         items = "".join(
             f'<li><code>{html_text(shown_path(r))}</code>: '
-            f'<span class="error">{html_text(error_text(r.get("error_type"), r.get("error"), lang))}</span></li>'
+            f'<span class="error">{html_text(shown_error(r, lang))}</span></li>'
             for r in errors[:ERRORS_LISTED]
         )
         more = f"<li>… +{len(errors) - ERRORS_LISTED}</li>" if len(errors) > ERRORS_LISTED else ""
@@ -248,7 +249,7 @@ def _head(rows: Sequence[dict[str, Any]], settings: dict[str, Any], lang: str) -
     option_html = "".join(f'<option value="{v}">{html_text(label)}</option>' for v, label in options)
     header_html = "".join(
         f'<th data-k="{k}" aria-sort="none" class="{"" if k == "path" else "num"}">'
-        f'{html_text(word(label, lang))}<span class="ind"></span></th>'
+        f'{html_text(word(label, lang))}{"*" if k == "confidence" else ""}<span class="ind"></span></th>'
         for k, label in COLUMNS
     )
     html_lang = "zh-CN" if lang == "zh" else "en"
@@ -264,6 +265,7 @@ def _head(rows: Sequence[dict[str, Any]], settings: dict[str, Any], lang: str) -
 <table id="videos"><thead><tr>{header_html}<th>{html_text(word("files", lang))}</th></tr></thead><tbody></tbody></table>
 <div class="pager"><button id="prev" type="button">{html_text(word("previous", lang))}</button>
 <span id="pageinfo" class="muted"></span><button id="next" type="button">{html_text(word("next", lang))}</button></div>
+<div class="muted" id="help-confidence">* {html_text(word("confidence_help", lang))}</div>
 {error_html}
 """
 

@@ -20,6 +20,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "blur_ratio": ("blur ratio", "模糊比例"),
     "segments": ("segments", "片段"),
     "segment": ("segment", "片段"),
+    "blur_event": ("blur event", "模糊事件"),
     "blur_events": ("blur events", "模糊事件"),
     "no_blur_events": ("no blur events", "无模糊事件"),
     "soft_shots": ("soft shots", "偏软镜头"),
@@ -27,6 +28,12 @@ WORDS: dict[str, tuple[str, str]] = {
     "shot": ("shot", "镜头"),
     "shots": ("shots", "镜头"),
     "confidence": ("confidence", "置信度"),
+    "confidence_help": ("confidence: how sure the verdict is, either way, from 0.5 to 1 — with the drop detector 0.5 "
+                        "where the deepest dip (or, for a clean video, the closest one) lies at the detection threshold, "
+                        "towards 1 the further it lies from it; with mss, the original tool's blend of blur ratio, largest "
+                        "jump and average quality",
+                        "置信度：结论（无论有无模糊）的把握程度，0.5 到 1——drop 检测器中，最深的下降（无模糊时为最接近阈值的下降）"
+                        "恰在检测阈值处为 0.5，离阈值越远越接近 1；mss 检测器沿用原工具的模糊比例、最大跳变与平均质量的加权组合"),
     "frames": ("frames", "帧"),
     "duration": ("duration", "时长"),
     "duration_s": ("duration (s)", "时长（秒）"),
@@ -52,7 +59,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "average_quality": ("average quality", "平均质量"),
     "detail_share": ("detail (share of the frame's resolution)", "有效分辨率占比（相对画面尺寸）"),
     "most_blurry": ("Most blurry", "最模糊的视频"),
-    "least_detail": ("Soft footage", "画面偏软的视频"),
+    "least_detail": ("Least detail held", "保留细节最少的视频"),
     "videos_with_soft_shots": ("videos with soft shots", "含偏软镜头的视频"),
     "with_soft_shots": ("with soft shots", "含偏软镜头"),
     "effective_resolution": ("effective resolution", "有效分辨率"),
@@ -77,7 +84,13 @@ WORDS: dict[str, tuple[str, str]] = {
     "previous": ("previous", "上一页"),
     "next": ("next", "下一页"),
     "no_videos_match": ("no videos match", "没有匹配的视频"),
-    "other_fields": ("other fields", "其他字段"),
+    "other_fields": ("the detector's own fields", "检测器的其他字段"),
+    "soft_legend": ("grey band: a shot soft throughout; its verdict rests on the dashed line, the detail it holds "
+                    "(share of its resolution), and the dotted line, its quality at the video's own resolution (the "
+                    "curve is measured at the working width, where a soft picture can still look sharp)",
+                    "灰色区域：整体偏软的镜头；判定依据是虚线（其保留的细节，占画面分辨率的比例）和点线（按视频原始分辨率的质量）；"
+                    "曲线按工作宽度测量，偏软的画面在该宽度下仍可能显得清晰"),
+    "time_axis": ("time in the video", "视频中的时间"),
     "scorer": ("scorer", "评分器"),
     "detector": ("detector", "检测器"),
     "window": ("window", "窗口"),
@@ -89,6 +102,11 @@ def word(word_id: str, lang: str = DEFAULT_LANG) -> str:
     """A report word in ``lang`` (English for a language blurscan does not speak)."""
     english, chinese = WORDS[word_id]
     return chinese if lang == "zh" else english
+
+
+def counted(n: int, one: str, many: str, lang: str = DEFAULT_LANG) -> str:
+    """``n`` and the word for it, with thousands separators: "1 blur event", "1,800 frames" (word ids)."""
+    return f"{n:,} {word(one if n == 1 else many, lang)}"
 
 
 def severity_label(code: str | None, lang: str = DEFAULT_LANG) -> str:
@@ -120,4 +138,4 @@ def size_text(width: int | None, height: int | None, frame_width: int | None = N
     return None if words is None else f"{word(lead, lang)} {words}" if lead else words
 
 
-__all__ = ["DEFAULT_LANG", "LANGS", "WORDS", "severity_label", "size_text", "verdict_label", "word"]
+__all__ = ["DEFAULT_LANG", "LANGS", "WORDS", "counted", "severity_label", "size_text", "verdict_label", "word"]

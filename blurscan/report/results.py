@@ -11,6 +11,7 @@ import os
 from typing import Any
 
 from blurscan.io.atomic import file_inside
+from blurscan.messages import error_text
 from blurscan.result.model import FailedResult, Result, Video
 from blurscan.result.reader import ResultFileError, read_result_file
 
@@ -33,3 +34,13 @@ def row_result(out_dir: str | os.PathLike, row: dict[str, Any]) -> Result:
 def shown_path(row: dict[str, Any]) -> str:
     """The video as people look for it: its path under the batch's root, else its name."""
     return str(row.get("relative_path") or row.get("name"))
+
+
+def shown_error(row: dict[str, Any], lang: str, error: Any = None) -> str:
+    """Why a row's video failed, to show beside its path: the message without the path it starts with
+    (``bad.mp4: vids/bad.mp4: cannot ...`` said the path twice)."""
+    text = error_text(row.get("error_type"), str(error if error is not None else row.get("error") or ""), lang)
+    for path in (row.get("path"), row.get("relative_path")):
+        if path and text.startswith(f"{path}: "):
+            return text[len(str(path)) + 2:]
+    return text

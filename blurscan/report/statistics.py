@@ -15,9 +15,8 @@ from typing import Any
 
 from blurscan.io.atomic import atomic_write
 from blurscan.io.escape import markdown_text
-from blurscan.messages import error_text
 from blurscan.report.labels import DEFAULT_LANG, severity_label, size_text, word
-from blurscan.report.results import shown_path
+from blurscan.report.results import shown_error, shown_path
 from blurscan.result.model import SEVERITIES, clearly_below
 
 
@@ -112,7 +111,7 @@ def statistics_markdown(rows: Sequence[dict[str, Any]], settings: dict[str, Any]
         ]
     if errors:
         lines += ["", f"## {t('Errors')}", ""]
-        lines += [f"- {markdown_text(shown_path(r))}: {markdown_text(error_text(r.get('error_type'), r.get('error'), lang))}"
+        lines += [f"- {markdown_text(shown_path(r))}: {markdown_text(shown_error(r, lang))}"
                   for r in errors]
     return "\n".join(lines) + "\n"
 

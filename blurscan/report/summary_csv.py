@@ -1,4 +1,4 @@
-"""``summary.csv``: one row per video, the fields of its one-line summary (:data:`SUMMARY_FIELDS`)."""
+"""``summary.csv``: one row per video, the fields of its one-line summary (:data:`SUMMARY_FIELDS`); yes/no as 1/0."""
 
 from __future__ import annotations
 
@@ -23,4 +23,13 @@ def write_summary_csv(path: str | os.PathLike, rows: Iterable[dict[str, Any]]) -
                                 quoting=csv.QUOTE_NONNUMERIC)
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: ("" if row.get(k) is None else csv_cell(row.get(k))) for k in SUMMARY_FIELDS})
+            writer.writerow({k: _cell(row.get(k)) for k in SUMMARY_FIELDS})
+
+
+def _cell(value: Any) -> Any:
+    """A cell: yes/no as 1/0, as frames.csv writes ``blurry`` (one convention for every CSV), text neutralised."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return int(value)
+    return csv_cell(value)

@@ -80,6 +80,9 @@ class Video:
     detail: float | None = None
     effective_width: int | None = None
     effective_height: int | None = None
+    #: with a time range, the part scanned: ``first_frame`` (the video's own number of frame 0 here),
+    #: ``frames``, ``start_s``/``end_s`` and their timecodes on the video's timeline (None: the whole video)
+    scanned: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -89,6 +92,7 @@ class Video:
             "declared_frames": self.declared_frames, "corrupt_frames": self.corrupt_frames,
             "frame_numbering": self.frame_numbering, "missing_frames": self.missing_frames, "gaps": list(self.gaps),
             "detail": self.detail, "effective_width": self.effective_width, "effective_height": self.effective_height,
+            **({"scanned": dict(self.scanned)} if self.scanned else {}),
         }
 
     @property

@@ -104,6 +104,7 @@ def _video(data: Any) -> Video:
         gaps=[g for g in _list(data.get("gaps")) if isinstance(g, dict)],
         detail=_float(data.get("detail")), effective_width=_int(data.get("effective_width"), None),
         effective_height=_int(data.get("effective_height"), None),
+        scanned=_dict(data.get("scanned")) or None,
     )
 
 

@@ -25,6 +25,7 @@ from blurscan.source.convert import FrameFormat, convert, matrix_of, rotation_of
 from blurscan.source.open import BoundedReader, VideoIsDirectoryError, check_path, ffmpeg_reason
 from blurscan.source.remote import as_video_path, is_url, open_stream
 from blurscan.source.streams import choose_video_stream
+from blurscan.timecode import clock
 
 logger = logging.getLogger("blurscan")
 
@@ -93,6 +94,10 @@ class DecodeStats:
     discontinuity_count: int = 0
     #: seconds from the stream's declared start to its first packet (a video track that starts late)
     track_lead_s: float = 0.0
+    #: with a time range: (start, end) asked for in seconds, the decoded index of its first frame, frames kept
+    range_s: tuple[float, float] | None = None
+    range_first_frame: int | None = None
+    kept: int = 0
 
 
 class _Failure:
@@ -148,6 +153,7 @@ class VideoSource:
             self.stats.warnings.append(stream_note)
         self._used = False
         self._first_packet_s: float | None = None
+        self._last_time = 0.0
         self.info = self._read_info()
 
     # -- metadata ---------------------------------------------------------
@@ -181,11 +187,27 @@ class VideoSource:
 
     # -- streaming --------------------------------------------------------
 
-    def frames(self, formats: Sequence[FrameFormat]) -> Iterator[Frame]:
-        """Yield every decodable frame in order, converted to each of ``formats``."""
+    def expected_frames(self, time_range=None) -> int:
+        """About how many frames a pass yields: the container's count, or the part of it ``time_range`` spans."""
+        info = self.info
+        if time_range is None or not info.fps or (time_range.needs_fps and not info.fps):
+            return info.declared_frames
+        start, end = time_range.bounds(info.fps)
+        end = min(end, info.declared_frames / info.fps) if info.declared_frames else end
+        return max(0, round((end - start) * info.fps)) if math.isfinite(end) else 0
+
+    def frames(self, formats: Sequence[FrameFormat], time_range=None) -> Iterator[Frame]:
+        """Yield every decodable frame in order, converted to each of ``formats``; with ``time_range`` (a
+        :class:`blurscan.timecode.TimeRange`) only its frames, numbered from 0, their times on the video's own
+        timeline (decoding stops at its end)."""
         if self._used:
             raise RuntimeError("VideoSource.frames() can be iterated only once; open the video again")
         self._used = True
+        if time_range is not None:
+            if time_range.needs_fps and not self.info.fps:
+                raise VideoError(self.path, "declares no frame rate, so a --start, --end or --duration in "
+                                                   "frames cannot be placed: give them as seconds or timecodes.")
+            self.stats.range_s = time_range.bounds(self.info.fps)
         self._buffer = queue.Queue(maxsize=QUEUE_FRAMES)
         self._stop = threading.Event()
         self._worker = threading.Thread(
@@ -232,9 +254,11 @@ class VideoSource:
 
         # One scaler per format, set up once: a fresh one per call costs more than the scaling.
         scalers = [VideoReformatter() for _ in formats]
+        fps = self.info.fps
+        low, high = self.stats.range_s or (-math.inf, math.inf)
+        half = 0.5 / fps if fps else 1e-6  # a frame belongs to the range when its time rounds into it
         try:
             first_time = None
-            fps = self.info.fps
             step = 1.0 / fps if fps else 0.04
             jumps = bool(self._container.format.flags & TS_DISCONT)
             back = 0.5 * step if jumps else max(MAX_REORDER_S, REORDER_FRAMES * step)
@@ -260,12 +284,21 @@ class VideoSource:
                         offset += last + step - time_s
                         time_s = last + step
                     last = time_s if last is None else max(last, time_s)
+                self.stats.decoded += 1
+                self._last_time = time_s
+                if time_s < low - half:
+                    continue  # before the range: decoded (the codec needs it), never converted
+                if time_s >= high - half:
+                    break
+                kept = self.stats.kept
+                if kept == 0:
+                    self.stats.range_first_frame = index
                 images = tuple(
-                    convert(av_frame, f, self.stats.rotation, c) if index % f.every == 0 else None
+                    convert(av_frame, f, self.stats.rotation, c) if kept % f.every == 0 else None
                     for f, c in zip(formats, scalers)
                 )
-                self.stats.decoded += 1
-                if not put(Frame(index, time_s, images)):
+                self.stats.kept += 1
+                if not put(Frame(kept, time_s, images)):
                     return
             put(_END)
         except BaseException as ex:  # noqa: BLE001 - handed to the consuming thread
@@ -351,6 +384,14 @@ class VideoSource:
                 self.path,
                 "contains no decodable video frames. The file is empty or damaged: re-encode or re-download it.",
             )
+        if stats.kept == 0:
+            start, end = stats.range_s or (0.0, math.inf)
+            raise EmptyVideoError(
+                self.path,
+                f"has no frame from {clock(start)} to {'its end' if not math.isfinite(end) else clock(end)} "
+                f"({stats.decoded:,} frames decoded, the last at {clock(self._last_time)}): choose a --start, --end "
+                "or --duration inside the video.",
+            )
         if stats.corrupt:
             stats.warnings.append(Message("warning.corrupt", {"count": stats.corrupt}))
         if stats.discontinuity_count:
@@ -363,7 +404,8 @@ class VideoSource:
         declared = info.declared_frames
         if declared and not self._stream.frames and stats.track_lead_s and info.fps:
             declared = max(0, declared - int(round(stats.track_lead_s * info.fps)))  # counted from a late track's start
-        short = bool(declared) and stats.decoded + stats.corrupt < 0.98 * declared - 1
+        ended_early = stats.range_s is not None and math.isfinite(stats.range_s[1])
+        short = bool(declared) and not ended_early and stats.decoded + stats.corrupt < 0.98 * declared - 1
         stats.frames_lost = bool(stats.corrupt) or short
         if short:
             stats.warnings.append(Message("warning.truncated", {"decoded": stats.decoded, "declared": declared}))
@@ -399,18 +441,19 @@ def open_video(path: str | os.PathLike, **kwargs) -> VideoSource:
 MAX_GAPS_LISTED = 100
 
 
-def timeline_gaps(times_s: np.ndarray, fps: float) -> list[dict]:
+def timeline_gaps(times_s: np.ndarray, fps: float, start_s: float = 0.0) -> list[dict]:
     """Stretches of the video's timeline where no frame was decoded.
 
     ``times_s`` are the decoded frames' times on the video's own timeline (0 = the stream's
     start). A step of more than 1.5 frame durations is a gap; ``before_frame`` is the decoded
-    frame that ends it (0 when the video's first frames are missing). Only meaningful for
-    frames known to be lost: a variable-frame-rate video has long steps of its own.
+    frame that ends it (0 when the video's first frames are missing; ``start_s``: where the
+    frames scanned begin, for a time range). Only meaningful for frames known to be lost: a
+    variable-frame-rate video has long steps of its own.
     """
     if not fps or fps <= 0 or not len(times_s):
         return []
     step = 1.0 / fps
-    previous_end = np.concatenate([[0.0], np.asarray(times_s[:-1]) + step])
+    previous_end = np.concatenate([[start_s], np.asarray(times_s[:-1]) + step])
     late = np.asarray(times_s) - previous_end
     return [
         {

@@ -51,10 +51,11 @@ def shrink(picture: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(picture, size, interpolation=cv2.INTER_LINEAR)
 
 
-def small_picture(picture: np.ndarray) -> np.ndarray:
-    """The scorer's picture (grey or RGB) at thumbnail size (a copy: the frame's own picture is let go)."""
+def small_picture(picture: np.ndarray, longest: int = THUMBNAIL_SIZE) -> np.ndarray:
+    """The scorer's picture (grey or RGB) at thumbnail size, ``longest`` pixels on its longer side and never
+    larger than the scorer's picture (a copy: the frame's own picture is let go)."""
     h, w = picture.shape[:2]
-    scale = THUMBNAIL_SIZE / max(h, w)
+    scale = longest / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale))) if scale < 1 else (w, h)
     small = shrink(picture, size)
     return np.array(small, copy=True) if small is picture else small
@@ -172,8 +173,9 @@ class ThumbnailCollector:
     length, so a long video does not start by encoding every frame.
     """
 
-    def __init__(self, capacity: int = CAPACITY, expected_frames: int = 0):
+    def __init__(self, capacity: int = CAPACITY, expected_frames: int = 0, size: int = THUMBNAIL_SIZE):
         block = max(1, expected_frames // capacity)
+        self.size = size
         self._last: Thumbnail | None = None  # a frame kept by both reservoirs is shrunk once
         self.low = Reservoir(lowest=True, capacity=capacity, block=block, keeper=self._keep)
         self.high = Reservoir(lowest=False, capacity=capacity, block=block, keeper=self._keep)
@@ -181,7 +183,7 @@ class ThumbnailCollector:
     def _keep(self, frame: int, value: float, image: tuple) -> Thumbnail:
         if self._last is None or self._last.frame != frame:
             picture, chroma = image
-            self._last = Thumbnail(frame, value, small_picture(picture), chroma)
+            self._last = Thumbnail(frame, value, small_picture(picture, self.size), chroma)
         return self._last
 
     def offer(self, frame: int, quality: float, picture: np.ndarray, chroma: np.ndarray | None = None) -> None:
@@ -227,14 +229,15 @@ class ThumbnailTap(Tap):
     """The thumbnail reservoirs as a tap: the scorer's own picture of each frame (and, for a grey scorer,
     its colour at low resolution) is held until the frame's quality is known, then offered."""
 
-    def __init__(self):
+    def __init__(self, size: int = THUMBNAIL_SIZE):
+        self.size = size
         self.collector: ThumbnailCollector | None = None
         self._chroma = False
         self._waiting: dict[int, tuple] = {}  # the pictures of frames whose quality is not known yet
         self.matrix = "bt601"
 
     def formats(self, info: VideoInfo, scorer_format: FrameFormat) -> list[FrameFormat]:
-        self.collector = ThumbnailCollector(expected_frames=info.declared_frames)
+        self.collector = ThumbnailCollector(expected_frames=info.declared_frames, size=self.size)
         self._chroma = scorer_format.pixel_format == "gray"
         return [scorer_format, CHROMA_FORMAT] if self._chroma else [scorer_format]
 

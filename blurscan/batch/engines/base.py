@@ -33,9 +33,11 @@ OnDone = Callable[[Job, VideoOutputs], None]
 
 class BatchProgress(Protocol):
     """What a batch reports as it goes (the CLI draws it). ``sizes`` are the videos' file sizes
-    by path, which make a good ETA without opening any video in advance."""
+    by path, which make a good ETA without opening any video in advance; ``note`` is what resuming
+    found, said once by the display (a batch without one logs it as a warning)."""
 
-    def start(self, total: int, skipped: int, sizes: dict[str, int] | None = None, skipped_bytes: int = 0) -> None: ...
+    def start(self, total: int, skipped: int, sizes: dict[str, int] | None = None, skipped_bytes: int = 0,
+              note: str | None = None) -> None: ...
 
     def video(self, name: str, path: str | None = None) -> Progress | None: ...
 

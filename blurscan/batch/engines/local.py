@@ -132,7 +132,7 @@ class _PostedProgress:
 
     def __init__(self, queue, path: str):
         self.queue, self.path = queue, path
-        self.name, self.total, self._last = "", None, 0.0
+        self.name, self.total, self._last, self.done = "", None, 0.0, 0
 
     def _post(self, done: int) -> None:
         with contextlib.suppress(Exception):  # progress is never worth a video
@@ -143,13 +143,14 @@ class _PostedProgress:
         self._post(0)
 
     def update(self, done: int, status) -> None:
+        self.done = done
         now = time.monotonic()
         if now - self._last >= PROGRESS_EVERY_S:
             self._last = now
             self._post(done)
 
     def finish(self) -> None:
-        pass
+        self._post(self.done)  # the last count, not the one of a few tenths of a second before
 
 
 def _work(path: str, plot: bool, thumbnails: bool = False):

@@ -66,12 +66,15 @@ def run_to_files(paths: Sequence[VideoRef], root: VideoRef, out_dir: Path, setti
         relative = {job.stem: relative_path(Path(job.path), Path(root)) for job in jobs}
         todo = [job for job in jobs if not (resume and manifest.is_done(job.stem, job.path))]
         skipped = len(jobs) - len(todo)
+        note = None
         if resume and (manifest.recovered or manifest.redo):  # what resume rebuilt, and what it could not
-            logger.warning("%s", manifest.resume_message(skipped, len(jobs)))
+            note = manifest.resume_message(skipped, len(jobs))
+            if not progress:
+                logger.warning("%s", note)
         if progress:
             sizes = {path_text(job.path): _size(job.path) for job in jobs}
             done_paths = {path_text(job.path) for job in jobs} - {path_text(job.path) for job in todo}
-            progress.start(len(jobs), skipped, sizes=sizes, skipped_bytes=sum(sizes[p] for p in done_paths))
+            progress.start(len(jobs), skipped, sizes=sizes, skipped_bytes=sum(sizes[p] for p in done_paths), note=note)
 
         def on_done(job: Job, outputs: VideoOutputs) -> None:
             result_file = f"{job.stem}{JSON_SUFFIX}"

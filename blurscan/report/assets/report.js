@@ -21,13 +21,21 @@ function svg(v,cls,w,h){const pts=curve(v),s=document.createElementNS(NS,'svg');
   const kn=v.curve_frames||v.frames||1;const band=(a,b,fill,op)=>{const r=document.createElementNS(NS,'rect');
     const x0=a/kn*w,x1=(b+1)/kn*w;r.setAttribute('x',x0);r.setAttribute('width',Math.max(1,x1-x0));
     r.setAttribute('y',0);r.setAttribute('height',h);r.setAttribute('fill',fill);r.setAttribute('opacity',op);s.appendChild(r);};
-  for(const o of (v.soft_shots||[]))if(o.start_frame!=null&&o.end_frame!=null)band(o.start_frame,o.end_frame,SOFT,'0.3');
+  for(const o of (v.soft_shots||[]))if(o.start_frame!=null&&o.end_frame!=null){band(o.start_frame,o.end_frame,SOFT,'0.3');
+    if(cls==='curve')[[o.detail,'#33415c','6 4'],[o.level,'#6b2d5c','2 3']].forEach(([val,colour,dash])=>{if(val==null)return;
+      const l=document.createElementNS(NS,'line'),y=((1-val)*(h-2)+1).toFixed(1);
+      l.setAttribute('x1',(o.start_frame/kn*w).toFixed(1));l.setAttribute('x2',((o.end_frame+1)/kn*w).toFixed(1));
+      l.setAttribute('y1',y);l.setAttribute('y2',y);l.setAttribute('stroke',colour);l.setAttribute('stroke-width','2');
+      l.setAttribute('stroke-dasharray',dash);l.setAttribute('vector-effect','non-scaling-stroke');s.appendChild(l);});}
   for(const g of (v.events||[]))band(g.start_frame,g.end_frame,SC[g.severity]||SC.severe,'0.45');
   if(pts.length){let d='',pen=false;const dx=w/Math.max(1,pts.length-1);
     pts.forEach((p,i)=>{if(p==null){pen=false;return;}d+=(pen?'L':'M')+(pts.length===1?0:i*dx).toFixed(1)+' '+((1-p)*(h-2)+1).toFixed(1);pen=true;});
     const p=document.createElementNS(NS,'path');p.setAttribute('d',d);p.setAttribute('fill','none');p.setAttribute('stroke','#1f77b4');
     p.setAttribute('stroke-width',cls==='spark'?'1':'1.5');p.setAttribute('vector-effect','non-scaling-stroke');s.appendChild(p);}
   return s;}
+function tc(x,d){if(d<20)return x.toFixed(d<2?2:1)+' s';x=Math.round(x);const h=Math.floor(x/3600),m=Math.floor(x%3600/60),s=x%60;
+  return (h?h+':'+String(m).padStart(2,'0'):m)+':'+String(s).padStart(2,'0');}
+function axis(d){const a=el('div','axis');a.setAttribute('aria-label',T.time_axis);if(d==null)return a;for(let i=0;i<=4;i++)a.appendChild(el('span',null,tc(d*i/4,d)));return a;}
 function links(v){const td=el('td');(v.files||[]).forEach((f,i)=>{if(i)td.append(' · ');const a=el('a',null,f.label);a.href=f.href;td.appendChild(a);});return td;}
 function thumbsCell(list){const c=el('td');(list||[]).forEach(th=>{const f=el('figure','thumb');f.style.margin='0 6px 0 0';
     const im=el('img');im.alt=th.label;im.src=th.src;im.loading='lazy';f.appendChild(im);
@@ -36,7 +44,8 @@ function size(v){return v.effective_width&&v.effective_height?v.effective_width+
 function table(cls,heads){const t=el('table',cls),h=el('tr');heads.forEach(w=>h.appendChild(el('th',null,T[w])));t.appendChild(h);return t;}
 function detail(v){const tr=el('tr','detail'),td=el('td');td.colSpan=COLUMNS;tr.appendChild(td);
   if(v.status==='error'){td.appendChild(el('div','error',v.error));return tr;}
-  td.appendChild(el('div','muted',T.scores_over_time));td.appendChild(svg(v,'curve',1000,140));
+  td.appendChild(el('div','muted',T.scores_over_time));td.appendChild(svg(v,'curve',1000,140));td.appendChild(axis(v.duration_s));
+  if((v.soft_shots||[]).length)td.appendChild(el('div','muted soft',T.soft_legend));
   td.appendChild(el('div',null,T.verdict+': '+v.verdict+' · '+T.severity+': '+sevLabel(v)+(v.effective_text?' · '+T.effective_resolution+': '+v.effective_text:'')));
   const soft=v.soft_shots||[],events=v.events||[];
   if(soft.length){td.appendChild(el('div','soft',T.soft_throughout+' ('+T.soft_shots+': '+soft.length+')'));

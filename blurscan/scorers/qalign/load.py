@@ -55,16 +55,19 @@ def import_torch():
     return torch
 
 
-def resolve_device(torch, device: str):
+def resolve_device(torch, device: str, notes: list[str] | None = None):
+    """The torch device for ``device``; a device that cannot work raises at once, and what is only slow is
+    logged, or added to ``notes`` for the caller to log once the model is found."""
     text = str(device).strip().lower()
     slow = "the qalign scorer on the CPU is very slow (minutes per second of video)"
+    say = notes.append if notes is not None else logger.warning
     if text == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda:0")
-        logger.warning("no CUDA GPU found: %s. Use --device cuda:0 on a machine with an NVIDIA GPU.", slow)
+        say(f"no CUDA GPU found: {slow}. Use --device cuda:0 on a machine with an NVIDIA GPU.")
         return torch.device("cpu")
     if text == "cpu":
-        logger.warning("%s; a CUDA GPU is strongly recommended.", slow)
+        say(f"{slow}; a CUDA GPU is strongly recommended.")
         return torch.device("cpu")
     match = re.fullmatch(r"cuda(?::(\d+))?", text)
     if not match:
@@ -86,7 +89,7 @@ _HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?")
 
 
 def locate(name: str) -> str:
-    """A local model folder, checked; or a Hugging Face id, passed on."""
+    """A local model folder, checked; or a Hugging Face id, as its folder in the local cache."""
     path = Path(name).expanduser()
     fetch = f"fetch the weights once with: hf download {DEFAULT_MODEL} --local-dir {name}"
     if path.is_dir():
@@ -100,7 +103,28 @@ def locate(name: str) -> str:
         raise ModelNotFoundError(f"{name} is a file; --model wants a model folder or a Hugging Face id such as {DEFAULT_MODEL}.")
     if not _HUB_ID.fullmatch(name) or name.startswith((".", "~")):
         raise ModelNotFoundError(f"model folder {name} does not exist. Check the path, or {fetch}")
-    return name
+    return cached_snapshot(name)
+
+
+def cached_snapshot(repo_id: str) -> str:
+    """The Hugging Face cache's folder of ``repo_id``, found without the network.
+
+    blurscan never downloads a model unasked (Q-Align's weights are about 16 GB): a hub id that is not in
+    the cache fails at once, with the command that fetches it, instead of after the hub's retries.
+    """
+    try:
+        from huggingface_hub import constants, try_to_load_from_cache
+    except ImportError as ex:
+        raise MissingDependencyError("the qalign scorer", "qalign", "huggingface_hub") from ex
+    found = try_to_load_from_cache(repo_id, "config.json")
+    if isinstance(found, str) and Path(found).is_file():
+        return str(Path(found).parent)
+    raise ModelNotFoundError(
+        f"{repo_id} is not in the Hugging Face cache ({constants.HF_HUB_CACHE}), and blurscan does not download "
+        f"models unasked. Fetch the weights once (Q-Align's are about 16 GB) with: hf download {repo_id} "
+        "(then every run loads them from the cache, offline: HF_HUB_OFFLINE=1 works too); or pass --model with a "
+        "folder that holds them."
+    )
 
 
 def dtype_argument(torch_dtype) -> dict:
@@ -147,7 +171,7 @@ def load(name: str, source: str, device, torch_dtype):
         placement = {"device_map": {"": str(device)}}
     except ImportError:
         pass
-    with remote_code_errors(name), _hub_errors(name, local=Path(source).is_dir()):
+    with remote_code_errors(name), _hub_errors(name, local=Path(name).expanduser().is_dir()):
         config_class, model_class = model_classes(source)
         # Q-Align's language model only runs with eager attention: its SDPA path calls a function its
         # code never imports. Set on the config: given with a config, transformers 4.36 passes the

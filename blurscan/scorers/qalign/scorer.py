@@ -110,8 +110,11 @@ class QAlignScorer(Scorer):
             raise UsageError(f"vision attention must be one of {', '.join(VISION_ATTENTION)}, not {vision_attention!r}")
         torch = import_torch()
         name = model or DEFAULT_MODEL
-        source = locate(name)
-        target = resolve_device(torch, device)
+        notes: list[str] = []
+        target = resolve_device(torch, device, notes)  # a device that cannot work fails first
+        source = locate(name)  # then a model that is not there, before any warning
+        for note in notes:
+            logger.warning("%s", note)
         loaded = load(name, source, target, getattr(torch, DTYPES[dtype]))
         self._setup(*loaded, name=name, vision_attention=vision_attention, lm_shortcuts=lm_shortcuts)
 

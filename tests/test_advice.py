@@ -1,0 +1,20 @@
+"""Advice fits the blur found: a short burst is cut out with split, a long stretch may need re-recording."""
+
+from __future__ import annotations
+
+from blurscan import Scanner
+
+
+def codes(result) -> list[str]:
+    return [m.code for m in result.verdict.recommendations]
+
+
+def test_a_short_burst_is_cut_not_re_recorded(burst_clip, long_blur_clip):
+    with Scanner() as scanner:
+        burst = scanner.scan(burst_clip.path)  # 5 frames of 90
+        long = scanner.scan(long_blur_clip.path)  # 40 frames (1.3 s) of 150
+    assert burst.events and codes(burst)[0] == "advice.short_bursts"
+    assert "advice.severe.rerecord" not in codes(burst)
+    assert "blurscan split" in burst.verdict.recommendations[0].text("en")
+    assert "split" in burst.verdict.recommendations[0].text("zh")
+    assert long.events and "advice.short_bursts" not in codes(long)

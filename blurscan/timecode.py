@@ -64,41 +64,18 @@ class Length:
         return f"{self.frames} frames" if self.frames is not None else f"{self.seconds:g} s"
 
 
-_LENGTH_FORMS = "seconds (2.5 or 2.5s), frames (48f) or a timecode (00:00:02.500)"
-
-
 def parse_length(text: str) -> Length:
     """``2.5`` or ``2.5s``: seconds; ``48f``: frames; ``HH:MM:SS[.mmm]`` or ``MM:SS[.mmm]``: a timecode.
 
-    Raises ``ValueError`` with one line naming the forms it takes.
+    Read as :func:`parse_time` reads times, except that a bare number is seconds (``--min-clip 2`` was
+    two seconds before it took other units). Raises ``ValueError`` with one line naming the forms.
     """
-    raw = str(text).strip().lower()
     try:
-        if raw.endswith("f"):
-            frames = int(raw[:-1].strip())
-            if frames < 0:
-                raise ValueError
-            return Length(frames=frames)
-        if ":" in raw:
-            parts = raw.split(":")
-            if len(parts) > 3 or any(not p.strip() for p in parts):
-                raise ValueError
-            *whole, last = parts
-            seconds = float(last)
-            for part in whole:
-                if not part.strip().isdigit():
-                    raise ValueError
-            if whole and not 0 <= seconds < 60 or len(whole) == 2 and int(whole[1]) >= 60:
-                raise ValueError
-            units = [3600, 60][-len(whole):] if whole else []
-            seconds += sum(int(p) * u for p, u in zip(whole, units))
-        else:
-            seconds = float(raw[:-1] if raw.endswith("s") else raw)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a length: give {_LENGTH_FORMS}") from None
-    if not math.isfinite(seconds) or seconds < 0:
-        raise ValueError(f"{text!r} is not a length: give {_LENGTH_FORMS}, at least 0")
-    return Length(seconds=seconds)
+        point = parse_time(text, "length", bare="s")
+    except UsageError:
+        raise ValueError(f"{text!r} is not a length: give seconds (2.5 or 2.5s), frames (48f) or a timecode "
+                         "(00:00:02.500), at least 0") from None
+    return Length(frames=int(point.value)) if point.unit == "frames" else Length(seconds=point.value)
 
 
 # -- a part of a video to scan (--start / --end / --duration) --------------------------
@@ -119,21 +96,24 @@ class TimePoint:
         return self.value if self.unit == "s" else self.value / fps
 
 
-def parse_time(text: str, what: str = "time") -> TimePoint:
-    """``"00:01:30.5"``, ``"1:30"`` (timecodes), ``"90.5"``, ``"90s"`` (seconds) or ``"2700"`` (frames: a
-    whole number), as PySceneDetect reads them."""
+def parse_time(text: str, what: str = "time", *, bare: str = "frames") -> TimePoint:
+    """``"00:01:30.5"``, ``"1:30"`` (timecodes), ``"90.5"``, ``"90s"`` (seconds), ``"48f"`` (frames) or a whole
+    number: frames as PySceneDetect reads them (``bare="frames"``), or seconds (``bare="s"``)."""
     given = str(text).strip()
+    lowered = given.lower()
     if (match := _CLOCK.fullmatch(given)) is not None:
         hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
         if minutes >= 60 and match.group(1) or seconds >= 60:
             raise UsageError(f"{what} {given!r}: minutes and seconds of a timecode run from 0 to 59")
         return TimePoint(hours * 3600 + minutes * 60 + seconds, "s", given)
+    if lowered.endswith("f") and lowered[:-1].strip().isdigit():
+        return TimePoint(float(int(lowered[:-1])), "frames", given)
     if given.isdigit():
-        return TimePoint(float(int(given)), "frames", given)
-    if (match := _SECONDS.fullmatch(given)) is not None:
+        return TimePoint(float(int(given)), bare, given)
+    if (match := _SECONDS.fullmatch(lowered)) is not None:
         return TimePoint(float(match.group(1)), "s", given)
     raise UsageError(f"{what} {given!r} is not a time: give a timecode (00:01:30.5), seconds (90.5 or 90s) or "
-                     "a frame number (2700)")
+                     "a frame number (2700 or 2700f)")
 
 
 @dataclass(frozen=True)

@@ -204,6 +204,19 @@ def test_a_result_of_another_video_is_refused(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
+
+def test_a_result_of_part_of_the_video_is_not_cut(tmp_path):
+    """A result scanned with --start counts its frames from the range's first frame: cutting the
+    whole video by it would cut in the wrong places, so split refuses it, and batch refuses --split
+    with a range."""
+    video = write_cut_clip(tmp_path / "clip.mp4")
+    part = run_cli("detect", video, "--start", "0.5s", "-o", tmp_path / "scan", "-q")
+    assert part.returncode == 0, part.stderr
+    result = run_cli("split", video, "-o", tmp_path / "out", "--result", tmp_path / "scan" / "clip.json")
+    assert result.returncode == 1 and "covers only" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    batch = run_cli("batch", tmp_path / "clip.mp4", "-o", tmp_path / "batch", "--split", "--start", "2")
+    assert batch.returncode == 2 and "--split cuts whole videos" in batch.stderr
+
 # -- issue 22.3: what --copy wrote ---------------------------------------------------------------------
 
 

@@ -101,6 +101,8 @@ def batch(
     setup_logging(verbose, quiet)
     with friendly_errors():
         split_options = min_clip_option(min_clip, copy, keep_whole=keep_whole)
+    if split and (start is not None or end is not None or duration is not None):
+        fail("--split cuts whole videos: leave out --start, --end and --duration, or scan without --split", 2)
     if (copy or keep_whole or split_options.min_clip_s or split_options.min_clip_frames) and not split:
         fail("--copy, --keep-whole and --min-clip apply to --split; add --split to cut the videos", 2)
     with friendly_errors():

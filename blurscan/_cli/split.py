@@ -198,6 +198,10 @@ def _findings(path: Path, result: Path | None, scanner, bars):
     from blurscan.cut.split import result_mismatch
     from blurscan.errors import CutError
 
+    if found.video.scanned:
+        part = found.video.scanned
+        raise CutError(f"{path}: {result} covers only {part.get('start_tc')} to {part.get('end_tc')} of the video "
+                       "(scanned with --start/--end/--duration); split cuts whole videos: scan the whole video")
     mismatch = result_mismatch(path, found.video)
     if mismatch:
         raise CutError(f"{path}: {result} is not this video's result ({mismatch}); scan this video "

@@ -187,7 +187,7 @@ def test_the_cli_counts_unreadable_folders_in_its_summary_line(tmp_path):
     result = CliRunner().invoke(app, ["batch", str(tmp_path / "in"), "-o", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
-    assert "1 folder(s) could not be read" in result.output
+    assert "1 folder could not be read" in result.output
 
 
 # -- 13: a journal that points outside its folder --------------------------------------------

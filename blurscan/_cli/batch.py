@@ -129,7 +129,7 @@ def batch(
             f"{counted(summary.total, 'video', 'videos')}: {summary.blurry:,} with blur, {scanned_ok - summary.blurry:,} "
             f"without, {counted(summary.errors, 'error', 'errors')}"
             + (f"; {summary.skipped:,} already done" if summary.skipped else "")
-            + (f"; {counted(len(summary.unreadable_folders), 'folder', 'folders')} could not be read (skipped, see the warnings)"
+            + (f"; {len(summary.unreadable_folders):,} folder{'' if len(summary.unreadable_folders) == 1 else 's'} could not be read (skipped, see the warnings)"
                if summary.unreadable_folders else "")
             + (f". Results in {terminal_text(summary.out_dir)}/ (report.html, summary.csv, results.json, statistics.md)"
                if output_format == "json" else

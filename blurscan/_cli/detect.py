@@ -38,7 +38,7 @@ from blurscan._cli.options import (
 from blurscan._cli.progress import DetectProgress, stderr
 from blurscan.errors import as_blurscan_error, path_text
 from blurscan.io.escape import csv_cell, terminal_markup
-from blurscan.report.labels import severity_label, size_text, verdict_label, word
+from blurscan.report.labels import cause_text, severity_label, size_text, verdict_label, word
 from blurscan.result.model import VideoResult, clearly_below
 from blurscan.timecode import clock
 
@@ -64,7 +64,8 @@ def summary_line(result: VideoResult, written: dict | None = None, lang: str = "
         head = f"[green]{name}[/green]: {verdict_label('no_blur', lang)} ({video.frames} {frames})"
     events = result.events
     if events:
-        first = ", ".join(f"{s.start_tc}–{s.end_tc} ({frames} {s.start_frame}–{s.end_frame})" for s in events[:4])
+        first = ", ".join(f"{s.start_tc}–{s.end_tc} ({frames} {s.start_frame}–{s.end_frame}"
+                          + (f", {cause_text(s.cause, lang)}" if s.cause is not None else "") + ")" for s in events[:4])
         more = f" (+{len(events) - 4})" if len(events) > 4 else ""
         head += f", {len(events)} {word('blur_events', lang)}: {terminal_markup(first)}{more}"
     parts = []
@@ -86,6 +87,8 @@ def _soft_shot_text(shot, video, lang: str) -> str:
     about = [f"{word('shot', lang)} {shot.index + 1}"]
     if shot.severity in ("mild", "moderate", "severe"):
         about.append(severity_label(shot.severity, lang))
+    if shot.cause is not None:
+        about.append(cause_text(shot.cause, lang))
     size = size_text(shot.effective_width, shot.effective_height, video.width, video.height, None, lang, lead="holds")
     if size:
         about.append(size)

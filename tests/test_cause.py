@@ -135,6 +135,7 @@ def _detect(path, out) -> dict:
     return json.loads((out / f"{path.stem}.json").read_text())
 
 
+@pytest.mark.slow
 def test_a_motion_blurred_stretch_is_motion_with_its_angle_and_a_defocused_one_defocus(tmp_path):
     clip = tmp_path / "motion.mp4"
     make_clip(clip, frames=56, width=1280, height=720, pan=0.5,

@@ -212,6 +212,8 @@ TRACE_FFT = 1024
 #: rows (columns) averaged into a profile: every this many, over at most TRACE_SIDE pixels about the centre
 TRACE_STEP = 8
 TRACE_SIDE = 1024
+#: ... but at least this many lines
+TRACE_LINES = 128
 
 
 def resampling_trace(luma: np.ndarray) -> float:
@@ -231,7 +233,8 @@ def resampling_trace(luma: np.ndarray) -> float:
     top, left = max(0, (h - TRACE_SIDE) // 2), max(0, (w - TRACE_SIDE) // 2)
     picture = picture[top : top + TRACE_SIDE, left : left + TRACE_SIDE]
     spectra = []
-    for plane in (picture[::TRACE_STEP].astype(np.float32), picture[:, ::TRACE_STEP].T.astype(np.float32)):
+    rows, cols = (max(1, min(TRACE_STEP, side // TRACE_LINES)) for side in picture.shape)  # small pictures: every line
+    for plane in (picture[::rows].astype(np.float32), picture[:, ::cols].T.astype(np.float32)):
         curve = np.abs(plane[:, :-2] - 2 * plane[:, 1:-1] + plane[:, 2:]).mean(axis=0)
         level = float(curve.mean())
         if not level > 0:

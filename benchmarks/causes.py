@@ -10,8 +10,8 @@ Usage::
 Issue 19's cases (``benchmarks/_accuracy_cases.py``, ``cause_cases``): blur events of known kernels on
 photographs, rendered 720p/1080p scenes, animation and real clips (linear motion 9-25 px at random angles,
 camera shake, disk radius 2-4 and Gaussian sigma 1.5-3), clips crushed throughout on three codecs (x264 CRF
-48 and 51, MPEG-4 Part 2 at 150 kbit/s, VP9 CRF 63), bitrate drops inside clean clips (x264 frames at QP
-51), controls at ordinary quality (x264 CRF 23 and 28, MPEG-4 at 2 Mbit/s, VP9 CRF 32), enlargements by 3x
+48 and 51, MPEG-4 Part 2 at quantiser scale 31, VP9 CRF 63), bitrate drops inside clean clips (x264 frames
+at QP 51), controls at ordinary quality (x264 CRF 23 and 28, MPEG-4 at scale 4, VP9 CRF 32), enlargements by 3x
 and 4x, and shots defocused or motion-blurred throughout. Each is scanned with the default settings.
 
 Figures (the issue's targets):

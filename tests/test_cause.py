@@ -200,3 +200,14 @@ def test_a_clip_enlarged_three_times_is_upscale_with_its_effective_size(tmp_path
     assert shot["soft"] and shot["cause"] == "upscale"
     assert shot["effective_width"] == pytest.approx(1280 / 3, rel=0.25)
     assert shot["motion_angle_deg"] is None and shot["blur_px"] is None
+
+
+@pytest.mark.slow
+def test_the_angle_is_read_in_the_displayed_picture(tmp_path):
+    """A clip stored on its side with rotation metadata: the streak's angle is the one a viewer sees."""
+    clip = tmp_path / "rotated.mp4"
+    make_clip(clip, frames=40, width=640, height=360, pan=0.5, blurs=[Blur(15, 26, "motion", 15, 30)], rotation=90)
+    result = _detect(clip, tmp_path / "out")
+    (event,) = [s for s in result["segments"] if s["kind"] == "event"]
+    assert (result["video"]["width"], result["video"]["height"]) == (360, 640)
+    assert event["cause"] == "motion" and _angle_error(event["motion_angle_deg"], 120) <= 20

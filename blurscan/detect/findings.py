@@ -93,11 +93,11 @@ def _with_causes(series: ScoreSeries, detection: Detection, shots: Shots) -> Det
     spans = [(v.start, v.stop) for v in shots.verdicts] or [(0, n)]
     segments = []
     for seg in detection.segments:
-        if seg.cause is None:
+        if getattr(seg, "cause", None) is None:  # a plug-in's own segment class may not carry one
             shot = next((s for s in spans if s[0] <= seg.start_frame < s[1]), (0, n))
             seg = replace(seg, cause=event_cause(series, widths2, quality, seg.start_frame, seg.end_frame, shot, in_event))
         segments.append(seg)
-    frames = Counter()
+    frames: Counter = Counter()
     for seg in segments:
         frames[seg.cause.name] += seg.frames
     advice = [Message(f"advice.cause.{name}") for name, _ in frames.most_common() if name != "unknown"]

@@ -21,7 +21,7 @@ Every estimate is read from bounded per-frame numbers the pass already keeps:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -168,6 +168,8 @@ SHOT_FRAMES = 24
 #: median height of an enlargement's periodic trace from which a soft shot reads as upscaled (footage never
 #: enlarged, or defocused, reads 1.5-3.6; enlargements by 2.5x and 3x of sharp pictures 4-11)
 RESAMPLED = 5.0
+#: the most a defocus throughout can be trusted (see soft_cause)
+DEFOCUS_THROUGHOUT_CONFIDENCE = 0.6
 
 
 def soft_cause(series, widths2: np.ndarray | None, quality: np.ndarray, start: int, stop: int, in_events: np.ndarray,
@@ -188,6 +190,10 @@ def soft_cause(series, widths2: np.ndarray | None, quality: np.ndarray, start: i
     trace = _shot_trace(series.resampled, start, stop)
     if trace is not None and trace >= RESAMPLED:
         return Cause("upscale", min(1.0, 0.5 + (trace - RESAMPLED) / 10.0))
+    if kernel is not None and kernel.name == "defocus":
+        # an enlargement by 2x or 4x leaves its trace on the codec grid's frequencies, where it cannot be
+        # told from the grid's own: such a shot reads as defocus, so a defocus throughout is never sure
+        return replace(kernel, confidence=min(kernel.confidence, DEFOCUS_THROUGHOUT_CONFIDENCE))
     return kernel or UNKNOWN
 
 

@@ -272,7 +272,7 @@ def _head(rows: Sequence[dict[str, Any]], settings: dict[str, Any], lang: str) -
     causes = [("", word("all_causes", lang))] + [(c, cause_label(c, lang)) for c in CAUSES]
     cause_html = "".join(f'<option value="{v}">{html_text(label)}</option>' for v, label in causes)
     header_html = "".join(
-        f'<th data-k="{k}" aria-sort="none" class="{"" if k == "path" else "num"}">'
+        f'<th data-k="{k}" aria-sort="none" class="{"" if k in ("path", "cause") else "num"}">'
         f'{html_text(word(label, lang))}<span class="ind"></span></th>'
         for k, label in COLUMNS
     )

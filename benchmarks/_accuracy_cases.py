@@ -211,14 +211,21 @@ class Case:
     exposure: float = 0.0
     #: the issue whose set the case belongs to; issue 4's set is the established comparison
     origin: str = "issue 4"
+    #: the encoder and its own options (issue 19's compression cases); x264 at ``crf`` by default
+    codec: str = "libx264"
+    options: dict = field(default_factory=dict)
+    #: per part, the cause a soft verdict must carry (issue 19; None: not labelled)
+    cause: tuple[str | None, ...] | None = None
 
     def expected_soft(self) -> tuple[bool | None, ...]:
         return self.soft if self.soft is not None else tuple(False for _ in self.parts)
 
     def key(self) -> str:
-        text = json.dumps([CASES_VERSION, self.name, [asdict(p) for p in self.parts],
-                           [asdict(b) for b in self.blurs], self.events, self.crf, self.noise, self.exposure],
-                          sort_keys=True)
+        fields = [CASES_VERSION, self.name, [asdict(p) for p in self.parts],
+                  [asdict(b) for b in self.blurs], self.events, self.crf, self.noise, self.exposure]
+        if self.codec != "libx264" or self.options:  # so the cases of before keep their cached clips
+            fields += [self.codec, self.options]
+        text = json.dumps(fields, sort_keys=True)
         return hashlib.sha1(text.encode()).hexdigest()[:12]
 
 
@@ -325,7 +332,8 @@ def build(case: Case, sources: dict[str, Path], folder: Path) -> Path:
     path = folder / f"{case.name}-{case.key()}.mp4"
     if not path.exists():
         tmp = path.with_suffix(".part.mp4")
-        written = write_video(tmp, render(case, sources, folder.parent), fps=25.0, crf=case.crf)
+        written = write_video(tmp, render(case, sources, folder.parent), fps=25.0, crf=case.crf, codec=case.codec,
+                              options=case.options)
         if written != case_frames(case):
             raise RuntimeError(f"{case.name}: wrote {written} frames, expected {case_frames(case)}")
         tmp.rename(path)
@@ -621,4 +629,71 @@ def _issue10_cases(seed: int) -> list[Case]:
                     note="camera shake inside a shot upscaled 3x, then a burst in a sharp shot"))
     for case in out:
         case.origin = "issue 10"
+    return out
+
+
+# -- issue 19: the cause of each blur -------------------------------------------------
+
+#: blur events whose cause is checked: motion at random angles, camera shake, disk and Gaussian defocus
+CAUSE_EVENTS = (("motion", 9.0), ("motion", 15.0), ("motion", 25.0), ("shake", 9.0), ("shake", 15.0), ("disk", 2.0),
+                ("disk", 3.0), ("disk", 4.0), ("gaussian", 1.5), ("gaussian", 2.5), ("gaussian", 3.0))
+#: the sources they rotate through (photographs, rendered 720p/1080p, animation, real clips)
+_CAUSE_SOURCES = (("scene720", None), ("bunny", None), ("coffee", None), ("motorcycle", None), ("scene1080", None),
+                  ("bikes", None), ("astronaut", None), ("rocket", None), ("bunny", (640, 360)), ("chelsea", None),
+                  ("hubble", None))
+#: crushed by the encoder throughout: (codec, options, what it is); each on a source of the rotation
+CRUSHED = (("libx264", {"crf": "51"}, "x264 CRF 51"), ("libx264", {"crf": "48"}, "x264 CRF 48"),
+           ("mpeg4", {"qmin": "31", "qmax": "31"}, "MPEG-4 Part 2 at quantiser scale 31"),
+           ("libvpx-vp9", {"crf": "63", "b": "0", "deadline": "realtime", "cpu-used": "8"}, "VP9 CRF 63"))
+#: ordinary quality that must never read as compression (MPEG-4 by its quantiser: a bitrate means little
+#: without the picture's size and content, 2 Mbit/s crushes a detailed 720p pan and not a small photograph)
+CONTROLS = (("libx264", {"crf": "23"}, "x264 CRF 23"), ("libx264", {"crf": "28"}, "x264 CRF 28"),
+            ("libx264", {"crf": "28"}, "x264 CRF 28"), ("mpeg4", {"qmin": "4", "qmax": "4"}, "MPEG-4 Part 2 at quantiser scale 4"),
+            ("libvpx-vp9", {"crf": "32", "b": "0", "deadline": "realtime", "cpu-used": "8"}, "VP9 CRF 32"))
+_COMPRESSION_SOURCES = (("bikes", None), ("scene720", None), ("bunny", (640, 360)), ("coffee", None),
+                        ("motorcycle", None), ("carphone", None), ("astronaut", None))
+
+
+def cause_cases(seed: int = 0) -> list[Case]:
+    """Issue 19's set: blur events of known kernels, crushed clips and stretches on three codecs, web-quality
+    controls, enlargements and defocus throughout; labelled with the cause each must carry."""
+    rng = np.random.default_rng([seed, 19])
+    out: list[Case] = []
+    for k, (kind, strength) in enumerate(CAUSE_EVENTS):
+        source, box = _CAUSE_SOURCES[(k + 3 * seed) % len(_CAUSE_SOURCES)]
+        out.append(_events(f"cause-{kind}{strength:g}-{source}", "cause-events", Part(source, box=box), kind, strength,
+                           rng))
+    for k, (codec, options, what) in enumerate(CRUSHED):
+        source, box = _COMPRESSION_SOURCES[(k + seed) % len(_COMPRESSION_SOURCES)]
+        out.append(Case(f"crushed-{codec}-{list(options.values())[0]}-{source}", "crushed", [Part(source, box=box)],
+                        codec=codec, options=options, soft=(None,), cause=("compression",), note=what))
+    for k in range(2):  # a bitrate drop in a clean clip: x264 quantises a stretch at QP 51
+        source, box = _COMPRESSION_SOURCES[(k + 2 + seed) % len(_COMPRESSION_SOURCES)]
+        part = Part(source, box=box)
+        length = int(rng.integers(25, 40))
+        (start,) = _place(rng, part_frames(part), [length], gap=15)
+        out.append(Case(f"crushed-stretch-{source}", "crushed-stretch", [part],
+                        events=[(start, start + length - 1, "crushed")], crf=20,
+                        options={"crf": "20", "x264-params": f"zones={start},{start + length - 1},q=51"},
+                        note="frames quantised at QP 51 in a CRF 20 clip"))
+    for k, (codec, options, what) in enumerate(CONTROLS):
+        source, box = _COMPRESSION_SOURCES[(k + 4 + seed) % len(_COMPRESSION_SOURCES)]
+        out.append(Case(f"control-{codec}-{list(options.values())[0]}-{source}", "control", [Part(source, box=box)],
+                        codec=codec, options=options, soft=(None,), note=what))
+    for source, box in (("scene720", None), ("coffee", None), ("motorcycle", None)):
+        for factor in (3.0, 4.0):
+            out.append(Case(f"cause-upscale{factor:g}-{source}", "cause-soft",
+                            [Part(source, last=RESOLUTION_FRAMES - 1, box=box, upscale=factor)], soft=(True,),
+                            cause=("upscale",), note=f"shrunk {factor:g}x and enlarged back"))
+    for source, (kind, strength) in (("scene720", ("disk", 3.0)), ("motorcycle", ("gaussian", 2.0)),
+                                     ("coffee", ("disk", 2.5)), ("bunny", ("gaussian", 2.5))):
+        out.append(Case(f"cause-defocus-{kind}{strength:g}-{source}", "cause-soft",
+                        [Part(source, last=RESOLUTION_FRAMES - 1, defocus=(kind, strength))], soft=(True,),
+                        cause=("defocus",), note=f"{kind} {strength:g} px on every frame"))
+    part = Part("scene720", last=RESOLUTION_FRAMES - 1)
+    out.append(Case("cause-motion-whole-scene720", "cause-soft", [part],
+                    [_blur("motion", 15.0, 0, RESOLUTION_FRAMES - 1, rng)], [(0, RESOLUTION_FRAMES - 1, "whole")],
+                    soft=(True,), cause=("motion",), note="motion 15 px on every frame"))
+    for case in out:
+        case.origin = "issue 19"
     return out

@@ -116,9 +116,30 @@ CATALOGUE: dict[str, tuple[Template, Template]] = {
                                  "整个视频都模糊：使用前请与清晰的录像进行比较。"),
     "advice.soft_shots": ("Some shots are soft throughout (see shots): drop or replace them rather than trimming.",
                           "部分镜头整体偏软（见镜头列表）：应整段删除或替换，而不是裁剪。"),
+    # the cause of a blur (detect/cause.py), and what to do about each
+    "cause.motion": ("motion", "运动模糊"),
+    "cause.defocus": ("defocus", "失焦"),
+    "cause.compression": ("compression", "压缩涂抹"),
+    "cause.upscale": ("upscaled", "放大"),
+    "cause.unknown": ("cause unknown", "原因不明"),
+    "advice.cause.motion": ("Motion blur (camera shake or a slow shutter): stabilise the camera or raise the shutter "
+                            "speed; the stretches can be cut out.",
+                            "运动模糊（相机抖动或快门过慢）：请稳定相机或提高快门速度；可将这些片段剪掉。"),
+    "advice.cause.defocus": ("Out of focus: check the focus (or the autofocus) and reshoot; sharpening does not bring "
+                             "the detail back.",
+                             "失焦：请检查对焦（或自动对焦）并重新拍摄；锐化无法找回丢失的细节。"),
+    "advice.cause.compression": ("Compression smear: the encoder's bitrate was too low; re-encode from the source at a "
+                                 "higher bitrate (or a lower CRF) instead of using this copy.",
+                                 "压缩涂抹：编码码率过低；请从原始素材以更高码率（或更低的 CRF）重新编码，而不是使用此副本。"),
+    "advice.cause.upscale": ("Enlarged from a smaller picture: use the original resolution (or a better copy); "
+                             "the missing detail cannot be recovered.",
+                             "由较小画面放大而来：请使用原始分辨率的素材（或更好的副本）；缺失的细节无法恢复。"),
     # why a shot is soft throughout (detect/softness.py)
     "reason.below_floor": (_below_floor_en, _below_floor_zh),
     "reason.little_detail": (_little_detail_en, _little_detail_zh),
+    "reason.compressed": ("it is crushed by its encoder throughout (quantiser {quantiser} on the H.264 scale, "
+                          "where 28 is ordinary web quality)",
+                          "全程被编码器过度压缩（按 H.264 刻度量化参数为 {quantiser}，普通网络画质约为 28）"),
     "reason.holds": (
         lambda v: f"it holds the detail of about {_size(v, 'effective_')} of its {_size(v)}",
         lambda v: f"其细节相当于约 {_size(v, 'effective_')}（画面 {_size(v)}）",
@@ -242,12 +263,12 @@ def render(message: Message, lang: str = DEFAULT_LANG) -> str:
 
 
 #: the parts a shot's ``reason_code`` may join with ``+``: why it is soft throughout
-REASONS = ("below_floor", "little_detail")
+REASONS = ("below_floor", "little_detail", "compressed")
 
 
 def reason_text(code: str | None, values: Mapping[str, Any], lang: str = DEFAULT_LANG) -> str:
-    """Why a shot is soft throughout, in words: from its ``reason_code`` (``below_floor``, ``little_detail``, or
-    both joined by ``+``) and the numbers it was judged by."""
+    """Why a shot is soft throughout, in words: from its ``reason_code`` (``below_floor``, ``little_detail``,
+    ``compressed``, or several joined by ``+``) and the numbers it was judged by."""
     if not code:
         return ""
     if code == PLAIN:
@@ -256,6 +277,8 @@ def reason_text(code: str | None, values: Mapping[str, Any], lang: str = DEFAULT
     parts = []
     if "below_floor" in codes:
         parts.append(Message("reason.below_floor", values))
+    if "compressed" in codes:
+        parts.append(Message("reason.compressed", values))
     if "little_detail" in codes:
         parts.append(Message("reason.little_detail", values))
     elif parts and values.get("effective_width") and float(values.get("detail") or 1.0) < 1.0:

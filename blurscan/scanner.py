@@ -109,6 +109,8 @@ class Scanner:
             detail=detail_shares,
             filtered=filtered,
             size=(width, height),
+            quantiser=passed.quantiser_array(),
+            resampled=detail.trace(),
         )
         findings = find(series, self.detector)
         n = len(scores)

@@ -205,3 +205,34 @@ def test_chinese_outputs_hold_no_english_sentence(folder, tmp_path):
         assert not found, (json_file.name, found)
     assert np.all([json.loads(f.read_text(encoding="utf-8"))["labels"]["lang"] == "zh" for f in out.glob("*.json")
                    if f.name != "results.json"])
+
+
+def test_every_output_names_the_same_causes(outputs):
+    """Each segment's cause (and the video's main cause) reads the same in the JSON, summary.csv, segments.csv,
+    report.html's data and the Parquet rows."""
+    pa = pytest.importorskip("pyarrow.parquet")
+    out, dataset = outputs
+    summary = {r["name"]: r for r in _csv(out / "summary.csv")}
+    segments = _csv(out / "segments.csv")
+    pages = {e["name"]: e for e in check_report_html(out)["data"]["videos"]}
+    rows = {r["name"]: r for r in pa.read_table(dataset / "videos").to_pylist()}
+    fields = ("cause", "cause_confidence", "motion_angle_deg", "blur_px")
+    for name, row in summary.items():
+        if row["status"] != "ok":
+            continue
+        data = json.loads((out / row["result_file"]).read_text(encoding="utf-8"))
+        causes = [s["cause"] for s in data["segments"]]
+        assert all(c in ("motion", "defocus", "compression", "upscale", "unknown") for c in causes), name
+        assert [s["cause"] for s in data["shot_list"] if s["soft"]] == [s["cause"] for s in data["segments"]
+                                                                           if s["kind"] == "soft"], name
+        assert row["cause"] == (max(set(causes), key=lambda c: sum(s["frames"] for s in data["segments"]
+                                                                  if s["cause"] == c)) if causes else ""), name
+        assert row["cause"] == (rows[name]["cause"] or "") == pages[name].get("cause", ""), name
+        mine = [s for s in segments if s["name"] == name]
+        assert [s["cause"] for s in mine] == causes == [s["cause"] for s in rows[name]["segments"]], name
+        for csv_seg, json_seg in zip(mine, data["segments"]):
+            assert [csv_seg[f] for f in fields] == ["" if json_seg[f] is None else str(json_seg[f]) for f in fields]
+        page = [*pages[name].get("soft_shots", []), *pages[name].get("events", [])]
+        assert sorted(p["cause"] for p in page) == sorted(causes), name
+    assert summary["burst.mp4"]["cause"] == "defocus"  # a Gaussian burst
+    assert summary["clean.mp4"]["cause"] == "" and summary["upscaled.mp4"]["causes"].endswith("=1")

@@ -105,8 +105,11 @@ def test_scorer_reports_raw_measure_and_frame_quality(scene):
     scorer = SharpnessScorer()
     features = scorer.encode_frames([scene, gaussian_blur(scene, 3.0)])
     signals = scorer.frame_signals(features)
-    assert signals["sharpness"] == features
-    assert signals["quality"] == [scorer.quality(v) for v in features]
+    assert signals["sharpness"] == [edge_sharpness(scene), edge_sharpness(gaussian_blur(scene, 3.0))]
+    assert signals["quality"] == [scorer.quality(v) for v in signals["sharpness"]]
+    # the four directions it is the smallest of, for the cause of a blur
+    directions = [signals[name] for name in ("edge_0", "edge_45", "edge_90", "edge_135")]
+    assert [min(d[i] for d in directions) for i in range(2)] == signals["sharpness"]
     assert signals["quality"][0] > 0.5 > signals["quality"][1]
     (window,) = scorer.score_windows([features])
     assert window == pytest.approx(sum(signals["quality"]) / 2)

@@ -44,7 +44,7 @@ from blurscan._cli.options import (
 from blurscan._cli.progress import DetectProgress, stderr
 from blurscan.errors import as_blurscan_error, path_text
 from blurscan.io.escape import csv_cell, terminal_markup
-from blurscan.report.labels import counted, severity_label, size_text, verdict_label, word
+from blurscan.report.labels import cause_text, counted, severity_label, size_text, verdict_label, word
 from blurscan.result.model import VideoResult, clearly_below
 from blurscan.timecode import clock
 
@@ -90,7 +90,8 @@ def summary_line(result: VideoResult, written: dict | None = None, lang: str = "
     offset = int(scanned.get("first_frame") or 0)  # frames as the video numbers them, for a part of it
     events = result.events
     if events:
-        first = _listed([f"{s.start_tc}–{s.end_tc} ({frames} {s.start_frame + offset:,}–{s.end_frame + offset:,})"
+        first = _listed([f"{s.start_tc}–{s.end_tc} ({frames} {s.start_frame + offset:,}–{s.end_frame + offset:,}"
+                         + (f", {cause_text(s.cause, lang)}" if s.cause is not None else "") + ")"
                          for s in events[:4]],
                         room, width)
         more = f" (+{len(events) - len(first)})" if len(events) > len(first) else ""
@@ -118,6 +119,8 @@ def _soft_shot_text(shot, video, lang: str) -> str:
     about = [f"{word('shot', lang)} {shot.index + 1}"]
     if shot.severity in ("mild", "moderate", "severe"):
         about.append(severity_label(shot.severity, lang))
+    if shot.cause is not None:
+        about.append(cause_text(shot.cause, lang))
     size = size_text(shot.effective_width, shot.effective_height, video.width, video.height, None, lang, lead="holds")
     if size:
         about.append(size)

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from blurscan.detect.cause import Cause, cause_fields
 from blurscan.messages import Message
 from blurscan.registry import option_values
 from blurscan.timecode import span
@@ -43,6 +44,12 @@ class ScoreSeries:
     filtered: np.ndarray | None = None
     #: the video's display size (width, height), for the effective resolution
     size: tuple[int, int] = (0, 0)
+    #: per frame, the quantiser it was coded with on the H.264 scale (NaN where the decoder exported none;
+    #: see :mod:`blurscan.source.quantiser`); None when no frame had one
+    quantiser: np.ndarray | None = None
+    #: on the frames the detail tap measures, how strong an enlargement's periodic trace is (0: none; NaN
+    #: elsewhere; see :mod:`blurscan.taps.detail`); None when not measured
+    resampled: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.scores)
@@ -69,6 +76,8 @@ class Segment:
     min_score: float
     #: "event" (a drop below the shot's own level) or "soft" (a shot soft throughout)
     kind: str = "event"
+    #: why it is blurry (:mod:`blurscan.detect.cause`); None: not estimated
+    cause: Cause | None = field(default=None, kw_only=True)
 
     @property
     def frames(self) -> int:
@@ -81,6 +90,7 @@ class Segment:
             "severity": self.severity,
             "min_score": round(self.min_score, 6),
             "kind": self.kind,
+            **cause_fields(self.cause),
         }
 
 

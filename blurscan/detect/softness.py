@@ -33,7 +33,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from blurscan.detect.base import ScoreSeries, Segment, segment_times
+from blurscan.detect.base import ScoreSeries, Segment, segment_times, worst_severity
+from blurscan.detect.cause import Cause, direction_widths, soft_cause
+from blurscan.detect.compression import crushed_threshold, severity_of, shot_quantiser
 from blurscan.taps.detail import BEST_QUANTILE, measured_shares, size_held
 from blurscan.taps.shots import shot_ranges
 
@@ -126,11 +128,13 @@ class ShotVerdict:
     held: dict = field(default_factory=dict)
     #: its own level (native logit; None: nothing to measure)
     level: float | None = None
+    #: why it is soft throughout (None when it is not)
+    cause: Cause | None = None
 
     def segment(self, series) -> Segment:
         """The shot as a ``"soft"`` segment: what is cut when it is soft throughout."""
         return Segment(self.start, self.stop - 1, self.start_s, self.end_s, self.severity or "mild",
-                       float(np.min(series.scores[self.start : self.stop])), kind="soft")
+                       float(np.min(series.scores[self.start : self.stop])), kind="soft", cause=self.cause)
 
 
 @dataclass
@@ -162,6 +166,8 @@ def judge_shots(series: ScoreSeries, events: np.ndarray, sensitivity: float = 0.
     usable = quality > 0
     events = np.asarray(events, dtype=bool)
     floor_logit, soft_detail = sensitivity_thresholds(sensitivity)
+    crushed = crushed_threshold(sensitivity)
+    widths2 = direction_widths(series.signals, n)
     verdicts, soft_frames = [], 0
     for index, (start, stop) in enumerate(shot_ranges(series.signals.get("scene_change"), n)):
         start_s, end_s = segment_times(series, start, stop - 1)
@@ -179,9 +185,17 @@ def judge_shots(series: ScoreSeries, events: np.ndarray, sensitivity: float = 0.
         judged = judge_softness(verdict.level, held, best, series.size, floor_logit=floor_logit, soft_detail=soft_detail,
                                 filtered=float(np.median(looks)) if len(looks) else 0.0,
                                 native=bool(series.native_scale and series.native_scale > 1))
+        quantiser = shot_quantiser(series.quantiser, start, stop)
+        if quantiser is not None and quantiser >= crushed:  # crushed by its encoder, whatever its edges say
+            codes = [c for c in (judged["reason_code"] or "").split("+") if c]
+            judged = {"soft": True, "reason_code": "+".join([*codes, "compressed"]),
+                      "severity": worst_severity([judged["severity"] or "mild", severity_of(quantiser, crushed)]),
+                      "reason_values": {**judged["reason_values"], "width": series.size[0], "height": series.size[1],
+                                        "quantiser": round(quantiser, 1)}}
         verdict.soft, verdict.severity = judged["soft"], judged["severity"]
         verdict.reason_code, verdict.reason_values = judged["reason_code"], judged["reason_values"]
         if verdict.soft:
+            verdict.cause = soft_cause(series, widths2, quality, start, stop, in_events, quantiser, crushed)
             soft_frames += int(usable[start:stop].sum())
     throughout = None
     if series.absolute_scale and usable.any():

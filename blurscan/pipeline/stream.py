@@ -63,6 +63,13 @@ class Pass:
     scores: array = field(default_factory=lambda: array("d"))
     #: the scorer's per-frame signals
     signals: dict[str, array] = field(default_factory=dict)
+    #: each frame's quantiser on the H.264 scale, as the decoder exported it (NaN: none)
+    quantisers: array = field(default_factory=lambda: array("d"))
+
+    def quantiser_array(self) -> np.ndarray | None:
+        """The frames' quantisers (None when the decoder exported none)."""
+        values = np.frombuffer(self.quantisers, dtype=np.float64)
+        return values if len(values) and np.isfinite(values).any() else None
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """(scores, times, signals) as arrays over the pass's own buffers."""
@@ -109,6 +116,7 @@ def run_pass(path: str | os.PathLike, scorer, taps: Sequence, sizer: BatchSizer,
             for chunk in _chunks(frames, sizer):
                 for frame in chunk:
                     times.append(frame.time_s)
+                    passed.quantisers.append(frame.quantiser)
                     for tap, mine in zip(taps, slots):
                         tap.take(frame.index, frame.time_s, tuple(frame.images[s] for s in mine))
                 encoded = run_batched(

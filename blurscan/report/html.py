@@ -27,12 +27,22 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from blurscan.detect.cause import CAUSES, Cause
 from blurscan.io.atomic import atomic_write
 from blurscan.io.escape import html_href, html_text, script_json, visible
-from blurscan.report.labels import DEFAULT_LANG, WORDS, severity_label, size_text, verdict_label, word
+from blurscan.report.labels import (
+    DEFAULT_LANG,
+    WORDS,
+    cause_label,
+    cause_text,
+    severity_label,
+    size_text,
+    verdict_label,
+    word,
+)
 from blurscan.report.outputs import FRAMES_SUFFIX, JSON_SUFFIX, PLOT_SUFFIX
 from blurscan.report.results import row_result, shown_error, shown_path
-from blurscan.result.model import SEVERITIES, Segment, Shot, VideoResult
+from blurscan.result.model import SEVERITIES, Segment, Shot, VideoResult, parse_causes
 from blurscan.timecode import clock
 
 #: up to this many videos a page is "small": detailed curves, thumbnails embedded
@@ -51,7 +61,7 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 #: the table's columns: the key of each video's entry it shows and sorts by, and its heading's word
 COLUMNS = (("path", "video"), ("severity", "severity"), ("blur_ratio", "blur_ratio"), ("event_count", "blur_events"),
-           ("soft_shot_count", "soft_shots"), ("confidence", "confidence"), ("frames", "frames"),
+           ("soft_shot_count", "soft_shots"), ("cause", "cause"), ("confidence", "confidence"), ("frames", "frames"),
            ("effective", "effective_resolution"), ("duration_s", "duration_s"))
 
 
@@ -160,6 +170,9 @@ def video_entry(row: dict[str, Any], result, out_dir: Path, small: bool, thumbna
         "duration_s": _number(row.get("duration_s"), 2),
         "blurry_throughout": bool(row.get("blurry_throughout")),
     })
+    if row.get("cause") in CAUSES:
+        entry["cause"] = row["cause"]
+        entry["causes"] = [c for c in parse_causes(row.get("causes")) if c in CAUSES] or [row["cause"]]
     width, height, detail = row.get("effective_width"), row.get("effective_height"), row.get("detail")
     if width and height:
         entry.update(effective_width=width, effective_height=height)
@@ -192,8 +205,18 @@ def _times(seg: Segment | Shot) -> dict[str, Any]:
             "end_tc": clock(seg.end_s), "duration_s": _number(seg.end_s - seg.start_s, 3)}
 
 
+def _cause(cause: Cause | None, lang: str) -> dict[str, Any]:
+    """A finding's cause in the page: its code, its words with its numbers, its angle for the arrow."""
+    if cause is None:
+        return {}
+    out: dict[str, Any] = {"cause": cause.name, "cause_text": visible(cause_text(cause, lang))}
+    if cause.angle_deg is not None:
+        out["angle"] = _number(cause.angle_deg, 1)
+    return out
+
+
 def _event(seg: Segment, thumbnails: _Thumbnails, lang: str) -> dict[str, Any]:
-    return {**_times(seg), "severity": seg.severity, "min_score": _number(seg.min_score, 4),
+    return {**_times(seg), "severity": seg.severity, "min_score": _number(seg.min_score, 4), **_cause(seg.cause, lang),
             "thumbnails": _segment_thumbnails(seg.thumbnails, thumbnails, lang)}
 
 
@@ -204,7 +227,7 @@ def _soft_shot(shot: Shot, result: VideoResult, thumbnails: _Thumbnails, lang: s
     level = shot.reason_values.get("quality") if shot.reason_values.get("native") else None
     return {"shot": shot.index + 1, **_times(shot), "severity": shot.severity or "mild", "detail": _number(shot.detail, 3),
             "level": _number(level, 3) if isinstance(level, (int, float)) else None,
-            "size_text": visible(size or "–"), "reason": visible(shot.reason(lang) or ""),
+            "size_text": visible(size or "–"), "reason": visible(shot.reason(lang) or ""), **_cause(shot.cause, lang),
             "thumbnails": _segment_thumbnails(shot.thumbnails, thumbnails, lang)}
 
 
@@ -247,8 +270,10 @@ def _head(rows: Sequence[dict[str, Any]], settings: dict[str, Any], lang: str) -
     options.append(("soft", word("with_soft_shots", lang)))
     options.append(("error", word("errors", lang)))
     option_html = "".join(f'<option value="{v}">{html_text(label)}</option>' for v, label in options)
+    causes = [("", word("all_causes", lang))] + [(c, cause_label(c, lang)) for c in CAUSES]
+    cause_html = "".join(f'<option value="{v}">{html_text(label)}</option>' for v, label in causes)
     header_html = "".join(
-        f'<th data-k="{k}" aria-sort="none" class="{"" if k == "path" else "num"}">'
+        f'<th data-k="{k}" aria-sort="none" class="{"" if k in ("path", "cause") else "num"}">'
         f'{html_text(word(label, lang))}{"*" if k == "confidence" else ""}<span class="ind"></span></th>'
         for k, label in COLUMNS
     )
@@ -261,6 +286,7 @@ def _head(rows: Sequence[dict[str, Any]], settings: dict[str, Any], lang: str) -
 <div class="cards">{card_html}</div>
 <div class="controls"><input id="filter" type="search" placeholder="{html_text(word("filter_videos", lang))}" aria-label="{html_text(word("filter_videos", lang))}">
 <select id="severity" aria-label="{html_text(word("severity", lang))}">{option_html}</select>
+<select id="cause" aria-label="{html_text(word("cause", lang))}">{cause_html}</select>
 <span id="count" class="muted" aria-live="polite"></span></div>
 <table id="videos"><thead><tr>{header_html}<th>{html_text(word("files", lang))}</th></tr></thead><tbody></tbody></table>
 <div class="pager"><button id="prev" type="button">{html_text(word("previous", lang))}</button>
@@ -281,6 +307,7 @@ def _meta(lang: str, small: bool, recs: dict[str, int]) -> dict[str, Any]:
         "curve_chars": 2 if small else 1,
         "severity_codes": list(SEVERITIES),
         "severity_labels": {**{s: severity_label(s, lang) for s in SEVERITIES}, "error": word("error", lang)},
+        "cause_labels": {c: cause_label(c, lang) for c in CAUSES},
         "words": {w: word(w, lang) for w in WORDS},
         "recommendations": list(recs),
         "page": 50 if small else 100,

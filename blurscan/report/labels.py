@@ -95,6 +95,12 @@ WORDS: dict[str, tuple[str, str]] = {
     "detector": ("detector", "检测器"),
     "window": ("window", "窗口"),
     "holds": ("holds", "有效分辨率"),
+    "cause": ("cause", "原因"),
+    "causes": ("causes", "模糊原因"),
+    "all_causes": ("all causes", "全部原因"),
+    "main_cause": ("videos (main cause)", "视频（主要原因）"),
+    "angle": ("angle", "方向"),
+    "extent": ("extent", "范围"),
 }
 
 
@@ -115,6 +121,21 @@ def severity_label(code: str | None, lang: str = DEFAULT_LANG) -> str:
 
 def verdict_label(code: str, lang: str = DEFAULT_LANG) -> str:
     return Message(f"verdict.{code}").text(lang)
+
+
+def cause_label(code: str | None, lang: str = DEFAULT_LANG) -> str:
+    """A cause's name in ``lang`` ("" for none)."""
+    return Message(f"cause.{code}").text(lang) if code else ""
+
+
+def cause_text(cause, lang: str = DEFAULT_LANG, unit: str = "px") -> str:
+    """A cause with its numbers: "motion, 60° 12 px", "defocus, 6 px" ("" for none)."""
+    if cause is None:
+        return ""
+    parts = [f"{cause.angle_deg:.0f}°"] if cause.angle_deg is not None else []
+    if cause.blur_px is not None:
+        parts.append(f"{cause.blur_px:.0f} {unit}")
+    return cause_label(cause.name, lang) + ((", " if lang != "zh" else "，") + " ".join(parts) if parts else "")
 
 
 def size_text(width: int | None, height: int | None, frame_width: int | None = None,
@@ -138,4 +159,5 @@ def size_text(width: int | None, height: int | None, frame_width: int | None = N
     return None if words is None else f"{word(lead, lang)} {words}" if lead else words
 
 
-__all__ = ["DEFAULT_LANG", "LANGS", "WORDS", "counted", "severity_label", "size_text", "verdict_label", "word"]
+__all__ = ["DEFAULT_LANG", "LANGS", "WORDS", "cause_label", "cause_text", "counted", "severity_label", "size_text",
+           "verdict_label", "word"]

@@ -15,7 +15,7 @@ import numpy as np
 
 from blurscan.errors import MissingDependencyError
 from blurscan.messages import Message
-from blurscan.result.model import Result, VideoResult
+from blurscan.result.model import Result, VideoResult, causes_text
 from blurscan.result.reader import message_of
 
 DATASET_SCHEMA = "blurscan-dataset/2"
@@ -26,7 +26,7 @@ _SCALARS = {
     "quality_std": "float64", "max_quality_drop": "float64", "threshold": "float64", "floor": "float64",
     "camera_movement": "float64", "camera_movement_vmbench": "float64", "segment_count": "int64",
     "event_count": "int64", "soft_shot_count": "int64", "shot_count": "int64", "blur_frame_count": "int64",
-    "effective_width": "int64", "effective_height": "int64", "detail": "float64",
+    "effective_width": "int64", "effective_height": "int64", "detail": "float64", "cause": "string", "causes": "string",
 }
 _VIDEO_FIELDS = {
     "frames": "int64", "fps": "float64", "duration_s": "float64", "width": "int64", "height": "int64",
@@ -35,12 +35,14 @@ _VIDEO_FIELDS = {
 _SEGMENT_FIELDS = {
     "start_frame": "int64", "end_frame": "int64", "start_s": "float64", "end_s": "float64", "start_tc": "string",
     "end_tc": "string", "duration_s": "float64", "frames": "int64", "severity": "string", "min_score": "float64",
-    "kind": "string", "shot": "int64",
+    "kind": "string", "shot": "int64", "cause": "string", "cause_confidence": "float64", "motion_angle_deg": "float64",
+    "blur_px": "float64",
 }
 _SHOT_FIELDS = {
     "index": "int64", "start_frame": "int64", "end_frame": "int64", "start_s": "float64", "end_s": "float64",
     "frames": "int64", "soft": "bool", "severity": "string", "reason_code": "string", "reason_values": "string",
-    "detail": "float64", "effective_width": "int64", "effective_height": "int64",
+    "detail": "float64", "effective_width": "int64", "effective_height": "int64", "cause": "string",
+    "cause_confidence": "float64", "motion_angle_deg": "float64", "blur_px": "float64",
 }
 #: columns of the first dataset schema that were renamed (old -> new)
 _RENAMED_V1 = {"shots": "shot_count", "soft_shots": "soft_shot_count", "events": "event_count"}
@@ -97,6 +99,7 @@ def video_row(result: Result, settings_id: str, source: dict[str, int] | None = 
     data = result.to_dict(include_scores=False)
     row.update(path=result.video.path, name=result.video.name, status="ok")
     row.update({key: data.get(key) for key in _SCALARS if key in data})
+    row.update(cause=result.cause, causes=causes_text(result.cause_counts()))
     video = data["video"]
     row.update({key: video.get(key) for key in _VIDEO_FIELDS})
     row.update(effective_width=video["effective_width"], effective_height=video["effective_height"],

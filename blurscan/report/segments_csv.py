@@ -1,7 +1,7 @@
 """``segments.csv``: one row per segment of every video in a batch — what to cut, where.
 
 A segment is a blur event (``kind`` ``event``) or a shot soft throughout (``soft``, with its
-``shot`` number), as in the result's ``segments``; the columns carry the JSON's names.
+``shot`` number), as in the result's ``segments``, with its cause; the columns carry the JSON's names.
 
 Streamed: each video's result file is read, its segments written and the
 result dropped before the next, so the file can list millions of segments.
@@ -37,6 +37,10 @@ SEGMENT_FIELDS = (
     "frames",
     "severity",
     "min_score",
+    "cause",
+    "cause_confidence",
+    "motion_angle_deg",
+    "blur_px",
     "worst_thumbnail",
     "sharp_thumbnail",
     "result_file",
@@ -54,7 +58,8 @@ def segment_rows(row: dict[str, Any], result: VideoResult):
             "kind": seg.kind,
             "shot": seg.shot,
             **{key: data[key] for key in ("start_frame", "end_frame", "start_s", "end_s", "start_tc", "end_tc",
-                                          "duration_s", "frames", "severity", "min_score")},
+                                          "duration_s", "frames", "severity", "min_score", "cause",
+                                          "cause_confidence", "motion_angle_deg", "blur_px")},
             "worst_thumbnail": seg.thumbnails["worst"].file if "worst" in seg.thumbnails else None,
             "sharp_thumbnail": seg.thumbnails["sharp"].file if "sharp" in seg.thumbnails else None,
             "result_file": row.get("result_file"),

@@ -13,11 +13,12 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from blurscan.detect.cause import CAUSES
 from blurscan.io.atomic import atomic_write
 from blurscan.io.escape import markdown_text
-from blurscan.report.labels import DEFAULT_LANG, severity_label, size_text, word
+from blurscan.report.labels import DEFAULT_LANG, cause_label, severity_label, size_text, word
 from blurscan.report.results import shown_error, shown_path
-from blurscan.result.model import SEVERITIES, clearly_below
+from blurscan.result.model import SEVERITIES, clearly_below, parse_causes
 
 
 def severity_rank(row: dict[str, Any]) -> tuple[int, float]:
@@ -88,6 +89,14 @@ def statistics_markdown(rows: Sequence[dict[str, Any]], settings: dict[str, Any]
     ]
     severities = Counter(r.get("severity") for r in ok)
     lines += [f"| {severity_label(s, lang)} | {severities.get(s, 0)} |" for s in SEVERITIES]
+    segments_by_cause: Counter = Counter()
+    for r in ok:
+        segments_by_cause.update(parse_causes(r.get("causes")))
+    main = Counter(r.get("cause") for r in ok if r.get("cause"))
+    if segments_by_cause:
+        lines += ["", f"| {t('cause')} | {t('segments')} | {t('main_cause')} |", "|---|---:|---:|"]
+        lines += [f"| {cause_label(c, lang)} | {segments_by_cause.get(c, 0)} | {main.get(c, 0)} |"
+                  for c in CAUSES if segments_by_cause.get(c) or main.get(c)]
     worst = sorted(detected, key=severity_rank, reverse=True)[:10]
     if worst:
         lines += ["", f"## {t('most_blurry')}", "",

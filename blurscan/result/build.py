@@ -35,14 +35,14 @@ def build_result(*, video: Video, settings: dict[str, Any], series: ScoreSeries,
             soft_thumbnails[found.start_frame] = refs
             continue
         events.append(Segment(found.start_frame, found.end_frame, found.start_s, found.end_s, found.severity,
-                              float(found.min_score), EVENT, None, refs))
+                              float(found.min_score), EVENT, None, refs, cause=found.cause))
     model_shots = []
     for verdict in shots.verdicts:
         held = verdict.held
         shot = Shot(verdict.index, verdict.start, verdict.stop - 1, verdict.start_s, verdict.end_s, soft=verdict.soft,
                     severity=verdict.severity, reason_code=verdict.reason_code, reason_values=dict(verdict.reason_values),
                     detail=held.get("detail"), effective_width=held.get("effective_width"),
-                    effective_height=held.get("effective_height"))
+                    effective_height=held.get("effective_height"), cause=verdict.cause)
         if verdict.soft:
             shot.min_score = float(np.min(series.scores[verdict.start : verdict.stop]))
             shot.thumbnails = soft_thumbnails.get(verdict.start, {})

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from blurscan.detect.base import Segment as Found
+from blurscan.detect.cause import CAUSES, Cause, cause_fields
 from blurscan.errors import path_text
 from blurscan.messages import Message, error_text, reason_text
 from blurscan.timecode import clock, span
@@ -41,7 +42,7 @@ CLEARLY_BELOW = 0.8
 SUMMARY_FIELDS = (
     "name", "relative_path", "path", "status", "verdict", "blur_detected", "blurry_throughout", "severity",
     "confidence", "blur_ratio", "mss", "segment_count", "event_count", "soft_shot_count", "shot_count",
-    "blur_frame_count", "frames", "fps", "duration_s", "avg_quality", "camera_movement", "effective_width",
+    "blur_frame_count", "cause", "causes", "frames", "fps", "duration_s", "avg_quality", "camera_movement", "effective_width",
     "effective_height", "detail", "seconds", "frames_per_s", "peak_rss_mb", "result_file", "error", "error_type",
 )
 #: what ``verdict`` says: the words of each code are ``verdict.<code>`` (blurscan.messages)
@@ -168,6 +169,8 @@ class Shot:
     #: the lowest window score in the shot, and the thumbnails of its soft segment
     min_score: float | None = None
     thumbnails: dict[str, Thumbnail] = field(default_factory=dict)
+    #: why it is soft throughout (None when it is not, or in a result written before causes)
+    cause: Cause | None = None
 
     @property
     def frames(self) -> int:
@@ -180,13 +183,15 @@ class Shot:
     def segment(self) -> Segment:
         """The shot's soft segment (a view: the shot holds its severity, worst score and thumbnails)."""
         return Segment(self.start_frame, self.end_frame, self.start_s, self.end_s, self.severity or "mild",
-                       self.min_score if self.min_score is not None else 0.0, SOFT, self.index, self.thumbnails)
+                       self.min_score if self.min_score is not None else 0.0, SOFT, self.index, self.thumbnails,
+                       cause=self.cause)
 
     def to_dict(self) -> dict[str, Any]:
         return {"index": self.index, **span(self.start_frame, self.end_frame, self.start_s, self.end_s),
                 "frames": self.frames, "soft": self.soft, "severity": self.severity, "reason_code": self.reason_code,
                 "reason_values": dict(self.reason_values), "detail": self.detail,
-                "effective_width": self.effective_width, "effective_height": self.effective_height}
+                "effective_width": self.effective_width, "effective_height": self.effective_height,
+                **cause_fields(self.cause)}
 
 
 @dataclass
@@ -276,6 +281,21 @@ class VideoResult:
         smooth = self.verdict.smoothness
         return smooth if smooth is not None else 1.0 - self.blur_ratio
 
+    def cause_counts(self) -> dict[str, int]:
+        """Segments by cause, the cause of most blurred frames first (segments without one left out)."""
+        frames: dict[str, int] = {}
+        count: dict[str, int] = {}
+        for seg in self.segments:
+            if seg.cause is not None:
+                frames[seg.cause.name] = frames.get(seg.cause.name, 0) + seg.frames
+                count[seg.cause.name] = count.get(seg.cause.name, 0) + 1
+        return {name: count[name] for name in sorted(count, key=lambda c: (-frames[c], c))}
+
+    @property
+    def cause(self) -> str | None:
+        """The cause of most blurred frames (None: nothing blurry, or no cause estimated)."""
+        return next(iter(self.cause_counts()), None)
+
     def counts(self) -> dict[str, int]:
         return {"segment_count": len(self.events) + len(self.soft_shots), "event_count": len(self.events),
                 "soft_shot_count": len(self.soft_shots), "shot_count": len(self.shots),
@@ -359,7 +379,7 @@ class VideoResult:
             "blur_detected": bool(verdict.blur_detected), "blurry_throughout": verdict.blurry_throughout,
             "severity": verdict.severity, "confidence": rounded(verdict.confidence, 4),
             "blur_ratio": rounded(self.blur_ratio), "mss": rounded(self.mss), **self.counts(),
-            "frames": video.frames, "fps": rounded(video.fps), "duration_s": rounded(video.duration_s, 4),
+            "cause": self.cause, "causes": causes_text(self.cause_counts()), "frames": video.frames, "fps": rounded(video.fps), "duration_s": rounded(video.duration_s, 4),
             "avg_quality": self.quality.get("avg_quality"), "camera_movement": rounded(verdict.camera_movement, 4),
             "effective_width": video.effective_width, "effective_height": video.effective_height,
             "detail": video.detail, "seconds": self.timing.get("seconds"), "frames_per_s": self.timing.get("frames_per_s"),
@@ -415,6 +435,21 @@ def error_result(path, error: BaseException, settings: dict[str, Any] | None = N
     """The entry for a video that could not be scanned."""
     return FailedResult(Video(path_text(path), path_text(PurePath(str(path)).name)), dict(settings or {}), str(error),
                         type(error).__name__)
+
+
+def causes_text(counts: dict[str, int]) -> str | None:
+    """Segments by cause as one cell: ``"motion=2;defocus=1"`` (None when there are none)."""
+    return ";".join(f"{name}={n}" for name, n in counts.items()) or None
+
+
+def parse_causes(text) -> dict[str, int]:
+    """:func:`causes_text` read back (anything else reads as no causes)."""
+    out: dict[str, int] = {}
+    for part in str(text or "").split(";"):
+        name, _, n = part.partition("=")
+        if name in CAUSES and n.isdigit():
+            out[name] = int(n)
+    return out
 
 
 def clearly_below(detail: float | None) -> bool:

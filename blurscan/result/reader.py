@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from blurscan.detect.cause import CAUSES, Cause
 from blurscan.errors import BlurscanError
 from blurscan.messages import CATALOGUE, PLAIN, Message
 from blurscan.result.model import (
@@ -125,6 +126,17 @@ def _span(data: Mapping[str, Any]) -> tuple[int, int, float, float] | None:
     return start, end, _float(data.get("start_s"), 0.0), _float(data.get("end_s"), 0.0)
 
 
+def _cause(data: Mapping[str, Any]) -> Cause | None:
+    """A finding's cause (None in a result written before causes, or one that names no known cause)."""
+    name = data.get("cause")
+    if name not in CAUSES:
+        return None
+    confidence = _float(data.get("cause_confidence"), 0.0)
+    angle, extent = _float(data.get("motion_angle_deg")), _float(data.get("blur_px"))
+    return Cause(name, min(1.0, max(0.0, confidence)), angle % 180.0 if angle is not None else None,
+                 extent if extent is not None and extent >= 0 else None)
+
+
 def _shot(index: int, data: Mapping[str, Any]) -> Shot | None:
     where = _span(data)
     if where is None:
@@ -135,7 +147,7 @@ def _shot(index: int, data: Mapping[str, Any]) -> Shot | None:
     return Shot(_int(data.get("index"), index), *where, soft=_bool(data.get("soft")), severity=_severity(data.get("severity"), None),
                 reason_code=code, reason_values=values, detail=_float(data.get("detail")),
                 effective_width=_int(data.get("effective_width"), None),
-                effective_height=_int(data.get("effective_height"), None))
+                effective_height=_int(data.get("effective_height"), None), cause=_cause(data))
 
 
 def from_dict(data: Any) -> Result:
@@ -165,7 +177,8 @@ def from_dict(data: Any) -> Result:
                 shot.min_score, shot.thumbnails = min_score, thumbnails
                 shot.soft = True if shot.soft is None else shot.soft
             continue
-        events.append(Segment(*where, _severity(item.get("severity"), "mild"), min_score, EVENT, None, thumbnails))
+        events.append(Segment(*where, _severity(item.get("severity"), "mild"), min_score, EVENT, None, thumbnails,
+                              cause=_cause(item)))
 
     scores = np.array([math.nan if _float(s) is None else float(s) for s in _list(data.get("scores"))], dtype=np.float64)
     verdict = Verdict(

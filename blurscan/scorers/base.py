@@ -11,6 +11,11 @@ import numpy as np
 from blurscan.registry import option_values
 from blurscan.source.convert import FrameFormat
 
+#: per-frame signals of a scorer that measures edges along four directions (0, 45, 90 and 135 degrees
+#: counter-clockwise in the displayed picture, in 1/pixel, like its ``sharpness``): a detector reads the
+#: cause of a blur from them (:mod:`blurscan.detect.cause`)
+DIRECTION_SIGNALS = ("edge_0", "edge_45", "edge_90", "edge_135")
+
 
 class Scorer(ABC):
     """Turns windows of frames into quality scores in [0, 1] (higher = better).

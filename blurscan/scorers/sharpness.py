@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 import cv2
 import numpy as np
@@ -37,7 +37,7 @@ import numpy as np
 from blurscan.errors import UsageError
 from blurscan.registry import Range
 from blurscan.scorers import SCORERS
-from blurscan.scorers.base import Scorer
+from blurscan.scorers.base import DIRECTION_SIGNALS, Scorer
 from blurscan.source.convert import FrameFormat
 
 
@@ -110,13 +110,19 @@ def _directions(image: np.ndarray):
     )
 
 
-def edge_sharpness(grey: np.ndarray) -> float:
-    """Sharpness of the strongest edges in 1/pixel (about 0.55 / the edge's blur sigma); 0 for a featureless frame."""
+def edge_directions(grey: np.ndarray) -> tuple[float, float, float, float] | None:
+    """Sharpness of the strongest edges along 0, 45, 90 and 135 degrees (counter-clockwise, as displayed), in
+    1/pixel (about 0.55 / the edge's blur sigma along that direction); NaN where a direction has no edge
+    across it, None for a picture too small to measure.
+
+    Motion blur widens edges along its own direction only, a defocus along all four: their ratios tell
+    the two apart (:mod:`blurscan.detect.cause`).
+    """
     picture = crop_bars(grey)
     if picture.shape[0] < 8 or picture.shape[1] < 8:
-        return 0.0
+        return None
     smooth = cv2.GaussianBlur(picture.astype(np.float32), (5, 5), PRESMOOTH_SIGMA)
-    sharpest = math.inf
+    values = []
     for before, at, after, first_step, second_step in _directions(smooth):
         slope = after - before
         np.abs(slope, out=slope)
@@ -127,13 +133,40 @@ def edge_sharpness(grey: np.ndarray) -> float:
         edges = cv2.threshold(slope, threshold, 1.0, cv2.THRESH_BINARY)[1]  # 0/1, for fast dot products
         total = float(np.vdot(slope, edges))
         if total <= 0:
-            continue  # no edge across this direction at all (synthetic pictures): it says nothing
+            values.append(math.nan)  # no edge across this direction at all (synthetic pictures): it says nothing
+            continue
         curve = before + after
         curve -= at
         curve -= at
         np.abs(curve, out=curve)
-        sharpest = min(sharpest, second_step * float(np.vdot(curve, edges)) / total)
-    return sharpest if math.isfinite(sharpest) else 0.0
+        values.append(second_step * float(np.vdot(curve, edges)) / total)
+    horizontal, vertical, rising, falling = values  # the order of _directions
+    return horizontal, rising, vertical, falling
+
+
+def edge_sharpness(grey: np.ndarray) -> float:
+    """Sharpness of the strongest edges in 1/pixel (about 0.55 / the edge's blur sigma); 0 for a featureless frame."""
+    return _sharpest(edge_directions(grey))
+
+
+def _sharpest(directions) -> float:
+    """The most blurred direction's value (0 when none could be measured)."""
+    if directions is None:
+        return 0.0
+    finite = [v for v in directions if math.isfinite(v)]
+    return min(finite) if finite else 0.0
+
+
+class EdgeFeature(NamedTuple):
+    """A frame's ``edge`` value (its most blurred direction) and the four directions it comes from."""
+
+    value: float
+    directions: tuple[float, float, float, float] | None
+
+
+def edge_feature(grey: np.ndarray) -> EdgeFeature:
+    directions = edge_directions(grey)
+    return EdgeFeature(_sharpest(directions), directions)
 
 
 @dataclass(frozen=True)
@@ -149,7 +182,7 @@ class Measure:
 
 
 MEASURES: dict[str, Measure] = {
-    "edge": Measure(edge_sharpness, math.exp(-1.5), "sharpness of the strongest edges along the most blurred direction",
+    "edge": Measure(edge_feature, math.exp(-1.5), "sharpness of the strongest edges along the most blurred direction",
                     power=3.0, absolute=True),
     "laplacian": Measure(laplacian_variance, 25.0, "variance of the 3x3 Laplacian"),
     "tenengrad": Measure(tenengrad, 25.0, "mean squared Sobel gradient"),
@@ -195,12 +228,13 @@ class SharpnessScorer(Scorer):
             return None
         return max(1.0, width / self.frame_format.output_size(width, height)[0])
 
-    def encode_frames(self, images: Sequence[np.ndarray]) -> list[float]:
+    def encode_frames(self, images: Sequence[np.ndarray]) -> list:
         fn = self._measure.function
         return [fn(image) for image in images]
 
-    def quality(self, value: float) -> float:
-        """Map a raw measure to [0, 1]."""
+    def quality(self, value) -> float:
+        """Map a raw measure (or an :class:`EdgeFeature`) to [0, 1]."""
+        value = _value(value)
         if not value > 0:
             return 0.0
         ratio = (self._measure.half_point / value) ** self._measure.power
@@ -209,9 +243,17 @@ class SharpnessScorer(Scorer):
     def score_windows(self, windows: Sequence[Sequence[float]]) -> list[float]:
         return [sum(self.quality(v) for v in window) / len(window) for window in windows]
 
-    def frame_signals(self, features: Sequence[float]) -> dict[str, Sequence[float]]:
-        return {"sharpness": list(features), "quality": [self.quality(v) for v in features]}
+    def frame_signals(self, features: Sequence) -> dict[str, Sequence[float]]:
+        signals = {"sharpness": [_value(v) for v in features], "quality": [self.quality(v) for v in features]}
+        if self.measure == "edge":  # the four directions, for the cause of a blur (blurscan.detect.cause)
+            for i, name in enumerate(DIRECTION_SIGNALS):
+                signals[name] = [math.nan if v.directions is None else v.directions[i] for v in features]
+        return signals
 
     def batch_size(self) -> int:
         return 32
 
+
+
+def _value(feature) -> float:
+    return feature.value if isinstance(feature, EdgeFeature) else feature

@@ -23,6 +23,7 @@ from blurscan.errors import CorruptVideoError, EmptyVideoError, NotAVideoError, 
 from blurscan.messages import Message
 from blurscan.source.convert import FrameFormat, convert, matrix_of, rotation_of
 from blurscan.source.open import BoundedReader, VideoIsDirectoryError, check_path, ffmpeg_reason
+from blurscan.source.quantiser import DECODER_OPTIONS, frame_quantiser
 from blurscan.source.remote import as_video_path, is_url, open_stream
 from blurscan.source.streams import choose_video_stream
 from blurscan.timecode import clock
@@ -75,6 +76,8 @@ class Frame:
     index: int
     time_s: float
     images: tuple[np.ndarray, ...]
+    #: the frame's mean quantiser on the H.264 QP scale (:mod:`blurscan.source.quantiser`); NaN: none exported
+    quantiser: float = math.nan
 
 
 @dataclass
@@ -148,6 +151,7 @@ class VideoSource:
             raise
         self._stream.thread_type = "AUTO"
         self._stream.codec_context.thread_count = threads
+        self._stream.codec_context.options = {**self._stream.codec_context.options, **DECODER_OPTIONS}
         self.stats = DecodeStats()
         if stream_note:
             self.stats.warnings.append(stream_note)
@@ -298,7 +302,7 @@ class VideoSource:
                     for f, c in zip(formats, scalers)
                 )
                 self.stats.kept += 1
-                if not put(Frame(kept, time_s, images)):
+                if not put(Frame(kept, time_s, images, frame_quantiser(av_frame))):
                     return
             put(_END)
         except BaseException as ex:  # noqa: BLE001 - handed to the consuming thread

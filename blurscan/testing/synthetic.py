@@ -185,18 +185,20 @@ def scene_frames(frames: int, width: int, height: int, *, pan: float = 0.0, seed
 
 
 def write_video(path: str | os.PathLike, frames: Iterable[np.ndarray], fps: float = 30.0, *,
-                crf: int = 18, codec: str = "libx264", rotation: int = 0, faststart: bool = False) -> int:
+                crf: int = 18, codec: str = "libx264", rotation: int = 0, faststart: bool = False,
+                options: dict[str, str] | None = None) -> int:
     """Encode RGB frames to ``path`` one at a time; returns the number written.
 
-    ``faststart`` puts the mp4 index before the media data (as streaming sites do).
+    ``faststart`` puts the mp4 index before the media data (as streaming sites do); ``options`` are the
+    encoder's own (``{"x264-params": "zones=30,59,q=51"}`` crushes frames 30-59, a bitrate drop).
     """
     from fractions import Fraction
 
     import av
 
     count = 0
-    options = {"movflags": "faststart"} if faststart else {}
-    with av.open(str(path), "w", options=options) as container:
+    muxer = {"movflags": "faststart"} if faststart else {}
+    with av.open(str(path), "w", options=muxer) as container:
         stream = None
         for image in frames:
             if stream is None:
@@ -205,7 +207,9 @@ def write_video(path: str | os.PathLike, frames: Iterable[np.ndarray], fps: floa
                 stream.width, stream.height = w - w % 2, h - h % 2
                 stream.pix_fmt = "yuv420p"
                 if codec == "libx264":
-                    stream.options = {"crf": str(crf), "preset": "veryfast"}
+                    stream.options = {"crf": str(crf), "preset": "veryfast", **(options or {})}
+                elif options:
+                    stream.options = dict(options)
                 if rotation:
                     stream.set_display_rotation(rotation)
             image = np.ascontiguousarray(image[: stream.height, : stream.width])

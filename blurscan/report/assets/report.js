@@ -41,6 +41,13 @@ function thumbsCell(list){const c=el('td');(list||[]).forEach(th=>{const f=el('f
     const im=el('img');im.alt=th.label;im.src=th.src;im.loading='lazy';f.appendChild(im);
     f.appendChild(el('figcaption',null,th.label+(th.time!==''?' @ '+th.time:'')));c.appendChild(f);});return c;}
 function size(v){return v.effective_width&&v.effective_height?v.effective_width+'x'+v.effective_height+(v.detail!=null?' ('+Math.round(v.detail*100)+' %)':''):(v.detail!=null?Math.round(v.detail*100)+' %':'–');}
+function arrow(deg){const s=document.createElementNS(NS,'svg');s.setAttribute('class','arrow');s.setAttribute('viewBox','0 0 20 20');
+  s.setAttribute('width','20');s.setAttribute('height','20');const a=deg*Math.PI/180,dx=8*Math.cos(a),dy=-8*Math.sin(a);
+  const l=document.createElementNS(NS,'line');l.setAttribute('x1',(10-dx).toFixed(2));l.setAttribute('y1',(10-dy).toFixed(2));
+  l.setAttribute('x2',(10+dx).toFixed(2));l.setAttribute('y2',(10+dy).toFixed(2));l.setAttribute('stroke','#333');l.setAttribute('stroke-width','2');
+  l.setAttribute('stroke-linecap','round');s.appendChild(l);const t=document.createElementNS(NS,'title');t.textContent=fmt(deg,0)+'°';s.appendChild(t);return s;}
+function causeCell(o){const c=el('td','cause');if(o.angle!=null)c.appendChild(arrow(o.angle));c.appendChild(el('span',null,o.cause_text||''));return c;}
+function causeOf(v){return v.cause?(M.cause_labels[v.cause]||v.cause):'–';}
 function table(cls,heads){const t=el('table',cls),h=el('tr');heads.forEach(w=>h.appendChild(el('th',null,T[w])));t.appendChild(h);return t;}
 function detail(v){const tr=el('tr','detail'),td=el('td');td.colSpan=COLUMNS;tr.appendChild(td);
   if(v.status==='error'){td.appendChild(el('div','error',v.error));return tr;}
@@ -49,17 +56,17 @@ function detail(v){const tr=el('tr','detail'),td=el('td');td.colSpan=COLUMNS;tr.
   td.appendChild(el('div',null,T.verdict+': '+v.verdict+' · '+T.severity+': '+sevLabel(v)+(v.effective_text?' · '+T.effective_resolution+': '+v.effective_text:'')));
   const soft=v.soft_shots||[],events=v.events||[];
   if(soft.length){td.appendChild(el('div','soft',T.soft_throughout+' ('+T.soft_shots+': '+soft.length+')'));
-    const t=table('segs soft',['shot','start','end','duration','frames','severity','effective_resolution','reason','thumbnails']);
+    const t=table('segs soft',['shot','start','end','duration','frames','severity','cause','effective_resolution','reason','thumbnails']);
     soft.forEach(o=>{const r=el('tr');r.appendChild(el('td','num',fmt(o.shot)));r.appendChild(el('td',null,o.start_tc));r.appendChild(el('td',null,o.end_tc));
       r.appendChild(el('td','num',fmt(o.duration_s,3)+' s'));r.appendChild(el('td','num',fmt(o.start_frame)+'–'+fmt(o.end_frame)));
-      r.appendChild(el('td','sev'+rank(o.severity),M.severity_labels[o.severity]||''));
+      r.appendChild(el('td','sev'+rank(o.severity),M.severity_labels[o.severity]||''));r.appendChild(causeCell(o));
       r.appendChild(el('td',null,o.size_text));r.appendChild(el('td',null,o.reason));r.appendChild(thumbsCell(o.thumbnails));t.appendChild(r);});
     td.appendChild(t);}
   if(events.length){td.appendChild(el('div',null,T.blur_events+' ('+events.length+')'));
-    const t=table('segs events',['segment','start','end','duration','frames','severity','worst_score','thumbnails']);
+    const t=table('segs events',['segment','start','end','duration','frames','severity','cause','worst_score','thumbnails']);
     events.forEach((g,i)=>{const r=el('tr');r.appendChild(el('td','num',i+1));r.appendChild(el('td',null,g.start_tc));r.appendChild(el('td',null,g.end_tc));
       r.appendChild(el('td','num',fmt(g.duration_s,3)+' s'));r.appendChild(el('td','num',g.start_frame+'–'+g.end_frame));
-      r.appendChild(el('td','sev'+rank(g.severity),M.severity_labels[g.severity]||''));
+      r.appendChild(el('td','sev'+rank(g.severity),M.severity_labels[g.severity]||''));r.appendChild(causeCell(g));
       r.appendChild(el('td','num',fmt(g.min_score,4)));r.appendChild(thumbsCell(g.thumbnails));t.appendChild(r);});td.appendChild(t);}
   else td.appendChild(el('div','muted',T.no_blur_events));
   if(v.recommendations&&v.recommendations.length){td.appendChild(el('div',null,T.recommendations+':'));const ul=el('ul');
@@ -72,7 +79,7 @@ function row(i){const v=V[i],tr=el('tr');tr.dataset.i=i;const c=el('td'),b=el('b
   c.appendChild(b);c.appendChild(el('span','path',v.path));if(v.status==='error')c.appendChild(el('div','error',v.error));else if(v.curve)c.appendChild(svg(v,'spark',220,28));tr.appendChild(c);
   const sev=v.status==='error'?4:rank(v.severity);
   tr.appendChild(el('td','sev'+sev,sevLabel(v)+(v.blurry_throughout?' ('+T.blurry_throughout+')':'')));
-  tr.appendChild(el('td','num',fmt(v.blur_ratio,4)));tr.appendChild(el('td','num',fmt(v.event_count)));tr.appendChild(el('td','num',fmt(v.soft_shot_count)));
+  tr.appendChild(el('td','num',fmt(v.blur_ratio,4)));tr.appendChild(el('td','num',fmt(v.event_count)));tr.appendChild(el('td','num',fmt(v.soft_shot_count)));tr.appendChild(el('td',null,causeOf(v)));
   tr.appendChild(el('td','num',fmt(v.confidence,3)));tr.appendChild(el('td','num',fmt(v.frames)));tr.appendChild(el('td','num eff',size(v)));
   tr.appendChild(el('td','num',fmt(v.duration_s,2)));tr.appendChild(links(v));return tr;}
 function render(){const n=view.length,pages=Math.max(1,Math.ceil(n/M.page));page=Math.min(page,pages-1);
@@ -86,18 +93,20 @@ function render(){const n=view.length,pages=Math.max(1,Math.ceil(n/M.page));page
 const KC={};
 function keyOf(k){if(KC[k])return KC[k];const a=new Float64Array(V.length);
   if(k==='path'){V.map((_,i)=>i).sort((x,y)=>V[x].path<V[y].path?-1:V[x].path>V[y].path?1:x-y).forEach((i,r)=>{a[i]=r;});}
+  else if(k==='cause'){V.map((_,i)=>i).sort((x,y)=>causeOf(V[x])<causeOf(V[y])?-1:causeOf(V[x])>causeOf(V[y])?1:x-y).forEach((i,r)=>{a[i]=r;});}
   else if(k==='effective'){for(let i=0;i<V.length;i++){const v=V[i];a[i]=v.effective_width&&v.effective_height?v.effective_width*v.effective_height:-Infinity;}}
   else if(k==='severity'){for(let i=0;i<V.length;i++){const v=V[i];a[i]=v.status==='error'?-1:rank(v.severity)*2+(v.blur_ratio||0);}}
   else for(let i=0;i<V.length;i++){const x=V[i][k];a[i]=x==null?-Infinity:x;}
   return KC[k]=a;}
-function apply(){const text=document.getElementById('filter').value.trim().toLowerCase(),sev=document.getElementById('severity').value;
+function apply(){const text=document.getElementById('filter').value.trim().toLowerCase(),sev=document.getElementById('severity').value,cause=document.getElementById('cause').value;
   let idx=[];for(let i=0;i<V.length;i++){const v=V[i],s=v.status==='error'?'error':v.severity;
+    if(cause&&!(v.causes||[]).includes(cause))continue;
     if(sev==='soft'?!v.soft_shot_count:sev==='blur'?!(v.status!=='error'&&rank(s)>=1):(sev!==''&&s!==sev))continue;if(text&&!q[i].includes(text))continue;idx.push(i);}
   if(key){const K=keyOf(key),dir=asc?1:-1;idx.sort((x,y)=>dir*(K[x]-K[y])||x-y);}
   view=idx;page=0;render();}
 ths.forEach(th=>th.addEventListener('click',()=>{const k=th.dataset.k;asc=key===k?!asc:k==='path';key=k;
   ths.forEach(o=>{o.setAttribute('aria-sort',o===th?(asc?'ascending':'descending'):'none');o.querySelector('.ind').textContent=o===th?(asc?'▲':'▼'):'';});
   apply();}));
-document.getElementById('filter').addEventListener('input',apply);document.getElementById('severity').addEventListener('change',apply);
+document.getElementById('filter').addEventListener('input',apply);document.getElementById('severity').addEventListener('change',apply);document.getElementById('cause').addEventListener('change',apply);
 document.getElementById('prev').addEventListener('click',()=>{page--;render();});document.getElementById('next').addEventListener('click',()=>{page++;render();});
 if(V.length===1)open.add(0);render();document.body.dataset.ready='1';})();

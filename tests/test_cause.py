@@ -19,6 +19,7 @@ from blurscan.result.reader import from_dict
 from blurscan.scorers.sharpness import edge_feature
 from blurscan.source.quantiser import h264_equivalent
 from blurscan.taps.detail import resampling_trace
+from blurscan.testing.chromium import READY, set_value
 from blurscan.testing.synthetic import Blur, apply_blur, make_clip, render_canvas, scene_frames, write_video
 
 runner = CliRunner()
@@ -211,3 +212,34 @@ def test_the_angle_is_read_in_the_displayed_picture(tmp_path):
     (event,) = [s for s in result["segments"] if s["kind"] == "event"]
     assert (result["video"]["width"], result["video"]["height"]) == (360, 640)
     assert event["cause"] == "motion" and _angle_error(event["motion_angle_deg"], 120) <= 20
+
+
+@pytest.mark.slow
+def test_the_report_shows_each_cause_with_its_arrow_and_filters_by_cause(tmp_path, browser):
+    """In a browser: the events table's cause column names the cause, a motion segment's arrow
+    points along its streak (the angle as drawn on screen), and the cause filter keeps the videos
+    with a segment of that cause."""
+    videos = tmp_path / "in"
+    videos.mkdir()
+    make_clip(videos / "motion.mp4", frames=56, width=1280, height=720, pan=0.5,
+              blurs=[Blur(14, 25, "motion", 15, 120), Blur(38, 46, "disk", 3)])
+    make_clip(videos / "clean.mp4", frames=30, width=320, height=180, seed=2)
+    out = tmp_path / "out"
+    done = runner.invoke(app, ["batch", str(videos), "-o", str(out), "-q"])
+    assert done.exit_code == 0, done.output
+    page = browser.page()
+    page.goto((out / "report.html").as_uri(), READY)
+    page.js("[...document.querySelectorAll('#videos tbody tr')].find(r => r.querySelector('.path').textContent"
+            " === 'motion.mp4').querySelector('button.tog').click()")
+    cells = page.js("[...document.querySelectorAll('tr.detail table.events td.cause')].map(c => c.querySelector('span').textContent)")
+    assert [c.split(",")[0] for c in cells] == ["motion", "defocus"], cells
+    x1, y1, x2, y2 = page.js("(() => {const l = document.querySelector('tr.detail table.events td.cause svg line');"
+                             " return ['x1', 'y1', 'x2', 'y2'].map(k => +l.getAttribute(k));})()")
+    drawn = math.degrees(math.atan2(y1 - y2, x2 - x1)) % 180  # screen y points down
+    assert _angle_error(drawn, 120) <= 20, drawn
+    assert page.js("document.querySelectorAll('tr.detail table.events td.cause svg').length") == 1  # defocus: no arrow
+    shown = "[...document.querySelectorAll('#videos tbody tr')].filter(r => r.querySelector('.path')" \
+            " && r.style.display !== 'none').map(r => r.querySelector('.path').textContent)"
+    for cause, expected in (("motion", ["motion.mp4"]), ("compression", []), ("", ["clean.mp4", "motion.mp4"])):
+        set_value(page, "#cause", cause, "change")
+        assert sorted(page.js(shown)) == expected, cause

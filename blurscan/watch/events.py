@@ -54,8 +54,8 @@ def event_dict(finding: Finding, source: str) -> dict[str, Any]:
         event["severity"] = finding.severity
     if finding.min_score is not None:
         event["min_score"] = round(float(finding.min_score), 6)
-    if finding.cause is not None:
-        event["cause"] = finding.cause
+    if finding.cause is not None:  # cause, cause_confidence, motion_angle_deg, blur_px, as in a scan's segments
+        event.update(finding.cause.to_dict() if hasattr(finding.cause, "to_dict") else {"cause": finding.cause})
     if finding.extra:
         event.update(finding.extra)
     return event

@@ -19,15 +19,17 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from blurscan.detect import ScoreSeries
 from blurscan.detect.base import Detector, Segment
+from blurscan.detect.cause import direction_widths, event_cause
 from blurscan.detect.drop import SEVERITY_DEPTHS
 from blurscan.detect.softness import logit, native_logit
+from blurscan.scorers.base import DIRECTION_SIGNALS
 from blurscan.watch.reference import Condition, Reference
 
 #: seconds of per-frame numbers the detector sees at a time (more than its 2 s reach on each side)
@@ -86,7 +88,7 @@ class Monitor:
         self.soft = Condition("soft", soft_after, recover_s=2.0)
         self.flat = Condition("flat", flat_after)
         self.frozen = Condition("frozen", frozen_after)
-        self._columns = ("time", "wall", "score", "quality", "scene", "change", "below")
+        self._columns = ("time", "wall", "score", "quality", "scene", "change", "below", *DIRECTION_SIGNALS)
         self._buffer = {name: deque(maxlen=_MAX_FRAMES) for name in self._columns}
         self._snapshots: deque = deque(maxlen=int(HORIZON_S / SNAPSHOT_BUCKET_S) + 2)
         self._last_tick: float | None = None
@@ -103,13 +105,14 @@ class Monitor:
     # -- feeding ------------------------------------------------------------
 
     def add(self, time_s: float, wall: float, score: float, quality: float, scene_change: float, change: float,
-            picture: np.ndarray | None = None) -> None:
-        """One scored frame."""
+            picture: np.ndarray | None = None, directions: tuple[float, ...] | None = None) -> None:
+        """One scored frame; ``directions``: the scorer's edge widths along four directions (the cause of a blur)."""
         x = float(native_logit(logit(quality), self.native_scale))
         level = self.reference.level
         below = quality > 0 and (level is not None and x < level - self.drop
                                  or self.floor_logit is not None and x < self.floor_logit)
-        for name, value in zip(self._columns, (time_s, wall, score, quality, scene_change, change, below)):
+        values = (time_s, wall, score, quality, scene_change, change, below, *(directions or (math.nan,) * 4))
+        for name, value in zip(self._columns, values):
             self._buffer[name].append(value)
         buf = self._buffer["time"]
         while buf and buf[0] < time_s - HORIZON_S:
@@ -152,12 +155,19 @@ class Monitor:
             return
         step = float(np.median(np.diff(times)))
         fps = 1.0 / step if step > 0 else 0.0
-        series = ScoreSeries(scores=a["score"], times_s=times, fps=fps, camera_movement=0.0,
-                             signals={"quality": a["quality"], "scene_change": a["scene"]},
+        signals = {"quality": a["quality"], "scene_change": a["scene"]}
+        if all(np.isfinite(a[name]).all() for name in DIRECTION_SIGNALS):
+            signals.update({name: a[name] for name in DIRECTION_SIGNALS})
+        series = ScoreSeries(scores=a["score"], times_s=times, fps=fps, camera_movement=0.0, signals=signals,
                              absolute_scale=self.absolute_scale, native_scale=self.native_scale)
         newest = float(times[-1])
         below = a["below"]
-        for segment in self.detector.detect(series).segments:
+        segments = self.detector.detect(series).segments
+        in_event = np.zeros(len(times), dtype=bool)
+        for segment in segments:
+            in_event[segment.start_frame : segment.end_frame + 1] = True
+        widths2 = direction_widths(series.signals, len(times))
+        for segment in segments:
             if segment.start_s < self._reported_until - 1e-9:
                 continue  # reported already (seen again with more context), or overlapping what was
             if self.soft.on and segment.end_s >= self.soft.start_s:
@@ -173,6 +183,10 @@ class Monitor:
                     # level follow it down; wait for the sharp frames after it (or for the soft verdict)
                     break
             self._reported_until = segment.end_s
+            if getattr(segment, "cause", None) is None:  # read as the scan reads it, against the sharp frames near it
+                cause = event_cause(series, widths2, a["quality"], segment.start_frame, segment.end_frame,
+                                    (0, len(times)), in_event)
+                segment = replace(segment, cause=cause)
             self._emit(self._blur(segment, a))
 
     def _blur(self, segment: Segment, a: dict[str, np.ndarray]) -> Finding:

@@ -31,6 +31,7 @@ from blurscan.messages import Message
 from blurscan.pipeline.memory import BatchSizer, rss_mb, run_batched
 from blurscan.pipeline.windows import sliding_windows
 from blurscan.scorers import SCORERS
+from blurscan.scorers.base import DIRECTION_SIGNALS
 from blurscan.settings import Settings
 from blurscan.source.convert import FrameFormat
 from blurscan.taps.motion import MOTION_FORMAT, MotionTracker
@@ -178,12 +179,16 @@ class Watcher:
                                   scorer.on_out_of_memory)
             signals = scorer.frame_signals(encoded) or {}
             own = signals.get("quality")
+            directions = [signals.get(name) for name in DIRECTION_SIGNALS]  # for the cause of a blur
+            if any(d is None for d in directions):
+                directions = None
             for i, frame in enumerate(chunk):
                 tracker.update(frame.images[1])
                 scene, change = tracker.scene_changes[-1], tracker.changes[-1]
                 picture = frame.images[2] if len(frame.images) > 2 else None
                 self._encoded += 1
-                metas.append((frame.time_s, frame.wall, None if own is None else float(own[i]), scene, change, picture))
+                metas.append((frame.time_s, frame.wall, None if own is None else float(own[i]), scene, change, picture,
+                              None if directions is None else tuple(float(d[i]) for d in directions)))
             for column in (tracker.shifts, tracker.changes, tracker.scene_changes):
                 del column[:-1]  # only the last value is read: nothing grows with time
             return encoded
@@ -212,8 +217,9 @@ class Watcher:
             yield metas.popleft(), min(1.0, max(0.0, score))
 
     def _add(self, meta: tuple, score: float) -> None:
-        time_s, wall, quality, scene, change, picture = meta
-        self.monitor.add(time_s, wall, score, score if quality is None else quality, scene, change, picture)
+        time_s, wall, quality, scene, change, picture, directions = meta
+        self.monitor.add(time_s, wall, score, score if quality is None else quality, scene, change, picture,
+                         directions=directions)
         self.scored += 1
         step = 1.0 / self.source.stats.fps if self.source.stats.fps else 0.0
         self.stream_s = time_s + step

@@ -26,7 +26,7 @@ def test_a_rerun_after_the_clip_was_fixed_leaves_no_stale_thumbnails_or_plot(bur
     assert any(n.startswith("clip.seg001.") and n.endswith(".jpg") for n in first) and "clip.png" in first, first
     shutil.copy(clean_clip.path, clip)  # fixed: no blur now, and no plot asked for
     assert runner.invoke(app, ["detect", str(clip), "-o", str(out), "-q"]).exit_code == 0
-    assert sorted(os.listdir(out)) == ["clip.frames.csv", "clip.json"]
+    assert sorted(os.listdir(out)) == ["clip.frames.csv", "clip.json", "report.html"]  # the run's report
     assert json.loads((out / "clip.json").read_text(encoding="utf-8"))["segments"] == []
 
 
@@ -36,7 +36,7 @@ def test_an_error_entry_replaces_the_per_frame_table_of_an_earlier_scan(clean_cl
     runner.invoke(app, ["detect", str(clip), "-o", str(out), "-q"])
     clip.write_bytes(b"not a video at all")
     assert runner.invoke(app, ["detect", str(clip), "-o", str(out), "-q"]).exit_code == 1
-    assert sorted(os.listdir(out)) == ["clip.json"]
+    assert sorted(os.listdir(out)) == ["clip.json", "report.html"]
 
 
 def test_a_videos_set_is_written_under_the_folders_write_lock(burst_clip, tmp_path):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
+from pathlib import PurePosixPath
 from typing import Annotated, Literal
 
 import typer
@@ -96,7 +96,7 @@ def _soft_shot_text(shot, video, lang: str) -> str:
 
 @app.command()
 def detect(
-    videos: Annotated[list[Path], typer.Argument(help="Video files to scan.", show_default=False, metavar="VIDEO")],
+    videos: Annotated[list[str], typer.Argument(help="Video files (or URLs, or tar members as tar://MEMBER::SHARD.tar) to scan.", show_default=False, metavar="VIDEO")],
     output: OutDirOpt = None,
     scorer: ScorerOpt = DEFAULTS["scorer"],
     detector: DetectorOpt = None,
@@ -133,6 +133,7 @@ def detect(
     from blurscan.report.outputs import dump_result_json, frames_csv, render_outputs, write_outputs
     from blurscan.result.model import error_result
     from blurscan.scanner import Scanner
+    from blurscan.source.remote import as_video_path
 
     setup_logging(verbose, quiet)
     if plot and output is None:
@@ -152,7 +153,8 @@ def detect(
     exit_code = 0
     csv_header = True
     as_list = len(videos) > 1 and output is None and format == "json"
-    stems = stable_stems(((p.stem,), str(p)) for p in videos)
+    videos = [as_video_path(v) for v in videos]  # a URL stays a URL (a Path would fold its '//')
+    stems = stable_stems(((PurePosixPath(p.name).stem,), str(p)) for p in videos)
 
     emitted = 0
 

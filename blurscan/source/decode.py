@@ -25,6 +25,7 @@ from blurscan.source.convert import FrameFormat, convert, matrix_of, rotation_of
 from blurscan.source.open import VideoIsDirectoryError, check_path, ffmpeg_reason, open_container
 from blurscan.source.remote import as_video_path, is_url, open_stream
 from blurscan.source.streams import choose_video_stream
+from blurscan.source.tar import is_member, is_shard, open_member, shard_members
 
 logger = logging.getLogger("blurscan")
 
@@ -100,7 +101,13 @@ class VideoSource:
         self.path = as_video_path(path)  # a URL is read as a stream, never handed to FFmpeg as a name
         self._handle = None
         self._worker: threading.Thread | None = None
-        if is_url(self.path):
+        if is_member(self.path):
+            self._handle = open_member(self.path)
+        elif is_shard(self.path):
+            count = len(shard_members(str(self.path)))  # an unreadable shard says why here
+            raise NotAVideoError(self.path, f"is a tar shard of {count} files, not a video. Scan it with "
+                                            "`blurscan batch`, or one member as tar://MEMBER::SHARD.")
+        elif is_url(self.path):
             self._handle = open_stream(self.path)
         else:
             check_path(self.path)

@@ -48,6 +48,7 @@ from blurscan.report.parquet import (
     video_schema,
 )
 from blurscan.source.remote import filesystem, is_url
+from blurscan.source.tar import is_member, local_shard
 
 logger = logging.getLogger("blurscan")
 
@@ -300,7 +301,7 @@ def prune_for_resume(dataset: DatasetDir, keep) -> set[str]:
 
 
 def _source_identity(path: str) -> dict[str, int]:
-    return {} if is_url(path) else source_identity(path)
+    return {} if is_url(path) and not is_member(path) else source_identity(path)
 
 
 class DatasetSink:
@@ -351,7 +352,7 @@ class BatchShard:
 
 
 def _same_source(row: dict[str, Any]) -> bool:
-    if is_url(row["path"]):
+    if is_url(row["path"]) and not (is_member(row["path"]) and local_shard(row["path"])):
         return True
     now = source_identity(row["path"])
     return bool(now) and now == {"size": row.get("source_size"), "mtime_ns": row.get("source_mtime_ns")}

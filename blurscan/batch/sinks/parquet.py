@@ -300,7 +300,8 @@ def prune_for_resume(dataset: DatasetDir, keep) -> set[str]:
     return kept
 
 
-def _source_identity(path: str) -> dict[str, int]:
+def listed_source(path: str) -> dict[str, int]:
+    """The source identity a row records (resume compares it): the local file's, or a local tar shard's."""
     return {} if is_url(path) and not is_member(path) else source_identity(path)
 
 
@@ -317,7 +318,7 @@ class DatasetSink:
 
     def rows_of(self, path: str, outputs) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """A video's row, and its per-frame row when they are kept."""
-        row = video_row(outputs.result, self.settings_id, _source_identity(path))
+        row = video_row(outputs.result, self.settings_id, listed_source(path))
         row["path"] = path  # the path as listed: what resume compares
         frames = None
         if self.frame_scores and outputs.ok:

@@ -1,10 +1,14 @@
 """Decoding: one streaming pass over a video's frames, each decoded once, in a background thread.
 
-Decoding runs in a thread that feeds a small queue, so memory is bounded for
-any length. Each decoded frame is converted straight to the small formats its
-consumers ask for (:mod:`blurscan.source.convert`); the full-size picture is
-dropped as soon as those copies exist. Corrupt packets are counted and
-skipped; a long run of them ends the scan with a clear error.
+The decode thread does nothing but feed the decoder and hand its frames on
+through a small queue, so memory is bounded for any length and the decoder
+never waits for the per-frame work: each frame is converted straight to the
+small formats its consumers ask for (:mod:`blurscan.source.convert`) on the
+consuming thread, beside the scorer and the taps, while the next frames
+decode. (Converting on the decode thread held the decoder back by the
+conversion's time on every frame.) The full-size picture is dropped as soon as
+those copies exist. Corrupt packets are counted and skipped; a long run of
+them ends the scan with a clear error.
 """
 
 from __future__ import annotations
@@ -29,8 +33,8 @@ from blurscan.source.tar import is_member, is_shard, open_member, shard_members
 
 logger = logging.getLogger("blurscan")
 
-#: frames buffered between the decode thread and the scorer
-QUEUE_FRAMES = 8
+#: decoded frames buffered between the decode thread and the per-frame work (full size: a few MB each)
+QUEUE_FRAMES = 6
 #: give up after this many packets in a row fail to decode
 MAX_CORRUPT_RUN = 100
 
@@ -173,10 +177,15 @@ class VideoSource:
         if self._used:
             raise RuntimeError("VideoSource.frames() can be iterated only once; open the video again")
         self._used = True
+        formats = tuple(formats)
+        from av.video.reformatter import VideoReformatter
+
+        # One scaler per format, set up once: a fresh one per call costs more than the scaling.
+        scalers = [VideoReformatter() for _ in formats]
         self._buffer = queue.Queue(maxsize=QUEUE_FRAMES)
         self._stop = threading.Event()
         self._worker = threading.Thread(
-            target=self._produce, args=(tuple(formats), self._buffer, self._stop), name="blurscan-decode", daemon=True
+            target=self._produce, args=(self._buffer, self._stop), name="blurscan-decode", daemon=True
         )
         self._worker.start()
         try:
@@ -186,7 +195,12 @@ class VideoSource:
                     break
                 if isinstance(item, _Failure):
                     raise item.error
-                yield item
+                index, time_s, av_frame = item
+                rotation = self.stats.rotation
+                yield Frame(index, time_s, tuple(
+                    convert(av_frame, f, rotation, c) if index % f.every == 0 else None for f, c in zip(formats, scalers)
+                ))
+                del item, av_frame  # the full-size picture goes now, not when the next one comes
         finally:
             self._stop_worker()
         self._finish()
@@ -205,7 +219,8 @@ class VideoSource:
         worker.join()
         self._worker = None
 
-    def _produce(self, formats: tuple[FrameFormat, ...], buffer: queue.Queue, stop: threading.Event) -> None:
+    def _produce(self, buffer: queue.Queue, stop: threading.Event) -> None:
+        """The decode thread: (index, time, decoded frame) for every frame, then _END (or a _Failure)."""
         def put(item) -> bool:
             while not stop.is_set():
                 try:
@@ -215,10 +230,6 @@ class VideoSource:
                     continue
             return False
 
-        from av.video.reformatter import VideoReformatter
-
-        # One scaler per format, set up once: a fresh one per call costs more than the scaling.
-        scalers = [VideoReformatter() for _ in formats]
         try:
             first_time = None
             fps = self.info.fps
@@ -237,12 +248,8 @@ class VideoSource:
                         first_time = time
                         self.stats.first_frame_s = self._lead_time(time)
                     time_s = time - first_time
-                images = tuple(
-                    convert(av_frame, f, self.stats.rotation, c) if index % f.every == 0 else None
-                    for f, c in zip(formats, scalers)
-                )
                 self.stats.decoded += 1
-                if not put(Frame(index, time_s, images)):
+                if not put((index, time_s, av_frame)):
                     return
             put(_END)
         except BaseException as ex:  # noqa: BLE001 - handed to the consuming thread

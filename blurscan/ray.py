@@ -118,11 +118,27 @@ class BlurScan:
             frame.index = out.index
             return out.join(frame)
         out = {name: values for name, values in batch.items() if name not in added}
-        out.update({name: results.column(name).to_numpy(zero_copy_only=False) for name in added})
+        out.update({name: _numpy_column(results.column(name)) for name in added})
         return out
 
     def __repr__(self) -> str:
         return f"BlurScan(scorer={self.scanner.scorer.name!r}, detector={self.scanner.detector.name!r})"
+
+
+def _numpy_column(column):
+    """A result column as NumPy: plain numbers as they are; lists, text and columns with nulls as objects
+    (Python lists, ``None`` kept), which Ray turns back into the same Arrow types (NumPy's own
+    conversion would make an int column with a null a float one, and pickle a batch of empty lists)."""
+    import numpy as np
+    import pyarrow as pa
+
+    kind = column.type
+    if column.null_count == 0 and (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)):
+        return column.to_numpy()
+    values = np.empty(len(column), dtype=object)
+    for i, value in enumerate(column.to_pylist()):
+        values[i] = value
+    return values
 
 
 def _kind(batch) -> str:

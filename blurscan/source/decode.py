@@ -5,8 +5,8 @@ through a small queue, so memory is bounded for any length and the decoder
 never waits for the per-frame work: each frame is converted straight to the
 small formats its consumers ask for (:mod:`blurscan.source.convert`) on the
 consuming thread, beside the scorer and the taps, while the next frames
-decode. (Converting on the decode thread held the decoder back by the
-conversion's time on every frame.) The full-size picture is dropped as soon as
+decode. (Converting on the decode thread put the conversion between the
+decoder's calls on every frame.) The full-size picture is dropped as soon as
 those copies exist. Corrupt packets are counted and skipped; a long run of
 them ends the scan with a clear error.
 """

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 import pytest
 
 from blurscan.scorers.sharpness import (
     DEFAULT_MEASURE,
+    EDGE_SHARE,
     MEASURES,
+    MIN_EDGE_SLOPE,
+    PRESMOOTH_SIGMA,
     SharpnessScorer,
     crop_bars,
     edge_sharpness,
@@ -121,3 +126,45 @@ def test_bad_options_say_what_to_do():
         SharpnessScorer(measure="sobel")
     with pytest.raises(ValueError, match="working_width must be between 32 and 4096"):
         SharpnessScorer(working_width=8)
+
+
+def _edge_sharpness_as_first_written(grey: np.ndarray) -> float:
+    """The edge measure as it was before it read contiguous planes (strided views, NumPy arithmetic):
+    the faster one must give the very same floats."""
+    picture = crop_bars(grey)
+    if picture.shape[0] < 8 or picture.shape[1] < 8:
+        return 0.0
+    smooth = cv2.GaussianBlur(picture.astype(np.float32), (5, 5), PRESMOOTH_SIGMA)
+    h, w = smooth.shape
+    rows, cols = slice(1, h - 1, 2), slice(1, w - 1, 2)
+    up, down, left, right = slice(0, h - 2, 2), slice(2, h, 2), slice(0, w - 2, 2), slice(2, w, 2)
+    centre = smooth[rows, cols]
+    half_diagonal = 1 / (2 * math.sqrt(2))
+    sharpest = math.inf
+    for before, at, after, first_step, second_step in (
+        (smooth[rows, left], centre, smooth[rows, right], 0.5, 1.0),
+        (smooth[up, cols], centre, smooth[down, cols], 0.5, 1.0),
+        (smooth[down, left], centre, smooth[up, right], half_diagonal, 0.5),
+        (smooth[up, left], centre, smooth[down, right], half_diagonal, 0.5),
+    ):
+        slope = np.abs(after - before) * np.float32(first_step)
+        sample = slope[::2, ::2].ravel()
+        k = int((1 - EDGE_SHARE) * (len(sample) - 1))
+        threshold = max(float(np.partition(sample, k)[k]), MIN_EDGE_SLOPE)
+        edges = cv2.threshold(slope, threshold, 1.0, cv2.THRESH_BINARY)[1]
+        total = float(np.vdot(slope, edges))
+        if total <= 0:
+            continue
+        curve = np.abs(before + after - at - at)
+        sharpest = min(sharpest, second_step * float(np.vdot(curve, edges)) / total)
+    return sharpest if math.isfinite(sharpest) else 0.0
+
+
+@pytest.mark.parametrize("height, width", [(8, 8), (9, 13), (37, 64), (180, 320), (361, 641)])
+def test_the_fast_edge_measure_gives_the_same_floats_as_the_first(scene, height, width):
+    rng = np.random.default_rng(height * width)
+    pictures = [rng.integers(0, 256, (height, width), dtype=np.uint8),
+                cv2.resize(scene, (width, height), interpolation=cv2.INTER_AREA),
+                cv2.resize(gaussian_blur(scene, 2.0), (width, height), interpolation=cv2.INTER_AREA)]
+    for picture in pictures:
+        assert edge_sharpness(picture) == _edge_sharpness_as_first_written(picture)

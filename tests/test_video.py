@@ -113,6 +113,26 @@ def test_stopping_early_stops_the_decoder(bikes):
     assert source.stats.decoded < 5 + 2 * 8 + 2  # the queue's worth, not the whole video
 
 
+def test_the_decode_thread_only_decodes_and_frames_are_converted_where_they_are_used(bikes, monkeypatch):
+    """Converting on the decode thread held the decoder back by the conversion's time on every frame:
+    pictures are made on the consuming thread, while the next frames decode."""
+    import threading
+
+    import blurscan.source.decode as decode
+
+    threads = set()
+    convert = decode.convert
+
+    def recording(*args):
+        threads.add(threading.current_thread().name)
+        return convert(*args)
+
+    monkeypatch.setattr(decode, "convert", recording)
+    with open_video(bikes) as source:
+        frames = list(source.frames([GREY]))
+    assert len(frames) == 250 and threads == {threading.current_thread().name}
+
+
 def test_closing_mid_stream_stops_the_decode_thread_first(bikes):
     """The consumer fails while the generator is suspended: closing must not pull the container from
     under the decoding thread (that crashes the process)."""

@@ -46,7 +46,7 @@ from blurscan.report.labels import counted
 
 @app.command()
 def batch(
-    source: Annotated[str, typer.Argument(help="A folder (searched recursively for videos), a glob, or a list file (text, one path per line; CSV or Parquet with a 'path' column); local or a URL (s3://, gs://, az://, http(s)://).", show_default=False, metavar="DIR_OR_LIST")],
+    source: Annotated[str, typer.Argument(help="A folder (searched recursively for videos and .tar shards), a glob, a .tar shard (its video members read in place), or a list file (text, one path per line; CSV or Parquet with a 'path' column); local or a URL (s3://, gs://, az://, http(s)://).", show_default=False, metavar="DIR_OR_LIST")],
     output: Annotated[str, typer.Option("--output", "-o", metavar="OUTDIR", help="Folder for the results (with --output-format parquet also an object-storage URL).", rich_help_panel="Output", show_default=False)],
     output_format: Annotated[Literal[OUTPUT_FORMATS], typer.Option("--output-format", help="json: files per video and summaries (small batches); parquet: one row per video in a sharded Parquet dataset (millions of clips).", rich_help_panel="Output")] = "json",
     frame_scores: Annotated[bool, typer.Option("--frame-scores", help="With --output-format parquet: also write the per-frame scores (frames/ dataset).", rich_help_panel="Output")] = False,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Literal, Optional
 
 import typer
@@ -144,7 +144,7 @@ def check_output_flags(to_folder: bool, *, plot: bool, thumbnails: bool | None, 
 
 @app.command()
 def detect(
-    videos: Annotated[list[Path], typer.Argument(help="Video files to scan.", show_default=False, metavar="VIDEO")],
+    videos: Annotated[list[str], typer.Argument(help="Video files (or URLs, or tar members as tar://MEMBER::SHARD.tar) to scan.", show_default=False, metavar="VIDEO")],
     output: OutDirOpt = None,
     scorer: ScorerOpt = DEFAULTS["scorer"],
     detector: DetectorOpt = None,
@@ -189,6 +189,7 @@ def detect(
     from blurscan.report.outputs import dump_result_json, frames_csv, render_outputs, write_outputs
     from blurscan.result.model import error_result
     from blurscan.scanner import Scanner
+    from blurscan.source.remote import as_video_path
 
     setup_logging(verbose, quiet)
     check_output_flags(output is not None, plot=plot, thumbnails=thumbnails, format=format)
@@ -210,10 +211,11 @@ def detect(
     exit_code = 0
     csv_header = True
     as_list = len(videos) > 1 and output is None and format == "json"
-    stems = stable_stems(((p.stem,), str(p)) for p in videos)
+    videos = [as_video_path(v) for v in videos]  # a URL stays a URL (a Path would fold its '//')
+    stems = stable_stems(((PurePosixPath(p.name).stem,), str(p)) for p in videos)
     #: the name a video would get alone, where another input's name made it take its path's hash
     alone = {i: plain for i, (p, stem) in enumerate(zip(videos, stems))
-             if (plain := stable_stems([((p.stem,), str(p))])[0]) != stem}
+             if (plain := stable_stems([((PurePosixPath(p.name).stem,), str(p))])[0]) != stem}
 
     emitted = 0
 

@@ -3,7 +3,10 @@
 A dataset of clips is usually a bucket prefix or a table listing them, so a
 source may be ``s3://bucket/clips/``, ``gs://bucket/**/*.mp4``, or a Parquet
 or CSV file with a ``path`` column; entries may themselves be URLs. A local
-entry given relative to a list is taken relative to the list's folder.
+entry given relative to a list is taken relative to the list's folder. A tar
+shard (``.tar``, found in a folder, listed, or given itself) stands for its
+video members, each named ``tar://MEMBER::SHARD`` and read in place
+(:mod:`blurscan.source.tar`).
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ import io
 import os
 from pathlib import Path, PurePosixPath
 
-from blurscan.errors import InputError, MissingDependencyError
+from blurscan.errors import InputError, MissingDependencyError, VideoError
 from blurscan.source.remote import filesystem, full_url, is_url
+from blurscan.source.tar import is_member, is_shard, member_url, shard_members, split_member
 
 VIDEO_EXTENSIONS = frozenset(
     ".mp4 .m4v .mov .mkv .webm .avi .mpg .mpeg .ts .mts .m2ts .wmv .flv .3gp .ogv .y4m .mxf .gif".split()
@@ -31,6 +35,30 @@ VideoRef = Path | str
 
 def _is_video(name: str) -> bool:
     return PurePosixPath(name).suffix.lower() in VIDEO_EXTENSIONS
+
+
+def _is_listed(name: str) -> bool:
+    """A video, or a tar shard of videos."""
+    return _is_video(name) or is_shard(name)
+
+
+def _with_members(paths: list[VideoRef]) -> list[VideoRef]:
+    """``paths`` with each tar shard replaced by its video members (hidden ones skipped). A shard that
+    cannot be listed stays as it is: scanning it gives its error entry, and the other shards go on."""
+    out: list[VideoRef] = []
+    for path in paths:
+        if not is_shard(path):
+            out.append(path)
+            continue
+        shard = os.fspath(path) if is_url(os.fspath(path)) else os.path.abspath(path)
+        try:
+            members = shard_members(shard)
+        except VideoError:
+            out.append(path)
+            continue
+        out.extend(member_url(m, shard) for m in members
+                   if _is_video(m) and not any(part.startswith(".") and part not in (".", "..") for part in m.split("/")))
+    return out
 
 
 def _has_magic(text: str) -> bool:
@@ -49,12 +77,28 @@ def discover_videos(source: str | os.PathLike, *, exclude: str | os.PathLike | N
     and appended to ``unreadable`` as (folder, reason).
     """
     text = os.fspath(source)
-    if is_url(text):
-        return _discover_url(text)
-    source = Path(source)
+    if is_member(text):
+        return [text], _shard_folder(text)
+    paths, root = _discover_url(text) if is_url(text) else _discover_local(text, exclude, unreadable)
+    paths = _unique(_with_members(paths))
+    if not paths:
+        raise InputError(f"{text}: its tar shards hold no video files. Check the shards (`tar tf`).")
+    return paths, root
+
+
+def _shard_folder(url: str) -> VideoRef:
+    shard = split_member(url)[1]
+    return shard.rsplit("/", 1)[0] if is_url(shard) else Path(shard).parent
+
+
+def _discover_local(text: str, exclude: str | os.PathLike | None,
+                    unreadable: list[tuple[str, str]] | None) -> tuple[list[VideoRef], VideoRef]:
+    source = Path(text)
+    if source.is_file() and is_shard(source):
+        return [source], source.parent
     if not source.exists() and _has_magic(text):
         paths = sorted(Path(p) for p in glob.glob(text, recursive=True)
-                       if _is_video(p) and os.path.isfile(p) and not _inside(p, exclude))
+                       if _is_listed(p) and os.path.isfile(p) and not _inside(p, exclude))
         if not paths:
             raise InputError(f"{text}: the pattern matches no video files. Check the pattern (quote it for the shell).")
         return paths, _glob_root(text)
@@ -87,7 +131,7 @@ def _inside(path: str | os.PathLike, folder: str | os.PathLike | None) -> bool:
 
 
 def _walk(source: Path, exclude: str | os.PathLike | None, unreadable: list[tuple[str, str]]) -> list[Path]:
-    """The video-named entries under ``source``, hidden entries and links to folders not followed.
+    """The video- and shard-named entries under ``source``, hidden entries and links to folders not followed.
 
     Not only regular files: a broken link or a FIFO named like a video gets its error entry. A
     folder that cannot be listed (no permission; deeper than the system's longest path) is
@@ -122,7 +166,7 @@ def _walk(source: Path, exclude: str | os.PathLike | None, unreadable: list[tupl
                         if (st.st_dev, st.st_ino) == skip:
                             continue  # the batch's own output folder
                 stack.append(folder / entry.name)
-            elif _is_video(entry.name):
+            elif _is_listed(entry.name):
                 found.append(folder / entry.name)
     return found
 
@@ -188,17 +232,17 @@ def _discover_url(url: str) -> tuple[list[VideoRef], VideoRef]:
     fs, path = filesystem(url)
     try:
         if _has_magic(path):
-            found = sorted(p for p in fs.glob(path) if _is_video(p))
+            found = sorted(p for p in fs.glob(path) if _is_listed(p))
             root = full_url(fs, _glob_root(path).as_posix())
             paths = [full_url(fs, p) for p in found]
         elif fs.isdir(path):
             base = path.rstrip("/")
             found = sorted(
                 p for p in fs.find(base)
-                if _is_video(p) and not any(part.startswith(".") for part in p[len(base):].split("/"))
+                if _is_listed(p) and not any(part.startswith(".") for part in p[len(base):].split("/"))
             )
             root, paths = full_url(fs, base), [full_url(fs, p) for p in found]
-        elif PurePosixPath(path).suffix.lower() in TABLE_SUFFIXES or not _is_video(path):
+        elif PurePosixPath(path).suffix.lower() in TABLE_SUFFIXES or not _is_listed(path):
             with fs.open(path, "rb") as handle:
                 entries = _list_entries(path, handle)
             folder = path.rsplit("/", 1)[0]
@@ -217,7 +261,11 @@ def _discover_url(url: str) -> tuple[list[VideoRef], VideoRef]:
 
 
 def relative_name(path: VideoRef, root: VideoRef) -> PurePosixPath:
-    """``path`` relative to ``root`` (for output names); its file name alone when it is elsewhere."""
+    """``path`` relative to ``root`` (for output names); its file name alone when it is elsewhere. A tar
+    member is its shard's name (without ``.tar``) followed by the member's own path."""
+    if is_member(path):
+        member, shard = split_member(path)
+        return relative_name(shard if is_url(shard) else Path(shard), root).with_suffix("") / member
     if isinstance(path, str) and is_url(path):
         prefix = str(root).rstrip("/") + "/"
         name = path[len(prefix):] if path.startswith(prefix) else path.rsplit("/", 1)[-1]

@@ -23,6 +23,7 @@ from blurscan.errors import path_text
 from blurscan.io.atomic import append_line, atomic_write, file_inside, output_error
 from blurscan.result.model import Result
 from blurscan.result.reader import ResultFileError, read_result_file
+from blurscan.source.tar import is_member, local_shard
 
 logger = logging.getLogger("blurscan")
 
@@ -63,6 +64,9 @@ def source_key(path: str | os.PathLike) -> str:
 
 
 def source_identity(path: str | os.PathLike) -> dict[str, int]:
+    """The size and modification time of a video's file (of its shard, for a tar member); {} when unknown."""
+    if is_member(path):
+        path = local_shard(path) or ""
     try:
         st = os.stat(path)
     except OSError:
@@ -177,9 +181,9 @@ class Manifest:
             self.redo["made with other settings" if result.ok else "failed last time"] += 1
             return False
         try:
-            if os.stat(self.out_dir / result_file).st_mtime_ns < os.stat(source).st_mtime_ns:
+            if os.stat(self.out_dir / result_file).st_mtime_ns < source_identity(source)["mtime_ns"]:
                 return False
-        except OSError:
+        except (OSError, KeyError):
             return False
         self.record(stem, source, summary_row(result, result_file))
         self.recovered += 1

@@ -27,6 +27,7 @@ from blurscan.detect.base import Segment as Found
 from blurscan.detect.cause import CAUSES, Cause, cause_fields
 from blurscan.errors import path_text
 from blurscan.messages import Message, error_text, reason_text
+from blurscan.source.remote import VideoURL, is_url
 from blurscan.timecode import clock, span
 
 SCHEMA = "blurscan/2"
@@ -433,7 +434,8 @@ Result = VideoResult | FailedResult
 
 def error_result(path, error: BaseException, settings: dict[str, Any] | None = None) -> FailedResult:
     """The entry for a video that could not be scanned."""
-    return FailedResult(Video(path_text(path), path_text(PurePath(str(path)).name)), dict(settings or {}), str(error),
+    name = VideoURL(path).name if is_url(path) else PurePath(str(path)).name  # a tar member's own name
+    return FailedResult(Video(path_text(path), path_text(name)), dict(settings or {}), str(error),
                         type(error).__name__)
 
 

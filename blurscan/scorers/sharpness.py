@@ -95,18 +95,22 @@ def _directions(image: np.ndarray):
     direction, and the steps that turn differences into first and second derivatives per pixel.
 
     Sample points are every other pixel of every other row: a quarter of the work of every
-    pixel, the same statistics.
+    pixel, the same statistics. The picture is split once into its four even/odd row and column
+    planes, so each neighbour is a slice with contiguous rows (what NumPy and OpenCV run fastest
+    over) rather than a view stepping over every other pixel; the values are the same.
     """
     h, w = image.shape
-    rows, cols = slice(1, h - 1, 2), slice(1, w - 1, 2)
-    up, down = slice(0, h - 2, 2), slice(2, h, 2)
-    left, right = slice(0, w - 2, 2), slice(2, w, 2)
-    centre = image[rows, cols]
+    rows, cols = (h - 1) // 2, (w - 1) // 2  # sample points 1, 3, 5 ... short of the last row and column
+    planes = [[np.ascontiguousarray(image[r::2, c::2]) for c in (0, 1)] for r in (0, 1)]
+    even, even_odd, odd_even = planes[0][0], planes[0][1], planes[1][0]
+    here, below = slice(0, rows), slice(1, rows + 1)
+    this, next_ = slice(0, cols), slice(1, cols + 1)
+    centre = planes[1][1][here, this]
     return (
-        (image[rows, left], centre, image[rows, right], 0.5, 1.0),
-        (image[up, cols], centre, image[down, cols], 0.5, 1.0),
-        (image[down, left], centre, image[up, right], _HALF_DIAGONAL, 0.5),
-        (image[up, left], centre, image[down, right], _HALF_DIAGONAL, 0.5),
+        (odd_even[here, this], centre, odd_even[here, next_], 0.5, 1.0),
+        (even_odd[here, this], centre, even_odd[below, this], 0.5, 1.0),
+        (even[below, this], centre, even[here, next_], _HALF_DIAGONAL, 0.5),
+        (even[here, this], centre, even[below, next_], _HALF_DIAGONAL, 0.5),
     )
 
 
@@ -124,8 +128,7 @@ def edge_directions(grey: np.ndarray) -> tuple[float, float, float, float] | Non
     smooth = cv2.GaussianBlur(picture.astype(np.float32), (5, 5), PRESMOOTH_SIGMA)
     values = []
     for before, at, after, first_step, second_step in _directions(smooth):
-        slope = after - before
-        np.abs(slope, out=slope)
+        slope = cv2.absdiff(after, before)
         slope *= first_step
         sample = slope[::2, ::2].ravel()
         k = int((1 - EDGE_SHARE) * (len(sample) - 1))
@@ -135,10 +138,7 @@ def edge_directions(grey: np.ndarray) -> tuple[float, float, float, float] | Non
         if total <= 0:
             values.append(math.nan)  # no edge across this direction at all (synthetic pictures): it says nothing
             continue
-        curve = before + after
-        curve -= at
-        curve -= at
-        np.abs(curve, out=curve)
+        curve = cv2.absdiff(cv2.subtract(cv2.add(before, after), at), at)  # |before + after - 2 at|, in that order
         values.append(second_step * float(np.vdot(curve, edges)) / total)
     horizontal, vertical, rising, falling = values  # the order of _directions
     return horizontal, rising, vertical, falling
@@ -251,7 +251,9 @@ class SharpnessScorer(Scorer):
         return signals
 
     def batch_size(self) -> int:
-        return 32
+        # A CPU measure gains nothing from big batches; small ones keep the per-frame work in short
+        # steps (8 frames, about 10 ms), well within what the decoder has queued, so it never waits.
+        return 8
 
 
 

@@ -1,10 +1,14 @@
 """Decoding: one streaming pass over a video's frames, each decoded once, in a background thread.
 
-Decoding runs in a thread that feeds a small queue, so memory is bounded for
-any length. Each decoded frame is converted straight to the small formats its
-consumers ask for (:mod:`blurscan.source.convert`); the full-size picture is
-dropped as soon as those copies exist. Corrupt packets are counted and
-skipped; a long run of them ends the scan with a clear error.
+The decode thread does nothing but feed the decoder and hand its frames on
+through a small queue, so memory is bounded for any length and the decoder
+never waits for the per-frame work: each frame is converted straight to the
+small formats its consumers ask for (:mod:`blurscan.source.convert`) on the
+consuming thread, beside the scorer and the taps, while the next frames
+decode. (Converting on the decode thread put the conversion between the
+decoder's calls on every frame.) The full-size picture is dropped as soon as
+those copies exist. Corrupt packets are counted and skipped; a long run of
+them ends the scan with a clear error.
 """
 
 from __future__ import annotations
@@ -26,12 +30,13 @@ from blurscan.source.open import BoundedReader, VideoIsDirectoryError, check_pat
 from blurscan.source.quantiser import DECODER_OPTIONS, frame_quantiser
 from blurscan.source.remote import as_video_path, is_url, open_stream
 from blurscan.source.streams import choose_video_stream
+from blurscan.source.tar import is_member, is_shard, open_member, shard_members
 from blurscan.timecode import clock
 
 logger = logging.getLogger("blurscan")
 
-#: frames buffered between the decode thread and the scorer
-QUEUE_FRAMES = 8
+#: decoded frames buffered between the decode thread and the per-frame work (full size: a few MB each)
+QUEUE_FRAMES = 6
 #: give up after this many packets in a row fail to decode
 MAX_CORRUPT_RUN = 100
 #: a forward step of the clock longer than this (seconds) is a discontinuity, in formats that have them
@@ -127,7 +132,13 @@ class VideoSource:
         self._worker: threading.Thread | None = None
         # read through a BoundedReader: opened as the literal file (no FFmpeg protocol), and a
         # long run of bytes without a packet (a clip padded with zeros) ends the reading
-        if is_url(self.path):
+        if is_member(self.path):
+            self._handle = BoundedReader(open_member(self.path), str(self.path))
+        elif is_shard(self.path):
+            count = len(shard_members(str(self.path)))  # an unreadable shard says why here
+            raise NotAVideoError(self.path, f"is a tar shard of {count} files, not a video. Scan it with "
+                                            "`blurscan batch`, or one member as tar://MEMBER::SHARD.")
+        elif is_url(self.path):
             stream_file = open_stream(self.path)
             self._handle = BoundedReader(stream_file, str(getattr(stream_file, "name", "") or self.path.name))
         else:
@@ -212,10 +223,15 @@ class VideoSource:
                 raise VideoError(self.path, "declares no frame rate, so a --start, --end or --duration in "
                                                    "frames cannot be placed: give them as seconds or timecodes.")
             self.stats.range_s = time_range.bounds(self.info.fps)
+        formats = tuple(formats)
+        from av.video.reformatter import VideoReformatter
+
+        # One scaler per format, set up once: a fresh one per call costs more than the scaling.
+        scalers = [VideoReformatter() for _ in formats]
         self._buffer = queue.Queue(maxsize=QUEUE_FRAMES)
         self._stop = threading.Event()
         self._worker = threading.Thread(
-            target=self._produce, args=(tuple(formats), self._buffer, self._stop), name="blurscan-decode", daemon=True
+            target=self._produce, args=(self._buffer, self._stop), name="blurscan-decode", daemon=True
         )
         self._worker.start()
         try:
@@ -225,7 +241,12 @@ class VideoSource:
                     break
                 if isinstance(item, _Failure):
                     raise item.error
-                yield item
+                index, time_s, av_frame = item
+                rotation = self.stats.rotation
+                yield Frame(index, time_s, tuple(
+                    convert(av_frame, f, rotation, c) if index % f.every == 0 else None for f, c in zip(formats, scalers)
+                ), frame_quantiser(av_frame))
+                del item, av_frame  # the full-size picture goes now, not when the next one comes
         finally:
             self._stop_worker()
         self._finish()
@@ -244,7 +265,8 @@ class VideoSource:
         worker.join()
         self._worker = None
 
-    def _produce(self, formats: tuple[FrameFormat, ...], buffer: queue.Queue, stop: threading.Event) -> None:
+    def _produce(self, buffer: queue.Queue, stop: threading.Event) -> None:
+        """The decode thread: (index, time, decoded frame) for every frame, then _END (or a _Failure)."""
         def put(item) -> bool:
             while not stop.is_set():
                 try:
@@ -254,10 +276,6 @@ class VideoSource:
                     continue
             return False
 
-        from av.video.reformatter import VideoReformatter
-
-        # One scaler per format, set up once: a fresh one per call costs more than the scaling.
-        scalers = [VideoReformatter() for _ in formats]
         fps = self.info.fps
         low, high = self.stats.range_s or (-math.inf, math.inf)
         half = 0.5 / fps if fps else 1e-6  # a frame belongs to the range when its time rounds into it
@@ -297,12 +315,8 @@ class VideoSource:
                 kept = self.stats.kept
                 if kept == 0:
                     self.stats.range_first_frame = index
-                images = tuple(
-                    convert(av_frame, f, self.stats.rotation, c) if kept % f.every == 0 else None
-                    for f, c in zip(formats, scalers)
-                )
                 self.stats.kept += 1
-                if not put(Frame(kept, time_s, images, frame_quantiser(av_frame))):
+                if not put((kept, time_s, av_frame)):
                     return
             put(_END)
         except BaseException as ex:  # noqa: BLE001 - handed to the consuming thread

@@ -16,10 +16,12 @@ import os
 import re
 from typing import IO, Any
 
-from blurscan.errors import MissingDependencyError, VideoError, VideoNotFoundError
+from blurscan.errors import MissingDependencyError, UsageError, VideoError, VideoNotFoundError
 
 #: URL schemes read through fsspec (anything else is a local path)
 URL_SCHEMES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "http", "https", "memory"})
+#: members of tar shards, ``tar://MEMBER::SHARD`` (read by :mod:`blurscan.source.tar`, never by fsspec's chaining)
+MEMBER_SCHEME = "tar"
 #: the package each scheme needs, for the install hint
 _PACKAGES = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs", "abfs": "adlfs",
              "abfss": "adlfs", "http": "aiohttp", "https": "aiohttp", "memory": "fsspec"}
@@ -34,7 +36,7 @@ def url_scheme(path: Any) -> str | None:
         return None
     match = _SCHEME.match(path)
     scheme = match.group(1).lower() if match else None
-    return scheme if scheme in URL_SCHEMES else None
+    return scheme if scheme in URL_SCHEMES or scheme == MEMBER_SCHEME else None
 
 
 def is_url(path: Any) -> bool:
@@ -42,16 +44,21 @@ def is_url(path: Any) -> bool:
 
 
 class VideoURL(str):
-    """A video's URL where code expects a path: ``str()`` is the URL, ``.name`` its last part."""
+    """A video's URL where code expects a path: ``str()`` is the URL, ``.name`` its last part
+    (a tar member's own name, not its shard's)."""
 
     @property
     def name(self) -> str:
+        if url_scheme(self) == MEMBER_SCHEME:
+            return self[len("tar://"):].split("::", 1)[0].rstrip("/").rsplit("/", 1)[-1]
         return self.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
 
 
 def filesystem(url: str):
     """The fsspec file system and the path inside it for ``url`` (credentials from the environment)."""
     scheme = url_scheme(url) or "file"
+    if scheme == MEMBER_SCHEME:
+        raise UsageError(f"{url}: a tar member is one video to scan, not a folder, a list or an output location")
     try:
         from fsspec.core import url_to_fs
     except ImportError:

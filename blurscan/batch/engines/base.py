@@ -6,7 +6,6 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 from blurscan.errors import BlurscanError, as_blurscan_error
@@ -15,6 +14,7 @@ from blurscan.report.outputs import VideoOutputs, render_outputs
 from blurscan.result.model import error_result
 from blurscan.scanner import Scanner
 from blurscan.settings import Settings
+from blurscan.source.remote import as_video_path
 
 logger = logging.getLogger("blurscan")
 
@@ -107,4 +107,4 @@ def crashed_entry(job: Job, settings: dict[str, Any], reason: str) -> VideoOutpu
 
 
 def job_name(job: Job) -> str:
-    return Path(job.path).name
+    return as_video_path(job.path).name

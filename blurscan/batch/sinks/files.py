@@ -24,6 +24,8 @@ from blurscan.io.lock import OutputLock
 from blurscan.io.names import stable_stems
 from blurscan.report.outputs import JSON_SUFFIX, VideoOutputs, write_outputs
 from blurscan.result.model import FailedResult, Video
+from blurscan.source.remote import as_video_path
+from blurscan.source.tar import is_member
 
 logger = logging.getLogger("blurscan")
 
@@ -38,8 +40,12 @@ def output_stems(paths: Sequence[VideoRef], root: VideoRef) -> list[str]:
     return stable_stems(keys, reserved=reserved_stems())
 
 
-def relative_path(path: Path, root: Path) -> str:
-    """The video's path under the batch's root as people look for it (``sub/clip.mp4``); its name if outside."""
+def relative_path(path: Path | str, root: Path | str) -> str:
+    """The video's path under the batch's root as people look for it (``sub/clip.mp4``); its name if outside.
+    A tar member is its shard's path and its own (``shard-000/KEY.mp4``)."""
+    if is_member(path):
+        return path_text(relative_name(path, root).as_posix())
+    path, root = Path(path), Path(root)
     try:
         rel = path.resolve().relative_to(root.resolve())
     except (ValueError, OSError, RuntimeError):
@@ -63,7 +69,7 @@ def run_to_files(paths: Sequence[VideoRef], root: VideoRef, out_dir: Path, setti
         remove_stale_temp_files(out_dir)
         manifest = Manifest.open(out_dir, settings, resume)
         jobs = [Job(str(p), stem) for p, stem in zip(paths, output_stems(paths, root))]
-        relative = {job.stem: relative_path(Path(job.path), Path(root)) for job in jobs}
+        relative = {job.stem: relative_path(job.path, root) for job in jobs}
         todo = [job for job in jobs if not (resume and manifest.is_done(job.stem, job.path))]
         skipped = len(jobs) - len(todo)
         note = None
@@ -86,7 +92,8 @@ def run_to_files(paths: Sequence[VideoRef], root: VideoRef, out_dir: Path, setti
             except OutputError as ex:
                 if ex.errno in FATAL_ERRNOS:
                     raise  # nothing more can be written: stop; --resume finishes the batch later
-                failed = FailedResult(Video(path_text(job.path), path_text(Path(job.path).name)), {}, str(ex), "OutputError")
+                failed = FailedResult(Video(path_text(job.path), path_text(as_video_path(job.path).name)), {}, str(ex),
+                                      "OutputError")
                 row = summary_row(failed, result_file, relative[job.stem])
             manifest.record(job.stem, job.path, row)
             if progress:

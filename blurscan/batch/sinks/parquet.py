@@ -48,6 +48,7 @@ from blurscan.report.parquet import (
     video_schema,
 )
 from blurscan.source.remote import filesystem, is_url
+from blurscan.source.tar import is_member, local_shard
 
 logger = logging.getLogger("blurscan")
 
@@ -325,8 +326,9 @@ def prune_for_resume(dataset: DatasetDir, keep) -> set[str]:
     return kept
 
 
-def _source_identity(path: str) -> dict[str, int]:
-    return {} if is_url(path) else source_identity(path)
+def listed_source(path: str) -> dict[str, int]:
+    """The source identity a row records (resume compares it): the local file's, or a local tar shard's."""
+    return {} if is_url(path) and not is_member(path) else source_identity(path)
 
 
 class DatasetSink:
@@ -342,7 +344,7 @@ class DatasetSink:
 
     def rows_of(self, path: str, outputs) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """A video's row, and its per-frame row when they are kept."""
-        row = video_row(outputs.result, self.settings_id, _source_identity(path))
+        row = video_row(outputs.result, self.settings_id, listed_source(path))
         row["path"] = path  # the path as listed, for people
         row["source_key"] = source_key(path)  # what resume compares
         frames = None
@@ -378,7 +380,7 @@ class BatchShard:
 
 
 def _same_source(row: dict[str, Any]) -> bool:
-    if is_url(row["path"]):
+    if is_url(row["path"]) and not (is_member(row["path"]) and local_shard(row["path"])):
         return True
     now = source_identity(row_key(row))
     return bool(now) and now == {"size": row.get("source_size"), "mtime_ns": row.get("source_mtime_ns")}

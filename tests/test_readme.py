@@ -4,11 +4,13 @@ network (GPU, object storage, a Ray cluster, installing packages) is skipped by 
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,7 @@ SKIPPED = {
     "python benchmarks/": "benchmarks, minutes each",
     "python -m pytest": "this is the test suite",
     "ruff check": "the linter, not an example",
+    "blurscan watch": "watches a live source until stopped (tests/test_watch.py runs watch on pipes and UDP)",
 }
 
 
@@ -79,6 +82,14 @@ def folder(tmp_path_factory):
     (here / "videos").mkdir()
     shutil.copy(here / "clip.mp4", here / "videos" / "a.mp4")
     make_clip(here / "videos" / "b.mp4", frames=45, width=320, height=180, seed=13)
+    (here / "shards").mkdir()  # webdataset-style shards of the tar examples
+    for n, members in enumerate(((("KEY.mp4", here / "clip.mp4"), ("KEY.json", None)), (("OTHER.mp4", here / "other.mov"),))):
+        with tarfile.open(here / "shards" / f"shard-{n:03d}.tar", "w") as shard:
+            for name, source in members:
+                data = source.read_bytes() if source else b"{}"
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                shard.addfile(info, io.BytesIO(data))
     return here
 
 

@@ -27,7 +27,7 @@ import logging
 from typing import Any
 
 from blurscan.batch.manifest import settings_id
-from blurscan.batch.sinks.parquet import listed_source
+from blurscan.batch.sinks.parquet import listed_source, source_key
 from blurscan.errors import UsageError, as_blurscan_error, path_text
 from blurscan.report.parquet import require_pyarrow, video_row, video_schema
 from blurscan.result.model import error_result
@@ -91,7 +91,9 @@ class BlurScan:
                 if self.raise_errors:
                     raise
                 result = error_result(path_text(path), as_blurscan_error(path, ex), self.scanner.describe())
-            rows.append(video_row(result, self.settings_id, listed_source(text) if text else None))
+            row = video_row(result, self.settings_id, listed_source(text) if text else None)
+            row["source_key"] = source_key(text) if text else None  # as a batch's rows: what resume compares
+            rows.append(row)
         return rows
 
     def __call__(self, batch):

@@ -11,7 +11,7 @@ from blurscan._cli import app, fail, friendly_errors, setup_logging
 from blurscan._cli.options import QuietOpt
 from blurscan._cli.progress import DetectProgress, stderr
 from blurscan.io.escape import terminal_markup
-from blurscan.report.labels import counted
+from blurscan.report.labels import cause_text, counted
 
 
 @app.command()
@@ -36,7 +36,7 @@ def demo(
         say(f"making {terminal_markup(clip_path)}: {DEMO_FRAMES} frames, 640x360 at 30 fps, a slow pan …")
         clip = make_demo_clip(clip_path)
         for blur in clip.blurs:
-            what = f"Gaussian σ={blur.strength:g} px" if blur.kind == "gaussian" else f"motion {blur.strength:g} px"
+            what = f"Gaussian σ={blur.strength:g} px" if blur.kind == "gaussian" else f"motion {blur.strength:g} px at {blur.angle:g}°"
             say(f"  injected blur: frames {blur.start}–{blur.end} ({what})")
         with Scanner() as scanner, DetectProgress(enabled=not quiet) as bars:
             result = scanner.scan(clip_path, bars.video(), thumbnails=True)
@@ -49,7 +49,8 @@ def demo(
     )
     say(f"found {counted(len(result.segments), 'segment', 'segments')}:")
     for seg in result.segments:
-        say(f"  {seg.start_tc}–{seg.end_tc} (frames {seg.start_frame}–{seg.end_frame}), {seg.severity}, {seg.kind}")
+        cause = f", {cause_text(seg.cause)}" if seg.cause is not None else ""
+        say(f"  {seg.start_tc}–{seg.end_tc} (frames {seg.start_frame}–{seg.end_frame}), {seg.severity}, {seg.kind}{cause}")
     found = found_bursts(clip, result.segments)
     say(f"results: {terminal_markup(', '.join(written.values()))}")
     say(f"report: {terminal_markup(output / 'report.html')} (open it in a browser)")

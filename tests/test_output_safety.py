@@ -122,7 +122,7 @@ def test_a_second_batch_on_the_same_folder_gets_a_clear_error(two_videos, tmp_pa
         result = blurscan_cli("batch", two_videos, "-o", out, "-q")
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "another blurscan batch" in lines[0] and str(os.getpid()) in lines[0]
+    assert len(lines) == 1 and "another blurscan run (a batch or a split)" in lines[0] and str(os.getpid()) in lines[0]
     assert not (out / "manifest.jsonl").exists()
     run_batch(two_videos, out)  # released: the folder can be used again
     assert not list(out.glob(".*lock"))

@@ -133,7 +133,7 @@ def test_report_command_takes_the_folders_lock_and_says_what_is_wrong(batch_out,
     shutil.copytree(batch_out, out)
     with OutputLock(out):
         busy = run("report", out)
-    assert busy.exit_code != 0 and "another blurscan batch is writing to this folder" in busy.stderr
+    assert busy.exit_code != 0 and "another blurscan run (a batch or a split) is writing to this folder" in busy.stderr
     empty = tmp_path / "empty"
     empty.mkdir()
     nothing = run("report", empty)

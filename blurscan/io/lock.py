@@ -52,7 +52,7 @@ class OutputLock:
                 if ex.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                     raise output_error(self.path, ex) from None
                 raise OutputFolderBusyError(
-                    f"{self.path.parent}: another blurscan batch is writing to this folder"
+                    f"{self.path.parent}: another blurscan run (a batch or a split) is writing to this folder"
                     f"{f' (PID {holder})' if holder else ''}; wait for it to finish or choose another output folder"
                 ) from None
             # The previous holder may have removed the file between our open and our lock.

@@ -17,6 +17,7 @@ import pytest
 from blurscan import Scanner
 from blurscan.batch import run_batch
 from blurscan.batch.inputs import discover_videos
+from blurscan.cut.batch import SplitOptions
 from blurscan.testing.synthetic import Blur, make_clip
 from tests.test_interrupts import _journal_rows, _wait_for, _without_run_facts, assert_same_outputs
 
@@ -106,6 +107,21 @@ def test_detect_reads_one_member_by_its_chained_name(shards, tmp_path):
     assert bad.returncode == 1 and bad.stderr.strip().splitlines() == [
         f"error: {missing}: no such member in {folder / 'shard-000.tar'}. List the shard with `tar tf` and check the name."]
 
+
+def test_members_are_cut_in_place_by_split_and_by_batch_split(shards, tmp_path):
+    """The cutter reads a member from its shard too: `split tar://...` and `batch shards/ --split` write
+    the sharp stretches of a member with a burst as clips (they logged 'cannot be read as a video')."""
+    folder, originals = shards
+    url = _member(folder, "k0001.mp4")  # a copy of a clip with a burst at frames 6-9
+    done = subprocess.run([sys.executable, "-m", "blurscan", "split", url, "-o", str(tmp_path / "one"), "-q"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    cuts = json.loads((tmp_path / "one" / "k0001.cuts.json").read_text())
+    assert cuts["complete"] and len(cuts["clips"]) == 2 and all(Path(c["file"]).exists() for c in cuts["clips"])
+    summary = run_batch(str(folder), tmp_path / "all", split=SplitOptions())
+    assert summary.errors == 1  # the damaged member
+    cut = json.loads((tmp_path / "all" / "shard-000__k0001.cuts.json").read_text())
+    assert cut["complete"] and [c["start_frame"] for c in cut["clips"]] == [c["start_frame"] for c in cuts["clips"]]
 
 def test_parquet_output_has_one_row_per_member_and_resumes_per_member(shards, tmp_path):
     folder, originals = shards

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Literal, Optional
 
 import typer
@@ -51,7 +51,7 @@ def min_clip_option(text: str, copy: bool = False, *, keep_whole: bool = False, 
 
 @app.command()
 def split(
-    videos: Annotated[list[Path], typer.Argument(help="Video files to cut.", show_default=False, metavar="VIDEO")],
+    videos: Annotated[list[str], typer.Argument(help="Video files (or URLs, or tar members as tar://MEMBER::SHARD.tar) to cut.", show_default=False, metavar="VIDEO")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the clips (or the cut lists).", show_default=False)],
     min_clip: Annotated[str, typer.Option("--min-clip", metavar="LENGTH", help="Keep only sharp stretches at least this long: seconds (2.5), frames (48f) or a timecode (00:00:02.500).", rich_help_panel=CUTS)] = "0",
     copy: Annotated[bool, typer.Option("--copy", help="Copy the compressed stream instead of re-encoding: fast and lossless, but each clip starts at the first keyframe of its stretch (the output says where).", rich_help_panel=CUTS)] = False,
@@ -88,6 +88,7 @@ def split(
     from blurscan.io.names import stable_stems
     from blurscan.report.outputs import json_text
     from blurscan.scanner import Scanner
+    from blurscan.source.remote import as_video_path
 
     setup_logging(verbose, quiet)
     with friendly_errors():
@@ -101,7 +102,8 @@ def split(
         lock = OutputLock(output)
         lock.acquire()  # one writer at a time, so the temporary files a killed run left can be removed
     exit_code = 0
-    stems = stable_stems(((p.stem,), str(p)) for p in videos)
+    videos = [as_video_path(v) for v in videos]  # a URL stays a URL (a Path would fold its '//')
+    stems = stable_stems(((PurePosixPath(p.name).stem,), str(p)) for p in videos)
     scanner = None
     with friendly_errors(), DetectProgress(enabled=not quiet) as bars:
         try:

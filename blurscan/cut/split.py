@@ -33,6 +33,8 @@ from blurscan.io.atomic import TEMP_PATTERN, current_umask, output_error
 from blurscan.io.names import unsafe_characters
 from blurscan.messages import Message
 from blurscan.source.open import open_container
+from blurscan.source.remote import is_url, open_stream
+from blurscan.source.tar import is_member, open_member
 from blurscan.timecode import clock
 
 logger = logging.getLogger("blurscan")
@@ -191,12 +193,21 @@ class _Output:
 
 @contextlib.contextmanager
 def open_source(path: str | os.PathLike):
-    """The video as a container, opened as the literal file it names (see :func:`blurscan.source.open.open_container`)."""
+    """The video as a container: a tar member read in place from its shard, a URL as a stream, a local
+    name as the literal file it names (see :func:`blurscan.source.open.open_container`)."""
     import av
 
-
+    text = os.fspath(path)
     try:
-        container, handle = open_container(Path(path))
+        if is_member(text) or is_url(text):
+            handle = open_member(text) if is_member(text) else open_stream(text)
+            try:
+                container = av.open(handle, metadata_errors="ignore")
+            except BaseException:
+                handle.close()
+                raise
+        else:
+            container, handle = open_container(Path(path))
     except (av.error.FFmpegError, OSError) as ex:
         raise NotAVideoError(path, f"cannot be read as a video ({ex}).") from ex
     try:

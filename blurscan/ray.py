@@ -26,8 +26,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from blurscan.batch.manifest import settings_id
-from blurscan.batch.sinks.parquet import listed_source, source_key
+from blurscan.batch.manifest import settings_id, source_key
+from blurscan.batch.sinks.parquet import listed_source
 from blurscan.errors import UsageError, as_blurscan_error, path_text
 from blurscan.report.parquet import require_pyarrow, video_row, video_schema
 from blurscan.result.model import error_result

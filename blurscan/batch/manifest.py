@@ -23,6 +23,7 @@ from blurscan.errors import path_text
 from blurscan.io.atomic import append_line, atomic_write, file_inside, output_error
 from blurscan.result.model import Result
 from blurscan.result.reader import ResultFileError, read_result_file
+from blurscan.source.remote import is_url
 from blurscan.source.tar import is_member, local_shard
 
 logger = logging.getLogger("blurscan")
@@ -59,8 +60,10 @@ def current_row(row: dict[str, Any], out_dir: str | os.PathLike) -> dict[str, An
 
 def source_key(path: str | os.PathLike) -> str:
     """The video as resume knows it across runs: its absolute, normalised path, so ``in/a.mp4`` and
-    ``/data/in/a.mp4`` (or the same folder from another working directory) are one video."""
-    return os.path.normpath(os.path.abspath(os.fspath(path)))
+    ``/data/in/a.mp4`` (or the same folder from another working directory) are one video; a URL (a tar
+    member's included) as it is. Links stay apart, as in a list."""
+    text = os.fspath(path)
+    return text if is_url(text) else os.path.normpath(os.path.abspath(text))
 
 
 def source_identity(path: str | os.PathLike) -> dict[str, int]:

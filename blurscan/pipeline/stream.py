@@ -98,6 +98,24 @@ def _slots(scorer_format: FrameFormat, taps: Sequence, info: VideoInfo) -> tuple
     return formats, slots
 
 
+def encode_batch(scorer, images: list, sizer: BatchSizer) -> list:
+    """The scorer's per-frame features of ``images``, the batch halved on running out of memory."""
+    return run_batched(scorer.encode_frames, images, sizer, scorer.is_out_of_memory, scorer.on_out_of_memory)
+
+
+def score_batch(scorer, windows: Sequence, sizer: BatchSizer) -> list[float]:
+    """The scores of ``windows`` (each checked to lie in [0, 1], and clamped to it)."""
+    scored = run_batched(scorer.score_windows, [w.items for w in windows], sizer, scorer.is_out_of_memory,
+                         scorer.on_out_of_memory)
+    out = []
+    for window, score in zip(windows, scored):
+        score = float(score)
+        if not (math.isfinite(score) and -1e-6 <= score <= 1 + 1e-6):
+            raise ValueError(f"scorer {scorer.name!r} returned {score} for frame {window.index}, outside [0, 1]")
+        out.append(min(1.0, max(0.0, score)))
+    return out
+
+
 def run_pass(path: str | os.PathLike, scorer, taps: Sequence, sizer: BatchSizer, *, window_size: int,
              compat: str | None = None, stream: int | None = None, progress: Progress | None = None,
              time_range=None) -> Pass:
@@ -119,10 +137,7 @@ def run_pass(path: str | os.PathLike, scorer, taps: Sequence, sizer: BatchSizer,
                     passed.quantisers.append(frame.quantiser)
                     for tap, mine in zip(taps, slots):
                         tap.take(frame.index, frame.time_s, tuple(frame.images[s] for s in mine))
-                encoded = run_batched(
-                    scorer.encode_frames, [f.images[0] for f in chunk], sizer, scorer.is_out_of_memory,
-                    scorer.on_out_of_memory,
-                )
+                encoded = encode_batch(scorer, [f.images[0] for f in chunk], sizer)
                 chunk_signals = scorer.frame_signals(encoded) or {}
                 for name, values in chunk_signals.items():
                     signals.setdefault(name, array("d")).extend(float(v) for v in values)
@@ -136,14 +151,8 @@ def run_pass(path: str | os.PathLike, scorer, taps: Sequence, sizer: BatchSizer,
         progress.start(info.name, source.expected_frames(time_range) or None)
         windows = sliding_windows(features(source.frames(formats, time_range)), window_size, compat)
         for chunk in _chunks(windows, sizer):
-            batch_scores = run_batched(
-                scorer.score_windows, [w.items for w in chunk], sizer, scorer.is_out_of_memory, scorer.on_out_of_memory
-            )
-            for window, score in zip(chunk, batch_scores):
-                score = float(score)
-                if not (math.isfinite(score) and -1e-6 <= score <= 1 + 1e-6):
-                    raise ValueError(f"scorer {scorer.name!r} returned {score} for frame {window.index}, outside [0, 1]")
-                scores.append(min(1.0, max(0.0, score)))
+            for window, score in zip(chunk, score_batch(scorer, chunk, sizer)):
+                scores.append(score)
                 if not own_quality:
                     for tap in taps:
                         tap.scored(window.index, score)

@@ -18,7 +18,6 @@ SIGTERM, Ctrl-C, ``duration``). A status line goes to standard error every
 from __future__ import annotations
 
 import logging
-import math
 import sys
 import threading
 import time
@@ -28,7 +27,8 @@ from dataclasses import dataclass
 
 from blurscan.detect import DEFAULT_DETECTOR, DETECTORS
 from blurscan.messages import Message
-from blurscan.pipeline.memory import BatchSizer, rss_mb, run_batched
+from blurscan.pipeline.memory import BatchSizer, rss_mb
+from blurscan.pipeline.stream import encode_batch, score_batch
 from blurscan.pipeline.windows import sliding_windows
 from blurscan.scorers import SCORERS
 from blurscan.scorers.base import DIRECTION_SIGNALS
@@ -92,7 +92,6 @@ class Watcher:
         self.stream_s = 0.0
         self.lost = False
         self.waiting = True
-        self.peak_rss_mb = rss_mb()
         self._last_wall: float | None = None
         self._started = time.monotonic()
         self._started_wall = time.time()
@@ -175,8 +174,7 @@ class Watcher:
                 yield from encode(chunk)
 
         def encode(chunk: list[LiveFrame]) -> list:
-            encoded = run_batched(scorer.encode_frames, [f.images[0] for f in chunk], sizer, scorer.is_out_of_memory,
-                                  scorer.on_out_of_memory)
+            encoded = encode_batch(scorer, [f.images[0] for f in chunk], sizer)
             signals = scorer.frame_signals(encoded) or {}
             own = signals.get("quality")
             directions = [signals.get(name) for name in DIRECTION_SIGNALS]  # for the cause of a blur
@@ -207,14 +205,8 @@ class Watcher:
             yield from self._score_batch(batch, metas)
 
     def _score_batch(self, batch: list, metas: deque) -> Iterator[tuple[tuple, float]]:
-        scorer = self.scorer
-        scores = run_batched(scorer.score_windows, [w.items for w in batch], self.sizer, scorer.is_out_of_memory,
-                             scorer.on_out_of_memory)
-        for score in scores:
-            score = float(score)
-            if not (math.isfinite(score) and -1e-6 <= score <= 1 + 1e-6):
-                raise ValueError(f"scorer {scorer.name!r} returned {score}, outside [0, 1]")
-            yield metas.popleft(), min(1.0, max(0.0, score))
+        for score in score_batch(self.scorer, batch, self.sizer):
+            yield metas.popleft(), score
 
     def _add(self, meta: tuple, score: float) -> None:
         time_s, wall, quality, scene, change, picture, directions = meta
@@ -241,7 +233,6 @@ class Watcher:
         fps = (self.scored - previous[1]) / elapsed
         self._status_mark = (now, self.scored)
         rss = rss_mb()
-        self.peak_rss_mb = max(self.peak_rss_mb, rss)
         stats = self.source.stats if self.source else None
         lag = max(0.0, time.time() - self._last_wall) if self._last_wall and not self.lost else 0.0
         state = "watch.state.lost" if self.lost else "watch.state.waiting" if self.waiting else None

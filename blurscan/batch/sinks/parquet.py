@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from blurscan.batch.engines.base import BatchExecutor, BatchProgress, Job
-from blurscan.batch.manifest import settings_id, source_identity
+from blurscan.batch.manifest import settings_id, source_identity, source_key
 from blurscan.errors import OutputError
 from blurscan.io.atomic import atomic_write, make_output_dir, remove_stale_temp_files
 from blurscan.io.lock import OutputLock
@@ -203,12 +203,6 @@ def batch_shard_name(paths: Iterable[str]) -> str:
     for path in paths:
         digest.update(path.encode("utf-8", "surrogateescape") + b"\0")
     return f"{SHARD_PREFIX}{digest.hexdigest()[:20]}{SHARD_SUFFIX}"
-
-
-def source_key(path: str) -> str:
-    """What identifies a video across runs: its absolute, normalised path (a URL as it is), so
-    ``in/a.mp4`` from one folder and ``/data/in/a.mp4`` are one video (links stay apart, as in a list)."""
-    return path if is_url(path) else os.path.normpath(os.path.abspath(path))
 
 
 def row_key(row: dict[str, Any]) -> str:

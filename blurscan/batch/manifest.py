@@ -195,8 +195,10 @@ class Manifest:
     def record(self, stem: str, source: str | os.PathLike, row: dict[str, Any]) -> None:
         row = {"stem": stem, **row, "source": source_identity(source), "key": source_key(source),
                "settings_id": self.settings_id}
-        append_line(self.path, json.dumps(row))  # ASCII: a name that is not UTF-8 stays writable
+        # kept before it is journalled: a stop (Ctrl-C, SIGTERM) raised inside the append cannot leave
+        # a journalled video out of the summaries (its result file is already written)
         self.rows[stem] = row
+        append_line(self.path, json.dumps(row))  # ASCII: a name that is not UTF-8 stays writable
 
     def resume_message(self, done: int, total: int) -> str:
         parts = [f"resuming: {done} of {total} videos already done"]

@@ -101,7 +101,12 @@ def stages(path: str) -> dict:
     from blurscan.taps.thumbnails import ThumbnailTap
 
     clock = _Clock()
-    clock.wrap(decode_module, "convert", "conversion")
+    try:  # every picture of a frame, the small grey ones shrunk from the scorer's (since issue 20)
+        from blurscan.source.convert import Converter
+
+        clock.wrap(Converter, "images", "conversion")
+    except ImportError:  # an older blurscan: each picture from the full-size frame
+        clock.wrap(decode_module, "convert", "conversion")
     for method in ("encode_frames", "score_windows"):
         clock.wrap(SharpnessScorer, method, "scorer")
     clock.wrap(MotionTap, "take", "motion")

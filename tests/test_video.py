@@ -79,6 +79,51 @@ def test_rotation_metadata_is_applied(tmp_path, rotation):
     assert np.allclose(bright, np.argwhere(expected > 128).mean(axis=0), atol=2)
 
 
+@pytest.mark.parametrize("rotation", [0, 90])
+def test_a_small_grey_picture_is_shrunk_from_the_larger_one_within_a_grey_level_or_two(tmp_path, rotation):
+    """The motion tap's 160 px grey is made from the scorer's 640 px (issue 20): the same size and orientation
+    as the decoder's own, and the same picture to a grey level or two (on average)."""
+    import blurscan.source.convert as converting
+
+    path = tmp_path / f"scene{rotation}.mp4"
+    write_video(path, scene_frames(4, 1280, 720, seed=3), fps=10, rotation=rotation)
+    small, large = FrameFormat("gray", 160), FrameFormat("gray", 640)
+    _, direct = decode_all(path, [small])
+    calls = []
+    convert = converting.convert
+
+    def counting(av_frame, fmt, *args):
+        calls.append(fmt)
+        return convert(av_frame, fmt, *args)
+
+    converting.convert = counting
+    try:
+        _, both = decode_all(path, [small, large])
+    finally:
+        converting.convert = convert
+    assert small not in calls and len(calls) == 4  # only the large one comes from the full-size frame
+    for one, two in zip(direct, both):
+        assert two.images[0].shape == one.images[0].shape == (two.images[1].shape[0] // 4, two.images[1].shape[1] // 4)
+        difference = np.abs(two.images[0].astype(int) - one.images[0].astype(int))
+        if rotation == 0:  # 1280 -> 640 -> 160: whole steps, a rounding apart
+            assert difference.max() <= 2 and difference.mean() < 0.6
+        else:  # 720 -> 640 -> 160 against 720 -> 160 straight: the two scalers' own edges differ a little
+            assert np.percentile(difference, 99) <= 8 and difference.mean() < 1.0
+
+
+def test_a_picture_made_on_fewer_frames_is_never_shrunk_from_one_made_on_more_and_back():
+    """``every``: a format made on every frame may come from one made on every frame, not the other way."""
+    from blurscan.source.convert import _derived_from
+
+    every_frame, some = FrameFormat("gray", 640), FrameFormat("gray", 640, every=3)
+    small = FrameFormat("gray", 160)
+    assert _derived_from(small, (every_frame,), (1920, 1080)) == 0
+    assert _derived_from(small, (some,), (1920, 1080)) is None
+    assert _derived_from(FrameFormat("gray", 160, every=6), (some,), (1920, 1080)) == 0
+    assert _derived_from(FrameFormat("rgb24", 160), (every_frame,), (1920, 1080)) is None  # grey only
+    assert _derived_from(FrameFormat("gray", 400), (every_frame,), (1920, 1080)) is None  # not half the size
+
+
 def test_odd_sized_frames(tmp_path):
     path = tmp_path / "odd.mp4"
     write_video(path, scene_frames(5, 97, 55, seed=9), fps=24, codec="mpeg4")
@@ -118,16 +163,16 @@ def test_the_decode_thread_only_decodes_and_frames_are_converted_where_they_are_
     pictures are made on the consuming thread, while the next frames decode."""
     import threading
 
-    import blurscan.source.decode as decode
+    import blurscan.source.convert as converting
 
     threads = set()
-    convert = decode.convert
+    convert = converting.convert
 
     def recording(*args):
         threads.add(threading.current_thread().name)
         return convert(*args)
 
-    monkeypatch.setattr(decode, "convert", recording)
+    monkeypatch.setattr(converting, "convert", recording)
     with open_video(bikes) as source:
         frames = list(source.frames([GREY]))
     assert len(frames) == 250 and threads == {threading.current_thread().name}

@@ -25,7 +25,7 @@ import numpy as np
 
 from blurscan.errors import CorruptVideoError, EmptyVideoError, NotAVideoError, VideoError, path_text
 from blurscan.messages import Message
-from blurscan.source.convert import FrameFormat, convert, matrix_of, rotation_of
+from blurscan.source.convert import Converter, FrameFormat, matrix_of, rotation_of
 from blurscan.source.open import BoundedReader, VideoIsDirectoryError, check_path, ffmpeg_reason
 from blurscan.source.quantiser import DECODER_OPTIONS, frame_quantiser
 from blurscan.source.remote import as_video_path, is_url, open_stream
@@ -223,11 +223,7 @@ class VideoSource:
                 raise VideoError(self.path, "declares no frame rate, so a --start, --end or --duration in "
                                                    "frames cannot be placed: give them as seconds or timecodes.")
             self.stats.range_s = time_range.bounds(self.info.fps)
-        formats = tuple(formats)
-        from av.video.reformatter import VideoReformatter
-
-        # One scaler per format, set up once: a fresh one per call costs more than the scaling.
-        scalers = [VideoReformatter() for _ in formats]
+        converter = Converter(formats)
         self._buffer = queue.Queue(maxsize=QUEUE_FRAMES)
         self._stop = threading.Event()
         self._worker = threading.Thread(
@@ -242,10 +238,8 @@ class VideoSource:
                 if isinstance(item, _Failure):
                     raise item.error
                 index, time_s, av_frame = item
-                rotation = self.stats.rotation
-                yield Frame(index, time_s, tuple(
-                    convert(av_frame, f, rotation, c) if index % f.every == 0 else None for f, c in zip(formats, scalers)
-                ), frame_quantiser(av_frame))
+                yield Frame(index, time_s, converter.images(av_frame, self.stats.rotation, index),
+                            frame_quantiser(av_frame))
                 del item, av_frame  # the full-size picture goes now, not when the next one comes
         finally:
             self._stop_worker()

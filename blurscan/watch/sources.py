@@ -39,7 +39,7 @@ import numpy as np
 
 from blurscan.errors import NotAVideoError, UsageError, VideoError
 from blurscan.messages import Message
-from blurscan.source.convert import FrameFormat, convert, rotation_of
+from blurscan.source.convert import Converter, FrameFormat, rotation_of
 from blurscan.source.open import ffmpeg_reason
 from blurscan.source.streams import choose_video_stream
 
@@ -194,7 +194,6 @@ class LiveSource:
 
         backoff = BACKOFF[0]
         clock = _Timeline()
-        scalers = None
         thinning = Thinning()
         while not self.stop.is_set():
             container = None
@@ -204,9 +203,7 @@ class LiveSource:
                 stream.thread_type = "SLICE"  # frame threads would hold frames back: latency
                 self.stats.connections += 1
                 clock.reconnected()
-                from av.video.reformatter import VideoReformatter
-
-                scalers = [VideoReformatter() for _ in self.formats]
+                converter = Converter(self.formats)
                 rotation = None
                 for av_frame in _decoded(av, container, stream, self.stats):
                     if self.stop.is_set():
@@ -222,8 +219,7 @@ class LiveSource:
                     if self.spec.live and not thinning.keep():
                         self.stats.dropped += 1
                         continue
-                    images = tuple(convert(av_frame, f, rotation, c) if self.stats.kept % f.every == 0 else None
-                                   for f, c in zip(self.formats, scalers))
+                    images = converter.images(av_frame, rotation, self.stats.kept)
                     frame = LiveFrame(self.stats.kept, time_s, time.time(), images)
                     if self.spec.live:
                         self._offer(frame, thinning)

@@ -6,8 +6,9 @@
 * ``scan`` - ``Scanner().scan(path)``, the default scan (what ``blurscan detect`` runs).
 * ``stages`` - the same scan (with thumbnails) with each stage's CPU time counted on the thread that
   runs it (``time.thread_time``): conversion, scorer, motion, detail, thumbnails; ``overhead`` is the
-  consuming thread's time outside them (windows, queues, the pass's bookkeeping); ``decode`` is the
-  rest of the process's CPU (the decode thread and FFmpeg's frame threads, which are not Python threads).
+  consuming thread's time outside them (windows, queues, the pass's bookkeeping); ``decode`` is FFmpeg's
+  frame threads (read from ``/proc`` before the container closes), ``other threads`` the rest of the
+  process's CPU: the Python decode thread that feeds the decoder, and the scaler's and OpenCV's workers.
 
 The blurscan imported is the one on ``PYTHONPATH`` (this checkout, or an older one beside it).
 """
@@ -92,6 +93,24 @@ class _Clock:
         setattr(owner, name, timed)
 
 
+def thread_cpu_s() -> dict[str, float]:
+    """CPU seconds of each live thread of this process, by kind: ``ffmpeg`` (libavcodec's own threads, named
+    ``av:...``), ``main`` and ``other`` (the decode thread, the scaler's and OpenCV's workers)."""
+    main = threading.main_thread().native_id
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {"ffmpeg": 0.0, "main": 0.0, "other": 0.0}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/stat") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        name, fields = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
+        kind = "main" if int(tid) == main else "ffmpeg" if name.startswith("av:") else "other"
+        out[kind] += (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
 def stages(path: str) -> dict:
     import blurscan
     import blurscan.source.decode as decode_module
@@ -113,7 +132,18 @@ def stages(path: str) -> dict:
     clock.wrap(DetailTap, "take", "detail")
     for method in ("take", "scored"):
         clock.wrap(ThumbnailTap, method, "thumbnails")
+    # the threads' CPU read just before the container closes: FFmpeg's decoder threads end with it
+    threads: dict[str, float] = {}
+    close = decode_module.VideoSource.close
+
+    def closing(self):
+        if not threads and getattr(self, "_container", None) is not None:
+            threads.update(thread_cpu_s())
+        return close(self)
+
+    decode_module.VideoSource.close = closing
     with blurscan.Scanner() as scanner:
+        before = thread_cpu_s()
         started, cpu_started, main_started = time.perf_counter(), cpu_s(), time.thread_time()
         result = scanner.scan(path, thumbnails=True)
         main = time.thread_time() - main_started
@@ -121,7 +151,12 @@ def stages(path: str) -> dict:
     frames = result.video.frames
     per_frame = {stage: seconds / frames * 1000 for stage, seconds in clock.seconds.items()}
     per_frame["overhead"] = (main - clock.on_main) / frames * 1000
-    per_frame["decode"] = figures["cpu_ms_per_frame"] - sum(per_frame.values())
+    rest = figures["cpu_ms_per_frame"] - sum(per_frame.values())
+    if threads:  # FFmpeg's own threads apart from the decode thread and the scaler's and OpenCV's workers
+        per_frame["decode"] = (threads["ffmpeg"] - before["ffmpeg"]) / frames * 1000
+        per_frame["other threads"] = rest - per_frame["decode"]
+    else:
+        per_frame["decode"] = rest
     figures["stage_ms_per_frame"] = per_frame
     return figures
 

@@ -35,7 +35,7 @@ from memory_speed import CpuShare, ensure_clip, machine  # noqa: E402 - a script
 
 WORKLOADS = HERE / "_pace_workloads.py"
 TARGET_RATIO = 0.9
-STAGES = ("decode", "conversion", "scorer", "motion", "detail", "thumbnails", "overhead")
+STAGES = ("decode", "other threads", "conversion", "scorer", "motion", "detail", "thumbnails", "overhead")
 
 
 def checkout(revision: str, cache: Path) -> Path:

@@ -2,7 +2,8 @@
 
 A :class:`FrameFormat` names a picture (grey at a working width, RGB at 448 px, the decoder's own
 chroma or luma planes ...); the decoder's scaler makes it in display orientation, so no full-size
-RGB copy of a frame is ever kept.
+RGB copy of a frame is ever kept. A :class:`Converter` makes all of a frame's pictures, a small grey
+one from a larger grey one where it can (the scaler's pass over a full-size frame is the costly part).
 """
 
 from __future__ import annotations

@@ -97,6 +97,7 @@ class Scanner:
         camera_movement_vmbench = tracker.camera_movement("vmbench")
         width, height = passed.display_size
         detail_shares, filtered = detail.arrays()
+        resampled, enlarged_by = detail.enlargements()
         series = ScoreSeries(
             scores=scores,
             times_s=times,
@@ -110,7 +111,8 @@ class Scanner:
             filtered=filtered,
             size=(width, height),
             quantiser=passed.quantiser_array(),
-            resampled=detail.trace(),
+            resampled=resampled,
+            enlarged_by=enlarged_by,
         )
         findings = find(series, self.detector)
         n = len(scores)

@@ -12,13 +12,14 @@ import pytest
 from typer.testing import CliRunner
 
 from blurscan._cli import app
-from blurscan.detect.cause import CAUSES, EDGE_WIDTH, Cause, kernel_from_growth
+from blurscan.detect.cause import CAUSES, EDGE_WIDTH, ENLARGED, Cause, kernel_from_growth
 from blurscan.detect.compression import crushed_stretches, smoothed
 from blurscan.messages import CATALOGUE, Message
 from blurscan.result.reader import from_dict
 from blurscan.scorers.sharpness import edge_feature
 from blurscan.source.quantiser import h264_equivalent
-from blurscan.taps.detail import resampling_trace
+from blurscan.taps.detail import measure_detail
+from blurscan.taps.resampling import enlargement
 from blurscan.testing.chromium import READY, set_value
 from blurscan.testing.synthetic import Blur, apply_blur, make_clip, render_canvas, scene_frames, write_video
 
@@ -91,19 +92,32 @@ def test_a_crushed_stretch_is_found_whole_and_a_lone_coarse_frame_is_not():
     assert crushed_stretches(np.full(300, 30.0), 30.0, [(0, 300)], 46.0) == []
 
 
-def _upscaled(image: np.ndarray, k: float) -> np.ndarray:
+def _upscaled(image: np.ndarray, k: float, interpolation: int = cv2.INTER_CUBIC) -> np.ndarray:
     h, w = image.shape[:2]
     small = cv2.resize(image, (round(w / k), round(h / k)), interpolation=cv2.INTER_AREA)
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+    return cv2.resize(small, (w, h), interpolation=interpolation)
 
 
-def test_an_enlargement_leaves_a_periodic_trace_a_defocus_does_not():
+@pytest.mark.parametrize("factor", [2, 2.25, 3, 4, 4.5])
+def test_an_enlargement_fits_a_coarser_grid_at_one_phase_a_blur_at_none(factor):
+    rng = np.random.default_rng(round(factor * 4))
     sharp = render_canvas(1280, 720, 4)
     grey = lambda image: cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)  # noqa: E731
-    enlarged = resampling_trace(grey(_upscaled(sharp, 3)))
-    assert enlarged > 5 * 1.5
-    for blurred in (apply_blur(sharp, Blur(0, 0, "disk", 3)), apply_blur(sharp, Blur(0, 0, "gaussian", 2)), sharp):
-        assert resampling_trace(grey(blurred)) < 5
+    noisy = lambda image: np.clip(image + rng.normal(0, 1.5, image.shape), 0, 255).astype(np.uint8)  # noqa: E731
+    small = cv2.resize(sharp, (round(1280 / factor), round(720 / factor)), interpolation=cv2.INTER_AREA)
+    for interpolation in (cv2.INTER_CUBIC, cv2.INTER_LINEAR, cv2.INTER_LANCZOS4):
+        enlarged = grey(noisy(cv2.resize(small, (1280, 720), interpolation=interpolation)))
+        assert enlargement(enlarged).fit < ENLARGED
+        # wherever the enlargement sits in the frame (bars, a crop): every whole-pixel offset is a phase tried
+        fit, found = enlargement(enlarged[3:, 5:], measure_detail(enlarged[3:, 5:]).share)
+        assert fit < ENLARGED and found == factor
+    sigma = 0.45 * factor
+    for blurred in (apply_blur(sharp, Blur(0, 0, "disk", sigma * 1.4)), apply_blur(sharp, Blur(0, 0, "gaussian", sigma))):
+        picture = grey(noisy(blurred))
+        assert not enlargement(picture, measure_detail(picture).share).fit < 0.75
+    # a sharp picture is not asked (its detail allows no factor), nor one too small to fit
+    assert math.isnan(enlargement(grey(sharp), measure_detail(grey(sharp)).share).fit)
+    assert math.isnan(enlargement(np.zeros((40, 40), np.uint8)).fit)
 
 
 def test_every_cause_has_advice_and_a_name_in_both_languages():
@@ -193,13 +207,15 @@ def test_a_bitrate_drop_mid_clip_is_a_compression_segment_over_the_stretch(tmp_p
     assert csv_rows[0].startswith("frame,time_s,score,blurry")
 
 
-def test_a_clip_enlarged_three_times_is_upscale_with_its_effective_size(tmp_path):
+@pytest.mark.parametrize("factor, interpolation", [(3, cv2.INTER_CUBIC), (4, cv2.INTER_CUBIC), (3, cv2.INTER_LINEAR)])
+def test_a_clip_enlarged_three_or_four_times_is_upscale_with_its_effective_size(tmp_path, factor, interpolation):
     clip = tmp_path / "enlarged.mp4"
-    write_video(clip, (_upscaled(f, 3) for f in _scene(40, 1280, 720)), 30.0)
+    write_video(clip, (_upscaled(f, factor, interpolation) for f in _scene(40, 1280, 720)), 30.0)
     result = _detect(clip, tmp_path / "out")
     (shot,) = result["shot_list"]
     assert shot["soft"] and shot["cause"] == "upscale"
-    assert shot["effective_width"] == pytest.approx(1280 / 3, rel=0.25)
+    # the grid's factor is the effective size (a bilinear enlargement keeps aliases its spectrum reads as detail)
+    assert shot["effective_width"] == round(1280 / factor) and shot["effective_height"] == round(720 / factor)
     assert shot["motion_angle_deg"] is None and shot["blur_px"] is None
 
 

@@ -13,9 +13,9 @@ Every estimate is read from bounded per-frame numbers the pass already keeps:
   its direction changes, so the anisotropy is read per frame and its median counts.
 - **compression** from the decoder's own quantisers (:mod:`blurscan.source.quantiser`), see
   :mod:`blurscan.detect.compression`.
-- **upscale vs defocus** for a shot soft throughout: an enlargement's interpolator leaves a periodic
-  trace in the picture's second derivative (:mod:`blurscan.taps.detail`, ``resampled``); a defocused
-  picture has none.
+- **upscale vs defocus** for a shot soft throughout: an enlarged picture fits a coarser pixel grid at one
+  phase far better than at the others (:mod:`blurscan.taps.resampling`, ``resampled``); a defocused one
+  fits every phase alike.
 """
 
 from __future__ import annotations
@@ -165,16 +165,38 @@ def event_cause(series, widths2: np.ndarray | None, quality: np.ndarray, start: 
 
 #: a shot soft throughout is read on up to this many of its frames, spread over it
 SHOT_FRAMES = 24
-#: median height of an enlargement's periodic trace from which a soft shot reads as upscaled (footage never
-#: enlarged, or defocused, reads 1.5-3.6; enlargements by 2.5x and 3x of sharp pictures 4-11)
-RESAMPLED = 5.0
+#: median fit of a coarser grid (best phase over median phase) under which a soft shot reads as upscaled:
+#: footage never enlarged, defocused or compressed reads 0.72-1, enlargements by 2x to 4.5x 0.25-0.67 (every
+#: case of benchmarks/accuracy.py and causes.py, and a sweep of blurs and enlargers in tests/test_cause.py)
+ENLARGED = 0.7
 #: the most a defocus throughout can be trusted (see soft_cause)
 DEFOCUS_THROUGHOUT_CONFIDENCE = 0.6
 
 
+def shot_enlargement(series, start: int, stop: int, outside=()) -> tuple[float, float] | None:
+    """``(fit, factor)`` when the shot (frames ``start..stop-1``) was enlarged: the median fit of its frames the
+    detail tap measured (leaving out the frames ``outside`` names, relative to ``start``, where others were;
+    a frame too sharp to ask counts as no fit) is under ENLARGED; the factor is the median of the frames that
+    fit. None otherwise."""
+    fits, factors, detail = series.resampled, series.enlarged_by, series.detail
+    if fits is None or factors is None or detail is None or len(fits) < stop or len(detail) < stop:
+        return None
+    measured = np.isfinite(detail[start:stop])
+    keep = measured.copy()
+    keep[np.asarray(outside, dtype=np.int64)] = False
+    keep = keep if keep.any() else measured
+    if not keep.any():
+        return None
+    fit = np.where(np.isfinite(fits[start:stop]), fits[start:stop], 1.0)[keep]
+    median = float(np.median(fit))
+    if not median < ENLARGED:
+        return None
+    return median, float(np.median(factors[start:stop][keep][fit < ENLARGED]))
+
+
 def soft_cause(series, widths2: np.ndarray | None, quality: np.ndarray, start: int, stop: int, in_events: np.ndarray,
-               quantiser: float | None, crushed: float) -> Cause:
-    """Why a shot is soft throughout: crushed by its encoder, enlarged (the interpolator's trace), or a blur
+               quantiser: float | None, crushed: float, enlarged: tuple[float, float] | None = None) -> Cause:
+    """Why a shot is soft throughout: crushed by its encoder, ``enlarged`` (:func:`shot_enlargement`), or a blur
     kernel read against a pixel-sharp picture (motion, or defocus)."""
     if quantiser is not None and quantiser >= crushed:
         return Cause("compression", min(1.0, 0.6 + (quantiser - crushed) / 10.0))
@@ -187,19 +209,10 @@ def soft_cause(series, widths2: np.ndarray | None, quality: np.ndarray, start: i
         kernel = blur_kernel(widths2, quality, frames, None, series.native_scale or 1.0, worst=len(frames))
     if kernel is not None and kernel.name == "motion":
         return kernel
-    trace = _shot_trace(series.resampled, start, stop)
-    if trace is not None and trace >= RESAMPLED:
-        return Cause("upscale", min(1.0, 0.5 + (trace - RESAMPLED) / 10.0))
+    if enlarged is not None:
+        return Cause("upscale", min(1.0, 0.5 + (ENLARGED - enlarged[0])))
     if kernel is not None and kernel.name == "defocus":
-        # an enlargement by 2x or 4x leaves its trace on the codec grid's frequencies, where it cannot be
-        # told from the grid's own: such a shot reads as defocus, so a defocus throughout is never sure
+        # an enlargement from a picture already soft, or by a sharper interpolator (Lanczos) on a noisy
+        # clip, can fit near the threshold and read as defocus: a defocus throughout is never sure
         return replace(kernel, confidence=min(kernel.confidence, DEFOCUS_THROUGHOUT_CONFIDENCE))
     return kernel or UNKNOWN
-
-
-def _shot_trace(resampled: np.ndarray | None, start: int, stop: int) -> float | None:
-    if resampled is None or len(resampled) < stop:
-        return None
-    part = resampled[start:stop]
-    part = part[np.isfinite(part)]
-    return float(np.median(part)) if len(part) else None

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from blurscan.detect.base import ScoreSeries, Segment, segment_times, worst_severity
-from blurscan.detect.cause import Cause, direction_widths, soft_cause
+from blurscan.detect.cause import Cause, direction_widths, shot_enlargement, soft_cause
 from blurscan.detect.compression import crushed_threshold, severity_of, shot_quantiser
 from blurscan.taps.detail import BEST_QUANTILE, measured_shares, size_held
 from blurscan.taps.shots import shot_ranges
@@ -175,6 +175,9 @@ def judge_shots(series: ScoreSeries, events: np.ndarray, sensitivity: float = 0.
         detail, filtered = (_shot_part(values, start, stop, n) for values in (series.detail, series.filtered))
         shares = measured_shares(detail, in_events)
         held = size_held(shares, series.size)
+        enlarged = shot_enlargement(series, start, stop, in_events)
+        if enlarged is not None:  # a picture enlarged k times holds 1/k of its resolution, whatever it shows
+            held = size_held(np.array([1.0 / enlarged[1]]), series.size)
         verdict = ShotVerdict(index, start, stop, start_s, end_s, held=held,
                               level=shot_level(native[start:stop], usable[start:stop], events[start:stop]))
         verdicts.append(verdict)
@@ -182,8 +185,11 @@ def judge_shots(series: ScoreSeries, events: np.ndarray, sensitivity: float = 0.
             continue
         best = float(np.quantile(shares, BEST_QUANTILE)) if len(shares) else None
         looks = measured_shares(filtered, in_events)
+        looks = float(np.median(looks)) if len(looks) else 0.0
+        if enlarged is not None:  # a sharp picture behind the interpolator's filter, by definition
+            best, looks = held["detail"], 1.0
         judged = judge_softness(verdict.level, held, best, series.size, floor_logit=floor_logit, soft_detail=soft_detail,
-                                filtered=float(np.median(looks)) if len(looks) else 0.0,
+                                filtered=looks,
                                 native=bool(series.native_scale and series.native_scale > 1))
         quantiser = shot_quantiser(series.quantiser, start, stop)
         if quantiser is not None and quantiser >= crushed:  # crushed by its encoder, whatever its edges say
@@ -195,7 +201,7 @@ def judge_shots(series: ScoreSeries, events: np.ndarray, sensitivity: float = 0.
         verdict.soft, verdict.severity = judged["soft"], judged["severity"]
         verdict.reason_code, verdict.reason_values = judged["reason_code"], judged["reason_values"]
         if verdict.soft:
-            verdict.cause = soft_cause(series, widths2, quality, start, stop, in_events, quantiser, crushed)
+            verdict.cause = soft_cause(series, widths2, quality, start, stop, in_events, quantiser, crushed, enlarged)
             soft_frames += int(usable[start:stop].sum())
     throughout = None
     if series.absolute_scale and usable.any():

@@ -30,6 +30,7 @@ import numpy as np
 
 from blurscan.source.decode import FrameFormat, VideoInfo
 from blurscan.taps.base import Tap
+from blurscan.taps.resampling import NOT_ASKED, enlargement
 
 #: native-size grey (the decoder's own luma plane where it can be read as is)
 LUMA_FORMAT = FrameFormat("luma", None)
@@ -202,60 +203,16 @@ def size_held(shares: np.ndarray, size: tuple[int, int], quantile: float = 0.5) 
             "effective_height": max(1, round(share * size[1]))}
 
 
-#: frequencies (cycles per pixel) an enlargement's trace is looked for at: periods of 2 to about 6.7 pixels
-TRACE_BAND = (0.15, 0.5)
-#: ... except near the harmonics of a codec's 16-pixel macroblock grid (its blocks and transforms leave their
-#: own trace there): within this many cycles per pixel of a multiple of 1/16
-GRID_GUARD = 0.006
-#: the profiles are padded to this many samples, so both axes share one frequency grid
-TRACE_FFT = 1024
-#: rows (columns) averaged into a profile: every this many, over at most TRACE_SIDE pixels about the centre
-TRACE_STEP = 8
-TRACE_SIDE = 1024
-#: ... but at least this many lines
-TRACE_LINES = 128
-
-
-def resampling_trace(luma: np.ndarray) -> float:
-    """How strongly the picture shows an interpolator's periodic trace: the peak's height over the median
-    of the band (about 1-3 when there is none).
-
-    A picture enlarged ``k`` times is a few known samples every ``k`` pixels with interpolated ones between:
-    its second derivative swings with period ``k`` along both axes (Popescu and Farid's resampling cue).
-    The trace is read at the strongest frequency the two axes share, outside the codec grid's own
-    frequencies; footage that was never enlarged, or defocused, shows none.
-    """
-    rows, cols = _content_box(luma)
-    picture = luma[rows, cols]
-    h, w = picture.shape
-    if min(h, w) < 64:
-        return math.nan
-    top, left = max(0, (h - TRACE_SIDE) // 2), max(0, (w - TRACE_SIDE) // 2)
-    picture = picture[top : top + TRACE_SIDE, left : left + TRACE_SIDE]
-    spectra = []
-    rows, cols = (max(1, min(TRACE_STEP, side // TRACE_LINES)) for side in picture.shape)  # small pictures: every line
-    for plane in (picture[::rows].astype(np.float32), picture[:, ::cols].T.astype(np.float32)):
-        curve = np.abs(plane[:, :-2] - 2 * plane[:, 1:-1] + plane[:, 2:]).mean(axis=0)
-        level = float(curve.mean())
-        if not level > 0:
-            return math.nan
-        spectra.append(np.abs(np.fft.rfft((curve / level - 1.0) * np.hanning(len(curve)), TRACE_FFT)))
-    frequency = np.fft.rfftfreq(TRACE_FFT)
-    grid = np.abs(frequency * 16 - np.round(frequency * 16)) / 16 < GRID_GUARD
-    band = (frequency >= TRACE_BAND[0]) & (frequency <= TRACE_BAND[1]) & ~grid
-    shared = np.minimum(spectra[0] / np.median(spectra[0][band]), spectra[1] / np.median(spectra[1][band]))
-    return float(np.max(shared[band]))
-
-
 class DetailTap(Tap):
     """What each sampled frame holds at native size (:func:`measure_detail`): a share and a ``filtered``
-    weight per frame, and how strong an enlargement's trace is (:func:`resampling_trace`), NaN on the frames
-    not sampled."""
+    weight per frame, and how well it fits a coarser grid and which
+    (:func:`~blurscan.taps.resampling.enlargement`), NaN on the frames not sampled."""
 
     def __init__(self):
         self.detail = array("d")
         self.filtered = array("d")
         self.resampled = array("d")
+        self.factor = array("d")
 
     def formats(self, info: VideoInfo, scorer_format: FrameFormat) -> list[FrameFormat]:
         return [detail_format(info.fps)]
@@ -265,10 +222,13 @@ class DetailTap(Tap):
         held = None if luma is None else measure_detail(luma)
         self.detail.append(math.nan if held is None else held.share)
         self.filtered.append(math.nan if held is None else held.filtered)
-        self.resampled.append(math.nan if held is None else resampling_trace(luma))
+        enlarged = NOT_ASKED if held is None else enlargement(luma[_content_box(luma)], held.share)
+        self.resampled.append(enlarged.fit)
+        self.factor.append(enlarged.factor)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         return np.frombuffer(self.detail, dtype=np.float64), np.frombuffer(self.filtered, dtype=np.float64)
 
-    def trace(self) -> np.ndarray:
-        return np.frombuffer(self.resampled, dtype=np.float64)
+    def enlargements(self) -> tuple[np.ndarray, np.ndarray]:
+        """The grid's fit and its factor on each frame."""
+        return np.frombuffer(self.resampled, dtype=np.float64), np.frombuffer(self.factor, dtype=np.float64)

@@ -1,0 +1,136 @@
+"""Whether a picture was enlarged from a smaller one: it fits a coarser pixel grid at one position only.
+
+A picture enlarged ``k`` times holds ``1/k`` of its samples, the rest made by the interpolator: each of its
+rows is a sum of the interpolator's kernel placed every ``k`` pixels, at one position (phase) of that grid.
+Fitted by least squares to such sums at each phase in turn, a row is matched to the noise at the right
+phase and loses the detail between the knots at the others. A picture never enlarged, or blurred by its
+lens or by motion, is the same at every phase: a blur is shift-invariant. :func:`enlargement`'s fit is the
+best phase's residual over the median phase's, for the best factor: about 0.75-1 for footage never
+enlarged, defocused or compressed, 0.2-0.67 for enlargements by 2x to 4x with bicubic, bilinear or Lanczos
+interpolators (OpenCV, Pillow, FFmpeg's swscale, PyTorch, centre- or corner-aligned), after H.264 at CRF 23
+and noise (benchmarks/causes.py).
+
+This replaced a periodicity cue (the interpolator's swing in the second derivative, Popescu and Farid):
+at 2x and 4x its frequency is the codec's own 4- and 8-pixel transform grid, where H.264's block edges
+are the stronger swing, so 4x enlargements read as defocus.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import NamedTuple
+
+import numpy as np
+
+#: the enlargement factors tried (the best one counts): 540p, 480p, 432p, 360p, 270p and 240p shown at 1080p
+#: (and their like at 720p and 2160p). Under 2x an enlargement is mild and not told; from 5x a picture is so
+#: smooth that a strong defocus (a disk of radius 4) fits the coarse grid nearly as well at one phase
+FACTORS = (2.0, 2.25, 2.5, 3.0, 4.0, 4.5)
+#: a factor ``k`` is tried only when the frame's detail share (:mod:`blurscan.taps.detail`) times ``k`` lies
+#: within this range: a k-times enlargement holds 0.8-1.17 of ``1/k`` by a cubic (benchmarks/accuracy.py's
+#: series), up to 1.55 by a bilinear one; a picture holding more than 0.8 of its resolution is not asked at
+#: all (sharp footage costs nothing)
+SHARE_RANGE = (0.6, 1.6)
+#: the fit reads a square of this side (pixels), where the picture has most detail
+SIDE = 256
+#: every this many rows (and columns) of it are fitted
+LINE_STEP = 16
+#: residuals are summed away from the square's edges, where the fit lacks neighbours
+MARGIN = 8
+#: pictures smaller than this (pixels a side) are not measured
+MIN_SIDE = 64
+
+
+def _keys(t: np.ndarray, a: float = -0.5) -> np.ndarray:
+    """Keys' cubic (a = -0.5: the common bicubic; bilinear fits it as well)."""
+    t = np.abs(t)
+    near = (a + 2) * t**3 - (a + 3) * t**2 + 1
+    far = a * t**3 - 5 * a * t**2 + 8 * a * t - 4 * a
+    return np.where(t < 1, near, np.where(t < 2, far, 0.0))
+
+
+def _lanczos(t: np.ndarray) -> np.ndarray:
+    """Lanczos-3, sharper than a cubic: Lanczos enlargements fit a cubic at 0.6-0.75, this at under 0.6."""
+    return np.where(np.abs(t) < 3, np.sinc(t) * np.sinc(t / 3), 0.0)
+
+
+#: the model interpolators, with their support (knots a side): a phase's residual is the better model's.
+#: Only the right phase must fit better than the others, so near models do
+MODELS = ((_keys, 2), (_lanczos, 3))
+
+
+def _phases(factor: float) -> list[float]:
+    """Where a knot of a centre-aligned enlargement by ``factor`` falls (mod ``factor``) in a picture cut at any
+    whole pixel, and the half-pixel positions between (other alignments)."""
+    return sorted({round(((factor - 1) / 2 + 0.5 * step) % factor, 6) % factor for step in range(math.ceil(4 * factor))})
+
+
+@lru_cache(maxsize=64)
+def _bases(side: int, factor: float, model: int) -> tuple[np.ndarray, ...]:
+    """For each of :func:`_phases`, an orthonormal basis (side x knots) of the rows MODELS[model] can make enlarging ``factor`` times."""
+    kernel, support = MODELS[model]
+    bases = []
+    pixels = np.arange(side)
+    for phase in _phases(factor):
+        knots = int(math.ceil((side - phase) / factor)) + 2 * support + 1
+        position = (pixels - phase) / factor + support  # knot j sits at pixel phase + factor * (j - support)
+        first = np.floor(position).astype(np.int64)
+        kernels = np.zeros((side, knots))
+        for offset in range(1 - support, support + 1):
+            knot = first + offset
+            kernels[pixels, knot] += kernel(position - knot)
+        basis, _ = np.linalg.qr(kernels)
+        bases.append(basis.astype(np.float32))
+    return tuple(bases)
+
+
+def _detailed_square(picture: np.ndarray, side: int) -> np.ndarray:
+    """The ``side``-sided square, of nine spread over the picture, with the most gradient energy (a flat
+    sky fits every grid)."""
+    h, w = picture.shape
+    best, corner = -1.0, (0, 0)
+    for top in np.linspace(0, h - side, 3).astype(np.int64):
+        for left in np.linspace(0, w - side, 3).astype(np.int64):
+            part = picture[top : top + side : LINE_STEP, left : left + side]
+            energy = float(np.abs(np.diff(part.astype(np.int16), axis=1)).mean())
+            if energy > best:
+                best, corner = energy, (int(top), int(left))
+    return picture[corner[0] : corner[0] + side, corner[1] : corner[1] + side]
+
+
+class Enlargement(NamedTuple):
+    """How well a coarser grid fits a picture (``fit``: the best phase's residual over the median phase's;
+    under 0.7 it was enlarged) and by which ``factor``; both NaN when the picture was not asked."""
+
+    fit: float
+    factor: float
+
+
+NOT_ASKED = Enlargement(math.nan, math.nan)
+
+
+def enlargement(picture: np.ndarray, share: float | None = None) -> Enlargement:
+    """How much better a coarser grid fits the grey ``picture`` (inside its bars) at one phase than at the
+    median phase, for the best factor (those its detail ``share`` allows, see SHARE_RANGE; None: all); NOT_ASKED
+    when it is too small or too sharp to ask."""
+    side = min(SIDE, *picture.shape) if picture.size else 0
+    factors = FACTORS if share is None else [k for k in FACTORS if SHARE_RANGE[0] <= share * k <= SHARE_RANGE[1]]
+    if side < MIN_SIDE or not factors:
+        return NOT_ASKED
+    square = _detailed_square(picture, side).astype(np.float32)
+    lines = (square[::LINE_STEP].T, square[:, ::LINE_STEP])  # as columns: rows (along x), then columns (along y)
+    best = NOT_ASKED
+    for factor in factors:
+        ratios = []
+        for plane in lines:
+            residuals = np.min([[float(np.mean((plane - basis @ (basis.T @ plane))[MARGIN:-MARGIN] ** 2))
+                                 for basis in _bases(side, factor, model)] for model in range(len(MODELS))], axis=0)
+            middle = float(np.median(residuals))
+            if not middle > 0:
+                return NOT_ASKED
+            ratios.append(float(residuals.min()) / middle)
+        fit = sum(ratios) / len(ratios)
+        if not fit >= best.fit:  # NaN at first
+            best = Enlargement(fit, factor)
+    return best

@@ -216,6 +216,7 @@ def test_a_clip_enlarged_three_or_four_times_is_upscale_with_its_effective_size(
     assert shot["soft"] and shot["cause"] == "upscale"
     # the grid's factor is the effective size (a bilinear enlargement keeps aliases its spectrum reads as detail)
     assert shot["effective_width"] == round(1280 / factor) and shot["effective_height"] == round(720 / factor)
+    assert result["video"]["effective_width"] == shot["effective_width"]
     assert shot["motion_angle_deg"] is None and shot["blur_px"] is None
 
 

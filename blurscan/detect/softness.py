@@ -130,6 +130,8 @@ class ShotVerdict:
     level: float | None = None
     #: why it is soft throughout (None when it is not)
     cause: Cause | None = None
+    #: the factor it was found enlarged by (see :func:`~blurscan.detect.cause.shot_enlargement`; None: not found)
+    enlarged_by: float | None = None
 
     def segment(self, series) -> Segment:
         """The shot as a ``"soft"`` segment: what is cut when it is soft throughout."""
@@ -146,6 +148,19 @@ class Shots:
     floor: float | None = None
     #: soft shots hold nearly all measurable frames (None: no absolute scale, or nothing to measure)
     blurry_throughout: bool | None = None
+
+
+def held_per_frame(detail: np.ndarray | None, verdicts: list[ShotVerdict]) -> np.ndarray | None:
+    """The detail tap's shares with each enlarged shot's measured frames at ``1/k``: what the video-level
+    effective size is read from, so it agrees with its shots."""
+    if detail is None or not any(v.enlarged_by for v in verdicts):
+        return detail
+    held = np.array(detail, dtype=np.float64)
+    for verdict in verdicts:
+        if verdict.enlarged_by:
+            part = held[verdict.start : verdict.stop]
+            part[np.isfinite(part)] = 1.0 / verdict.enlarged_by
+    return held
 
 
 def sensitivity_thresholds(sensitivity: float) -> tuple[float, float]:
@@ -179,7 +194,8 @@ def judge_shots(series: ScoreSeries, events: np.ndarray, sensitivity: float = 0.
         if enlarged is not None:  # a picture enlarged k times holds 1/k of its resolution, whatever it shows
             held = size_held(np.array([1.0 / enlarged[1]]), series.size)
         verdict = ShotVerdict(index, start, stop, start_s, end_s, held=held,
-                              level=shot_level(native[start:stop], usable[start:stop], events[start:stop]))
+                              level=shot_level(native[start:stop], usable[start:stop], events[start:stop]),
+                              enlarged_by=None if enlarged is None else enlarged[1])
         verdicts.append(verdict)
         if not series.absolute_scale or verdict.level is None:
             continue

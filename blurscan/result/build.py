@@ -8,6 +8,7 @@ import numpy as np
 
 from blurscan.detect.base import ScoreSeries
 from blurscan.detect.findings import Findings
+from blurscan.detect.softness import held_per_frame
 from blurscan.messages import Message
 from blurscan.result.model import EVENT, SOFT, Segment, Shot, Thumbnail, Verdict, Video, VideoResult
 from blurscan.taps.detail import effective_size
@@ -48,7 +49,7 @@ def build_result(*, video: Video, settings: dict[str, Any], series: ScoreSeries,
             shot.thumbnails = soft_thumbnails.get(verdict.start, {})
         model_shots.append(shot)
     event_frames = [np.arange(s.start_frame, s.end_frame + 1) for s in events]
-    held = effective_size(series.detail, series.size,
+    held = effective_size(held_per_frame(series.detail, shots.verdicts), series.size,
                           outside=np.concatenate(event_frames) if event_frames else np.zeros(0, dtype=np.int64))
     video.detail, video.effective_width, video.effective_height = (
         held["detail"], held["effective_width"], held["effective_height"])

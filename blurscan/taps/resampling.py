@@ -5,10 +5,11 @@ rows is a sum of the interpolator's kernel placed every ``k`` pixels, at one pos
 Fitted by least squares to such sums at each phase in turn, a row is matched to the noise at the right
 phase and loses the detail between the knots at the others. A picture never enlarged, or blurred by its
 lens or by motion, is the same at every phase: a blur is shift-invariant. :func:`enlargement`'s fit is the
-best phase's residual over the median phase's, for the best factor: about 0.75-1 for footage never
-enlarged, defocused or compressed, 0.2-0.67 for enlargements by 2x to 4x with bicubic, bilinear or Lanczos
-interpolators (OpenCV, Pillow, FFmpeg's swscale, PyTorch, centre- or corner-aligned), after H.264 at CRF 23
-and noise (benchmarks/causes.py).
+best phase's residual over the median phase's, for the best model and factor: 0.76-0.97 for every case of
+the public benchmarks never enlarged 2x or more (defocus, controls, crushed clips, 1.5x), 0.25-0.63 for
+every enlargement by 2x to 4x there, by OpenCV's bicubic, bilinear and Lanczos and FFmpeg's bicubic
+(benchmarks/causes.py, benchmarks/accuracy.py); Pillow's and PyTorch's, centre- or corner-aligned, fit as well.
+Pictures under about 400 px a side have too few lines to tell reliably.
 
 This replaced a periodicity cue (the interpolator's swing in the second derivative, Popescu and Farid):
 at 2x and 4x its frequency is the codec's own 4- and 8-pixel transform grid, where H.264's block edges
@@ -34,8 +35,8 @@ FACTORS = (2.0, 2.25, 2.5, 3.0, 4.0, 4.5)
 SHARE_RANGE = (0.6, 1.6)
 #: the fit reads a square of this side (pixels), where the picture has most detail
 SIDE = 256
-#: every this many rows (and columns) of it are fitted
-LINE_STEP = 16
+#: this many of its rows (and columns) are fitted, evenly spaced
+LINES = 32
 #: residuals are summed away from the square's edges, where the fit lacks neighbours
 MARGIN = 8
 #: pictures smaller than this (pixels a side) are not measured
@@ -55,8 +56,8 @@ def _lanczos(t: np.ndarray) -> np.ndarray:
     return np.where(np.abs(t) < 3, np.sinc(t) * np.sinc(t / 3), 0.0)
 
 
-#: the model interpolators, with their support (knots a side): a phase's residual is the better model's.
-#: Only the right phase must fit better than the others, so near models do
+#: the model interpolators, with their support (knots a side); the model whose best phase stands out most
+#: counts. Only the right phase must fit better than the others, so near models do
 MODELS = ((_keys, 2), (_lanczos, 3))
 
 
@@ -92,7 +93,7 @@ def _detailed_square(picture: np.ndarray, side: int) -> np.ndarray:
     best, corner = -1.0, (0, 0)
     for top in np.linspace(0, h - side, 3).astype(np.int64):
         for left in np.linspace(0, w - side, 3).astype(np.int64):
-            part = picture[top : top + side : LINE_STEP, left : left + side]
+            part = picture[top : top + side : 8, left : left + side]
             energy = float(np.abs(np.diff(part.astype(np.int16), axis=1)).mean())
             if energy > best:
                 best, corner = energy, (int(top), int(left))
@@ -119,18 +120,20 @@ def enlargement(picture: np.ndarray, share: float | None = None) -> Enlargement:
     if side < MIN_SIDE or not factors:
         return NOT_ASKED
     square = _detailed_square(picture, side).astype(np.float32)
-    lines = (square[::LINE_STEP].T, square[:, ::LINE_STEP])  # as columns: rows (along x), then columns (along y)
+    step = max(1, side // LINES)
+    lines = (square[::step].T, square[:, ::step])  # as columns: rows (along x), then columns (along y)
     best = NOT_ASKED
     for factor in factors:
-        ratios = []
-        for plane in lines:
-            residuals = np.min([[float(np.mean((plane - basis @ (basis.T @ plane))[MARGIN:-MARGIN] ** 2))
-                                 for basis in _bases(side, factor, model)] for model in range(len(MODELS))], axis=0)
-            middle = float(np.median(residuals))
-            if not middle > 0:
-                return NOT_ASKED
-            ratios.append(float(residuals.min()) / middle)
-        fit = sum(ratios) / len(ratios)
+        ratios = np.zeros((len(MODELS), len(lines)))
+        for model in range(len(MODELS)):
+            for axis, plane in enumerate(lines):
+                residuals = [float(np.mean((plane - basis @ (basis.T @ plane))[MARGIN:-MARGIN] ** 2))
+                             for basis in _bases(side, factor, model)]
+                middle = float(np.median(residuals))
+                if not middle > 0:
+                    return NOT_ASKED
+                ratios[model, axis] = min(residuals) / middle
+        fit = float(ratios.mean(axis=1).min())  # the model that fits best
         if not fit >= best.fit:  # NaN at first
             best = Enlargement(fit, factor)
     return best

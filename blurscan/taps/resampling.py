@@ -5,11 +5,11 @@ rows is a sum of the interpolator's kernel placed every ``k`` pixels, at one pos
 Fitted by least squares to such sums at each phase in turn, a row is matched to the noise at the right
 phase and loses the detail between the knots at the others. A picture never enlarged, or blurred by its
 lens or by motion, is the same at every phase: a blur is shift-invariant. :func:`enlargement`'s fit is the
-best phase's residual over the median phase's, for the best model and factor: 0.76-0.97 for every case of
-the public benchmarks never enlarged 2x or more (defocus, controls, crushed clips, 1.5x), 0.25-0.63 for
-every enlargement by 2x to 4x there, by OpenCV's bicubic, bilinear and Lanczos and FFmpeg's bicubic
-(benchmarks/causes.py, benchmarks/accuracy.py); Pillow's and PyTorch's, centre- or corner-aligned, fit as well.
-Pictures under about 400 px a side have too few lines to tell reliably.
+best phase's residual (its low frequencies, where a wrong phase's loss lies) over the median phase's, for
+the best model and factor: 0.69-0.94 for every case of the public benchmarks never enlarged 2x or more
+(defocus, controls, crushed clips, 1.5x), 0.10-0.53 for every enlargement by 2x to 4x there
+(benchmarks/causes.py, benchmarks/accuracy.py); benchmarks/enlargers.py tries ten enlargers (OpenCV, Pillow,
+FFmpeg's swscale, PyTorch centre- and corner-aligned) after noise and x264 at CRF 23.
 
 This replaced a periodicity cue (the interpolator's swing in the second derivative, Popescu and Farid):
 at 2x and 4x its frequency is the codec's own 4- and 8-pixel transform grid, where H.264's block edges
@@ -22,6 +22,7 @@ import math
 from functools import lru_cache
 from typing import NamedTuple
 
+import cv2
 import numpy as np
 
 #: the enlargement factors tried (the best one counts): 540p, 480p, 432p, 360p, 270p and 240p shown at 1080p
@@ -86,6 +87,15 @@ def _bases(side: int, factor: float, model: int) -> tuple[np.ndarray, ...]:
     return tuple(bases)
 
 
+def _band_energy(residual: np.ndarray, factor: float) -> float:
+    """The residual's energy below about ``1/factor`` cycles a pixel (a box of ``factor`` pixels along each
+    line), away from the edges: what a wrong phase loses lies there, under the small grid's limit, while the
+    noise (sensor, codec) spreads to 1/2; so the ratio of phases stands out of the noise ``factor`` times more."""
+    width = max(2, round(factor))
+    smoothed = cv2.blur(residual, (1, width), borderType=cv2.BORDER_REFLECT)
+    return float(np.mean(smoothed[MARGIN:-MARGIN] ** 2))
+
+
 def _detailed_square(picture: np.ndarray, side: int) -> np.ndarray:
     """The ``side``-sided square, of nine spread over the picture, with the most gradient energy (a flat
     sky fits every grid)."""
@@ -127,8 +137,7 @@ def enlargement(picture: np.ndarray, share: float | None = None) -> Enlargement:
         ratios = np.zeros((len(MODELS), len(lines)))
         for model in range(len(MODELS)):
             for axis, plane in enumerate(lines):
-                residuals = [float(np.mean((plane - basis @ (basis.T @ plane))[MARGIN:-MARGIN] ** 2))
-                             for basis in _bases(side, factor, model)]
+                residuals = [_band_energy(plane - basis @ (basis.T @ plane), factor) for basis in _bases(side, factor, model)]
                 middle = float(np.median(residuals))
                 if not middle > 0:
                     return NOT_ASKED

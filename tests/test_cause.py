@@ -98,7 +98,7 @@ def _upscaled(image: np.ndarray, k: float, interpolation: int = cv2.INTER_CUBIC)
     return cv2.resize(small, (w, h), interpolation=interpolation)
 
 
-@pytest.mark.parametrize("factor", [2, 2.25, 3, 4, 4.5])
+@pytest.mark.parametrize("factor", [2, 2.5, 3, 4])
 def test_an_enlargement_fits_a_coarser_grid_at_one_phase_a_blur_at_none(factor):
     rng = np.random.default_rng(round(factor * 4))
     sharp = render_canvas(1280, 720, 4)

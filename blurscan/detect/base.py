@@ -47,9 +47,9 @@ class ScoreSeries:
     #: per frame, the quantiser it was coded with on the H.264 scale (NaN where the decoder exported none;
     #: see :mod:`blurscan.source.quantiser`); None when no frame had one
     quantiser: np.ndarray | None = None
-    #: on the frames the detail tap measures, how much better a coarser pixel grid fits the picture at one
-    #: phase than at the others (about 1: never enlarged, under 0.7: enlarged; NaN elsewhere; see
-    #: :mod:`blurscan.taps.resampling`); None when not measured
+    #: on the frames the detail tap fits (every other frame it measures), how much better a coarser pixel grid
+    #: fits the picture at one phase than at the others (about 1: never enlarged, and 1 where too sharp to ask;
+    #: under 0.65: enlarged; NaN elsewhere; see :mod:`blurscan.taps.resampling`); None when not measured
     resampled: np.ndarray | None = None
     #: on the same frames, the factor that grid is coarser by (NaN where not asked); None when not measured
     enlarged_by: np.ndarray | None = None

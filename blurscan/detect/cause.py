@@ -175,20 +175,20 @@ DEFOCUS_THROUGHOUT_CONFIDENCE = 0.6
 
 
 def shot_enlargement(series, start: int, stop: int, outside=()) -> tuple[float, float] | None:
-    """``(fit, factor)`` when the shot (frames ``start..stop-1``) was enlarged: the median fit of its frames the
-    detail tap measured (leaving out the frames ``outside`` names, relative to ``start``, where others were;
-    a frame too sharp to ask counts as no fit) is under ENLARGED; the factor is the median of the frames that
+    """``(fit, factor)`` when the shot (frames ``start..stop-1``) was enlarged: the median fit of the frames the
+    detail tap fitted (leaving out the frames ``outside`` names, relative to ``start``, where others were; a
+    frame too sharp to ask reads 1: no fit) is under ENLARGED; the factor is the median of the frames that
     fit. None otherwise."""
-    fits, factors, detail = series.resampled, series.enlarged_by, series.detail
-    if fits is None or factors is None or detail is None or len(fits) < stop or len(detail) < stop:
+    fits, factors = series.resampled, series.enlarged_by
+    if fits is None or factors is None or len(fits) < stop or len(factors) < stop:
         return None
-    measured = np.isfinite(detail[start:stop])
-    keep = measured.copy()
+    fitted = np.isfinite(fits[start:stop])
+    keep = fitted.copy()
     keep[np.asarray(outside, dtype=np.int64)] = False
-    keep = keep if keep.any() else measured
+    keep = keep if keep.any() else fitted
     if not keep.any():
         return None
-    fit = np.where(np.isfinite(fits[start:stop]), fits[start:stop], 1.0)[keep]
+    fit = fits[start:stop][keep]
     median = float(np.median(fit))
     if not median < ENLARGED:
         return None

@@ -30,7 +30,7 @@ import numpy as np
 
 from blurscan.source.decode import FrameFormat, VideoInfo
 from blurscan.taps.base import Tap
-from blurscan.taps.resampling import NOT_ASKED, enlargement
+from blurscan.taps.resampling import enlargement
 
 #: native-size grey (the decoder's own luma plane where it can be read as is)
 LUMA_FORMAT = FrameFormat("luma", None)
@@ -63,6 +63,9 @@ CUTOFF_DB = 12.0
 #: better frames are soft"), so a blurry stretch the events did not wholly cover does not decide it;
 #: the effective resolution reported is the median (closer to 1/k on enlargements)
 BEST_QUANTILE = 0.75
+#: of the frames measured, every this many (the first, then ...) are also fitted for an enlargement's grid
+#: (:mod:`blurscan.taps.resampling`, about 10 ms on a soft frame): once a second
+FIT_EVERY = 2
 #: rows or columns at the edges whose spread is below this (grey levels) are bars, not picture
 BAR_SPREAD = 3.0
 #: tiles whose mean absolute gradient is below this (grey levels a pixel) have nothing to measure
@@ -213,6 +216,7 @@ class DetailTap(Tap):
         self.filtered = array("d")
         self.resampled = array("d")
         self.factor = array("d")
+        self.measured = 0
 
     def formats(self, info: VideoInfo, scorer_format: FrameFormat) -> list[FrameFormat]:
         return [detail_format(info.fps)]
@@ -222,9 +226,14 @@ class DetailTap(Tap):
         held = None if luma is None else measure_detail(luma)
         self.detail.append(math.nan if held is None else held.share)
         self.filtered.append(math.nan if held is None else held.filtered)
-        enlarged = NOT_ASKED if held is None else enlargement(luma[_content_box(luma)], held.share)
-        self.resampled.append(enlarged.fit)
-        self.factor.append(enlarged.factor)
+        fit, factor = math.nan, math.nan  # NaN: not measured
+        if held is not None:
+            self.measured += 1
+            if (self.measured - 1) % FIT_EVERY == 0:
+                fit, factor = enlargement(luma[_content_box(luma)], held.share)
+                fit = 1.0 if math.isnan(fit) else fit  # too sharp or too small to ask: no grid fits
+        self.resampled.append(fit)
+        self.factor.append(factor)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         return np.frombuffer(self.detail, dtype=np.float64), np.frombuffer(self.filtered, dtype=np.float64)

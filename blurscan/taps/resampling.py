@@ -25,18 +25,21 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-#: the enlargement factors tried (the best one counts): 540p, 480p, 432p, 360p, 270p and 240p shown at 1080p
-#: (and their like at 720p and 2160p). Under 2x an enlargement is mild and not told; from 5x a picture is so
-#: smooth that a strong defocus (a disk of radius 4) fits the coarse grid nearly as well at one phase
-FACTORS = (2.0, 2.25, 2.5, 3.0, 4.0, 4.5)
+#: the enlargement factors tried (the best one counts): 540p, 432p, 360p and 270p shown at 1080p (and their
+#: like at 720p and 2160p). Under 2x an enlargement is mild and not told; from 5x a picture is so smooth that a
+#: strong defocus (a disk of radius 4) fits the coarse grid nearly as well at one phase. 2.25x (480p) and
+#: 4.5x (240p) were told as well, at twice the cost of these four together (nine phases each)
+FACTORS = (2.0, 2.5, 3.0, 4.0)
 #: a factor ``k`` is tried only when the frame's detail share (:mod:`blurscan.taps.detail`) times ``k`` lies
 #: within this range: a k-times enlargement holds 0.8-1.17 of ``1/k`` by a cubic (benchmarks/accuracy.py's
 #: series), up to 1.55 by a bilinear one; a picture holding more than 0.8 of its resolution is not asked at
-#: all (sharp footage costs nothing)
-SHARE_RANGE = (0.6, 1.6)
+#: all (sharp footage costs nothing). Each factor costs its phases' fits: about 10 ms a frame in all on one
+#: core of the 2-core VM
+SHARE_RANGE = (0.7, 1.6)
 #: the fit reads a square of this side (pixels), where the picture has most detail
 SIDE = 256
-#: this many of its rows (and columns) are fitted, evenly spaced
+#: this many of its rows (and columns) are fitted, evenly spaced (16 cost half as much and let disks of
+#: radius 2-3.5 on rendered scenes fit at 0.64-0.69)
 LINES = 32
 #: residuals are summed away from the square's edges, where the fit lacks neighbours
 MARGIN = 8
@@ -64,9 +67,13 @@ MODELS = ((_keys, 2), (_lanczos, 3))
 
 
 def _phases(factor: float) -> list[float]:
-    """Where a knot of a centre-aligned enlargement by ``factor`` falls (mod ``factor``) in a picture cut at any
-    whole pixel, and the half-pixel positions between (other alignments)."""
-    return sorted({round(((factor - 1) / 2 + 0.5 * step) % factor, 6) % factor for step in range(math.ceil(4 * factor))})
+    """Where a knot of an enlargement by ``factor`` falls (mod ``factor``) in a picture cut at any whole pixel:
+    centre-aligned (the first knot at ``(factor - 1) / 2``) or, for whole factors, corner-aligned (at 0; at
+    other factors a corner-aligned grid drifts off any one phase)."""
+    found = set()
+    for first in ((factor - 1) / 2, 0.0) if factor == int(factor) else ((factor - 1) / 2,):
+        found |= {round((first + step) % factor, 6) % factor for step in range(math.ceil(4 * factor))}
+    return sorted(found)
 
 
 @lru_cache(maxsize=64)
@@ -86,6 +93,20 @@ def _bases(side: int, factor: float, model: int) -> tuple[np.ndarray, ...]:
         basis, _ = np.linalg.qr(kernels)
         bases.append(basis.astype(np.float32))
     return tuple(bases)
+
+
+#: lines projected at a time: products this small stay on the calling thread (OpenBLAS splits larger ones
+#: over threads that then spin, costing the decoder's cores more than the product itself)
+CHUNK = 8
+
+
+def _residual(lines: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    """What of each line (a column) the basis' span does not hold."""
+    out = np.empty_like(lines)
+    for i in range(0, lines.shape[1], CHUNK):
+        part = lines[:, i : i + CHUNK]
+        out[:, i : i + CHUNK] = part - basis @ (basis.T @ part)
+    return out
 
 
 def _band_energy(residual: np.ndarray, factor: float) -> float:
@@ -138,7 +159,7 @@ def enlargement(picture: np.ndarray, share: float | None = None) -> Enlargement:
         ratios = np.zeros((len(MODELS), len(lines)))
         for model in range(len(MODELS)):
             for axis, plane in enumerate(lines):
-                residuals = [_band_energy(plane - basis @ (basis.T @ plane), factor) for basis in _bases(side, factor, model)]
+                residuals = [_band_energy(_residual(plane, basis), factor) for basis in _bases(side, factor, model)]
                 middle = float(np.median(residuals))
                 if not middle > 0:
                     return NOT_ASKED

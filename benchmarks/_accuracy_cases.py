@@ -41,6 +41,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 
@@ -184,8 +185,10 @@ class Part:
     box: tuple[int, int] | None = None
     #: scale the content to this fraction of the box (the rest is bars), e.g. a letterboxed copy
     content: float = 1.0
-    #: shrink the picture by this factor and enlarge it back (bicubic): footage upscaled from a lower resolution
+    #: shrink the picture by this factor and enlarge it back: footage upscaled from a lower resolution
     upscale: float = 1.0
+    #: the enlarger: "" (OpenCV's bicubic), "lanczos", "bilinear" (OpenCV's) or "swscale" (FFmpeg's bicubic)
+    enlarger: str = ""
     #: blur every frame of the part: (kind, strength), a shot out of focus throughout
     defocus: tuple[str, float] | None = None
     #: "", "dark" (a fifth of the light) or "haze" (a veil of bright grey over the scene)
@@ -221,7 +224,9 @@ class Case:
         return self.soft if self.soft is not None else tuple(False for _ in self.parts)
 
     def key(self) -> str:
-        fields = [CASES_VERSION, self.name, [asdict(p) for p in self.parts],
+        # a field added later is left out at its default, so the cases of before keep their cached clips
+        parts = [{k: v for k, v in asdict(p).items() if k != "enlarger" or v} for p in self.parts]
+        fields = [CASES_VERSION, self.name, parts,
                   [asdict(b) for b in self.blurs], self.events, self.crf, self.noise, self.exposure]
         if self.codec != "libx264" or self.options:  # so the cases of before keep their cached clips
             fields += [self.codec, self.options]
@@ -269,13 +274,19 @@ def _look(image: np.ndarray, look: str) -> np.ndarray:
     return image
 
 
-def upscaled(image: np.ndarray, factor: float) -> np.ndarray:
-    """The picture shrunk by ``factor`` (area) and enlarged back (bicubic), as an upscaler would show it."""
+ENLARGERS = {"": cv2.INTER_CUBIC, "lanczos": cv2.INTER_LANCZOS4, "bilinear": cv2.INTER_LINEAR}
+
+
+def upscaled(image: np.ndarray, factor: float, enlarger: str = "") -> np.ndarray:
+    """The picture shrunk by ``factor`` (area) and enlarged back (by ``enlarger``), as an upscaler would show it."""
     if factor <= 1:
         return image
     h, w = image.shape[:2]
     small = cv2.resize(image, (max(2, round(w / factor)), max(2, round(h / factor))), interpolation=cv2.INTER_AREA)
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+    if enlarger == "swscale":
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(small), format="rgb24")
+        return frame.reformat(width=w, height=h, interpolation="BICUBIC").to_ndarray()
+    return cv2.resize(small, (w, h), interpolation=ENLARGERS[enlarger])
 
 
 def render(case: Case, sources: dict[str, Path], cache: Path = Path(".bench")) -> Iterator[np.ndarray]:
@@ -296,7 +307,7 @@ def render(case: Case, sources: dict[str, Path], cache: Path = Path(".bench")) -
                 extra_h, extra_w = bh - (image.shape[0] + bars[0] + bars[1]), bw - (image.shape[1] + bars[2] + bars[3])
                 bars = (bars[0] + extra_h // 2, bars[1] + extra_h - extra_h // 2,
                         bars[2] + extra_w // 2, bars[3] + extra_w - extra_w // 2)
-            image = upscaled(image, part.upscale)
+            image = upscaled(image, part.upscale, part.enlarger)
             if part.defocus is not None:
                 image = apply_blur(image, Blur(0, 0, *part.defocus), index)
             for blur in case.blurs:
@@ -654,6 +665,10 @@ _COMPRESSION_SOURCES = (("bikes", None), ("scene720", None), ("bunny", (640, 360
                         ("motorcycle", None), ("carphone", None), ("astronaut", None))
 
 
+_UPSCALE_SOURCES = (("hubble", None), ("bikes", None), ("scene1080", None), ("rocket", None), ("bunny", None),
+                    ("carphone", None))
+
+
 def cause_cases(seed: int = 0) -> list[Case]:
     """Issue 19's set: blur events of known kernels, crushed clips and stretches on three codecs, web-quality
     controls, enlargements and defocus throughout; labelled with the cause each must carry."""
@@ -680,11 +695,18 @@ def cause_cases(seed: int = 0) -> list[Case]:
         source, box = _COMPRESSION_SOURCES[(k + 4 + seed) % len(_COMPRESSION_SOURCES)]
         out.append(Case(f"control-{codec}-{list(options.values())[0]}-{source}", "control", [Part(source, box=box)],
                         codec=codec, options=options, soft=(None,), note=what))
-    for source, box in (("scene720", None), ("coffee", None), ("motorcycle", None)):
+    for k, (source, box) in enumerate((("scene720", None), ("coffee", None), ("motorcycle", None))):
         for factor in (3.0, 4.0):
             out.append(Case(f"cause-upscale{factor:g}-{source}", "cause-soft",
                             [Part(source, last=RESOLUTION_FRAMES - 1, box=box, upscale=factor)], soft=(True,),
                             cause=("upscale",), note=f"shrunk {factor:g}x and enlarged back"))
+        # other enlargers and 2x, on a source that changes with the seed
+        source, box = _UPSCALE_SOURCES[(k + 2 * seed) % len(_UPSCALE_SOURCES)]
+        enlarger = ("lanczos", "bilinear", "swscale")[(k + seed) % 3]
+        factor = (3.0, 4.0, 2.5)[(k + 2 * seed) % 3]  # 2x enlargements are not soft enough to be asked
+        out.append(Case(f"cause-upscale{factor:g}-{enlarger}-{source}", "cause-soft",
+                        [Part(source, last=RESOLUTION_FRAMES - 1, box=box, upscale=factor, enlarger=enlarger)],
+                        soft=(True,), cause=("upscale",), note=f"shrunk {factor:g}x and enlarged back ({enlarger})"))
     for source, (kind, strength) in (("scene720", ("disk", 3.0)), ("motorcycle", ("gaussian", 2.0)),
                                      ("coffee", ("disk", 2.5)), ("bunny", ("gaussian", 2.5))):
         out.append(Case(f"cause-defocus-{kind}{strength:g}-{source}", "cause-soft",

@@ -4,12 +4,14 @@ Usage::
 
     git archive 2d15600 | (mkdir -p /tmp/blurscan-old && tar -x -C /tmp/blurscan-old)
     python benchmarks/cause_speed.py /tmp/blurscan-old [--repeats 3]
+    python benchmarks/cause_speed.py /tmp/blurscan-old --soft   # the same clip enlarged 3x: soft throughout
 
 Both trees scan the 10 s 1080p clip of ``memory_speed.py`` (``.bench/``, made there) and a 60 s copy of it
 (its packets muxed six times), each run in a fresh process, alternating old and new so a load on the
 machine falls on both. Speed is read as frames per CPU-second of the scanning process (robust to other jobs
 on a shared machine) and as frames per wall-clock second; memory as the peak RSS, which must not grow with
-the clip's length.
+the clip's length. ``--soft`` scans the clip shrunk 3x and enlarged back (bicubic, x264 at CRF 18) instead:
+soft on every frame, so the detail tap's enlargement fit runs on every frame it may.
 """
 
 from __future__ import annotations
@@ -53,6 +55,26 @@ def concat(source: Path, target: Path, times: int) -> None:
                 out.mux(packet)
 
 
+def enlarged(source: Path, target: Path, factor: int = 3) -> None:
+    """``source`` shrunk ``factor`` times (area) and enlarged back (bicubic), re-encoded."""
+    if target.exists():
+        return
+    import cv2
+
+    sys.path.insert(0, str(ROOT))
+    from blurscan.testing.synthetic import write_video
+
+    def frames():
+        with av.open(str(source)) as container:
+            for frame in container.decode(video=0):
+                image = frame.to_ndarray(format="rgb24")
+                h, w = image.shape[:2]
+                small = cv2.resize(image, (w // factor, h // factor), interpolation=cv2.INTER_AREA)
+                yield cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+
+    write_video(target, frames(), 30.0)
+
+
 def run(tree: str, clip: Path) -> dict:
     env = dict(os.environ, PYTHONPATH=tree)
     done = subprocess.run([sys.executable, "-c", WORKLOAD, str(clip)], capture_output=True, text=True, env=env,
@@ -65,12 +87,16 @@ def main() -> int:
     parser.add_argument("old", help="a checkout of the blurscan to compare with")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--cache", type=Path, default=ROOT / ".bench")
+    parser.add_argument("--soft", action="store_true", help="scan the clip enlarged 3x (soft throughout)")
     args = parser.parse_args()
     trees = {"old": str(Path(args.old).resolve()), "new": str(ROOT)}
     short = args.cache / "clip_1080p30_10s_v1.mp4"
     if not short.exists():
         raise SystemExit(f"{short} is missing: run benchmarks/memory_speed.py once to make it")
-    long = args.cache / "clip_1080p30_60s_concat_v1.mp4"
+    if args.soft:
+        enlarged(short, args.cache / "clip_1080p30_10s_up3_v1.mp4")
+        short = args.cache / "clip_1080p30_10s_up3_v1.mp4"
+    long = args.cache / ("clip_1080p30_60s_up3_concat_v1.mp4" if args.soft else "clip_1080p30_60s_concat_v1.mp4")
     concat(short, long, 6)
     results: dict[tuple[str, str], list[dict]] = {(t, c): [] for t in trees for c in ("10 s", "60 s")}
     for rep in range(args.repeats):

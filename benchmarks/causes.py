@@ -12,7 +12,8 @@ photographs, rendered 720p/1080p scenes, animation and real clips (linear motion
 camera shake, disk radius 2-4 and Gaussian sigma 1.5-3), clips crushed throughout on three codecs (x264 CRF
 48 and 51, MPEG-4 Part 2 at quantiser scale 31, VP9 CRF 63), bitrate drops inside clean clips (x264 frames
 at QP 51), controls at ordinary quality (x264 CRF 23 and 28, MPEG-4 at scale 4, VP9 CRF 32), enlargements by 3x
-and 4x, and shots defocused or motion-blurred throughout. Each is scanned with the default settings.
+and 4x (OpenCV's bicubic) and by 2.5-4x with Lanczos, bilinear or FFmpeg's bicubic (source, factor and enlarger
+changing with the seed), and shots defocused or motion-blurred throughout. Each is scanned with the default settings.
 
 Figures (the issue's targets):
 
@@ -23,7 +24,7 @@ Figures (the issue's targets):
   found linear-motion and defocus events;
 - every crushed clip soft with cause ``compression``, every crushed stretch found as a segment of that cause
   (covering at least half of it), no control flagged as compression;
-- enlargements by 3x and 4x ``upscale``, clips defocused throughout ``defocus``.
+- enlargements by 2.5x-4x ``upscale``, clips defocused throughout ``defocus``.
 """
 
 from __future__ import annotations

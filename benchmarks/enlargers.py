@@ -5,10 +5,10 @@ Usage::
     python benchmarks/enlargers.py              # about 3 min on 2 cores
     python benchmarks/enlargers.py --frames 3   # quicker
 
-Frames of four sources at their own size (the rendered 720p and 1080p scenes, the bikes clip and Big Buck
-Bunny's, both 1280x720) are shrunk by ``k`` (area) and enlarged back by each of OpenCV's bicubic, bilinear and
+Frames of four sources at their own size (the rendered 1280x720 and 1920x1080 scenes, the 640x272 bikes clip
+and Big Buck Bunny's 1280x720 one) are shrunk by ``k`` (area) and enlarged back by each of OpenCV's bicubic, bilinear and
 Lanczos, Pillow's bicubic and Lanczos, FFmpeg's swscale bicubic, bilinear and Lanczos (through PyAV) and
-PyTorch's bicubic (centre- and corner-aligned, when torch is installed), for ``k`` = 2 to 4.5; the same frames
+PyTorch's bicubic (centre- and corner-aligned, when torch is installed), for ``k`` = 2 to 4; the same frames
 blurred by a disk of radius ``0.6 k`` and a Gaussian of sigma ``0.45 k`` are the controls. Every picture gets
 sensor noise (sigma 1.5) and goes through x264 at CRF 23; the figure is the median over the frames of
 :func:`blurscan.taps.resampling.enlargement` (with each frame's own detail share, as the scan calls it), NaN

@@ -166,7 +166,7 @@ def event_cause(series, widths2: np.ndarray | None, quality: np.ndarray, start: 
 #: a shot soft throughout is read on up to this many of its frames, spread over it
 SHOT_FRAMES = 24
 #: median fit of a coarser grid (best phase over median phase) under which a soft shot reads as upscaled:
-#: footage never enlarged, defocused or compressed reads 0.69-0.94, enlargements by 2x to 4x 0.10-0.53 (every
+#: footage never enlarged, defocused or compressed reads 0.69-0.95, enlargements by 2x to 4x 0.10-0.58 (every
 #: case of benchmarks/accuracy.py and causes.py); blurs of rendered scenes by disks and Gaussians 0.70 and more,
 #: ten enlargers by 3x and 4x after noise and CRF 23 mostly under it (benchmarks/enlargers.py)
 ENLARGED = 0.65

@@ -6,8 +6,8 @@ Fitted by least squares to such sums at each phase in turn, a row is matched to 
 phase and loses the detail between the knots at the others. A picture never enlarged, or blurred by its
 lens or by motion, is the same at every phase: a blur is shift-invariant. :func:`enlargement`'s fit is the
 best phase's residual (its low frequencies, where a wrong phase's loss lies) over the median phase's, for
-the best model and factor: 0.69-0.94 for every case of the public benchmarks never enlarged 2x or more
-(defocus, controls, crushed clips, 1.5x), 0.10-0.53 for every enlargement by 2x to 4x there
+the best model and factor: 0.69-0.95 for every case of the public benchmarks never enlarged 2x or more
+(defocus, controls, crushed clips, 1.5x), 0.10-0.58 for every enlargement by 2x to 4x there
 (benchmarks/causes.py, benchmarks/accuracy.py); benchmarks/enlargers.py tries ten enlargers (OpenCV, Pillow,
 FFmpeg's swscale, PyTorch centre- and corner-aligned) after noise and x264 at CRF 23.
 
@@ -33,8 +33,8 @@ FACTORS = (2.0, 2.5, 3.0, 4.0)
 #: a factor ``k`` is tried only when the frame's detail share (:mod:`blurscan.taps.detail`) times ``k`` lies
 #: within this range: a k-times enlargement holds 0.8-1.17 of ``1/k`` by a cubic (benchmarks/accuracy.py's
 #: series), up to 1.55 by a bilinear one; a picture holding more than 0.8 of its resolution is not asked at
-#: all (sharp footage costs nothing). Each factor costs its phases' fits: about 10 ms a frame in all on one
-#: core of the 2-core VM
+#: all (sharp footage costs nothing). Each factor costs its phases' fits: about 5 ms a soft 1080p frame in all on
+#: one core of the 2-core VM
 SHARE_RANGE = (0.7, 1.6)
 #: the fit reads a square of this side (pixels), where the picture has most detail
 SIDE = 256
@@ -78,7 +78,8 @@ def _phases(factor: float) -> list[float]:
 
 @lru_cache(maxsize=64)
 def _bases(side: int, factor: float, model: int) -> tuple[np.ndarray, ...]:
-    """For each of :func:`_phases`, an orthonormal basis (side x knots) of the rows MODELS[model] can make enlarging ``factor`` times."""
+    """For each of :func:`_phases`, an orthonormal basis (side x knots) of the rows that MODELS[model] can make
+    enlarging ``factor`` times."""
     kernel, support = MODELS[model]
     bases = []
     pixels = np.arange(side)
@@ -112,7 +113,7 @@ def _residual(lines: np.ndarray, basis: np.ndarray) -> np.ndarray:
 def _band_energy(residual: np.ndarray, factor: float) -> float:
     """The residual's energy below about ``1/factor`` cycles a pixel (a box of ``factor`` pixels along each
     line), away from the edges: what a wrong phase loses lies there, under the small grid's limit, while the
-    noise (sensor, codec) spreads to 1/2; so the ratio of phases stands out of the noise ``factor`` times more."""
+    noise (sensor, codec) spreads to 1/2; so the phases' difference stands out of the noise about ``factor`` times more."""
     width = max(2, round(factor))
     smoothed = cv2.blur(residual, (1, width), borderType=cv2.BORDER_REFLECT)
     return float(np.mean(smoothed[MARGIN:-MARGIN] ** 2))
@@ -134,7 +135,8 @@ def _detailed_square(picture: np.ndarray, side: int) -> np.ndarray:
 
 class Enlargement(NamedTuple):
     """How well a coarser grid fits a picture (``fit``: the best phase's residual over the median phase's;
-    under 0.7 it was enlarged) and by which ``factor``; both NaN when the picture was not asked."""
+    under 0.65, ``blurscan.detect.cause.ENLARGED``, it was enlarged) and by which ``factor``; both NaN when the
+    picture was not asked."""
 
     fit: float
     factor: float

@@ -277,6 +277,12 @@ def _look(image: np.ndarray, look: str) -> np.ndarray:
 ENLARGERS = {"": cv2.INTER_CUBIC, "lanczos": cv2.INTER_LANCZOS4, "bilinear": cv2.INTER_LINEAR}
 
 
+def swscale_resize(image: np.ndarray, size: tuple[int, int], interpolation: str = "BICUBIC") -> np.ndarray:
+    """An RGB picture resized to ``size`` (width, height) by FFmpeg's swscale, through PyAV."""
+    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
+    return frame.reformat(width=size[0], height=size[1], interpolation=interpolation).to_ndarray()
+
+
 def upscaled(image: np.ndarray, factor: float, enlarger: str = "") -> np.ndarray:
     """The picture shrunk by ``factor`` (area) and enlarged back (by ``enlarger``), as an upscaler would show it."""
     if factor <= 1:
@@ -284,8 +290,7 @@ def upscaled(image: np.ndarray, factor: float, enlarger: str = "") -> np.ndarray
     h, w = image.shape[:2]
     small = cv2.resize(image, (max(2, round(w / factor)), max(2, round(h / factor))), interpolation=cv2.INTER_AREA)
     if enlarger == "swscale":
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(small), format="rgb24")
-        return frame.reformat(width=w, height=h, interpolation="BICUBIC").to_ndarray()
+        return swscale_resize(small, (w, h))
     return cv2.resize(small, (w, h), interpolation=ENLARGERS[enlarger])
 
 

@@ -56,23 +56,18 @@ def concat(source: Path, target: Path, times: int) -> None:
 
 
 def enlarged(source: Path, target: Path, factor: int = 3) -> None:
-    """``source`` shrunk ``factor`` times (area) and enlarged back (bicubic), re-encoded."""
+    """``source`` shrunk ``factor`` times (area) and enlarged back (bicubic: the accuracy set's ``upscaled``),
+    re-encoded."""
     if target.exists():
         return
-    import cv2
-
+    sys.path.insert(0, str(HERE))
     sys.path.insert(0, str(ROOT))
+    from _accuracy_cases import upscaled
+
     from blurscan.testing.synthetic import write_video
 
-    def frames():
-        with av.open(str(source)) as container:
-            for frame in container.decode(video=0):
-                image = frame.to_ndarray(format="rgb24")
-                h, w = image.shape[:2]
-                small = cv2.resize(image, (w // factor, h // factor), interpolation=cv2.INTER_AREA)
-                yield cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
-
-    write_video(target, frames(), 30.0)
+    with av.open(str(source)) as container:
+        write_video(target, (upscaled(f.to_ndarray(format="rgb24"), factor) for f in container.decode(video=0)), 30.0)
 
 
 def run(tree: str, clip: Path) -> dict:

@@ -12,7 +12,7 @@ PyTorch's bicubic (centre- and corner-aligned, when torch is installed), for ``k
 blurred by a disk of radius ``0.6 k`` and a Gaussian of sigma ``0.45 k`` are the controls. Every picture gets
 sensor noise (sigma 1.5) and goes through x264 at CRF 23; the figure is the median over the frames of
 :func:`blurscan.taps.resampling.enlargement` (with each frame's own detail share, as the scan calls it), NaN
-(not asked: too sharp) counted as 1. Under 0.7 (``blurscan.detect.cause.ENLARGED``) a soft shot reads
+(not asked: too sharp) counted as 1. Under ``blurscan.detect.cause.ENLARGED`` (0.65) a soft shot reads
 ``upscale``. Nothing here was used to set a threshold.
 """
 
@@ -42,11 +42,6 @@ FACTORS = (2.0, 2.5, 3.0, 4.0)
 SOURCES = ("scene720", "scene1080", "bikes", "bunny")
 
 
-def _swscale(image: np.ndarray, size: tuple[int, int], interpolation: str) -> np.ndarray:
-    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
-    return frame.reformat(width=size[0], height=size[1], interpolation=interpolation).to_ndarray()
-
-
 def _pillow(image: np.ndarray, size: tuple[int, int], method: str) -> np.ndarray:
     from PIL import Image
 
@@ -68,9 +63,9 @@ def enlargers() -> dict:
         "opencv lanczos": lambda im, s: cv2.resize(im, s, interpolation=cv2.INTER_LANCZOS4),
         "pillow bicubic": lambda im, s: _pillow(im, s, "BICUBIC"),
         "pillow lanczos": lambda im, s: _pillow(im, s, "LANCZOS"),
-        "swscale bicubic": lambda im, s: _swscale(im, s, "BICUBIC"),
-        "swscale bilinear": lambda im, s: _swscale(im, s, "BILINEAR"),
-        "swscale lanczos": lambda im, s: _swscale(im, s, "LANCZOS"),
+        "swscale bicubic": lambda im, s: cases_module.swscale_resize(im, s, "BICUBIC"),
+        "swscale bilinear": lambda im, s: cases_module.swscale_resize(im, s, "BILINEAR"),
+        "swscale lanczos": lambda im, s: cases_module.swscale_resize(im, s, "LANCZOS"),
     }
     try:
         import torch  # noqa: F401

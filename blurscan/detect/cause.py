@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from blurscan.scorers.base import DIRECTION_SIGNALS
+from blurscan.taps.detail import measured_frames
 
 #: the causes a finding can carry ("unknown": the numbers do not say, rather than a guess)
 CAUSES = ("motion", "defocus", "compression", "upscale", "unknown")
@@ -174,25 +175,21 @@ ENLARGED = 0.65
 DEFOCUS_THROUGHOUT_CONFIDENCE = 0.6
 
 
-def shot_enlargement(series, start: int, stop: int, outside=()) -> tuple[float, float] | None:
-    """``(fit, factor)`` when the shot (frames ``start..stop-1``) was enlarged: the median fit of the frames the
-    detail tap fitted (leaving out the frames ``outside`` names, relative to ``start``, where others were; a
-    frame too sharp to ask reads 1: no fit) is under ENLARGED; the factor is the median of the frames that
-    fit. None otherwise."""
-    fits, factors = series.resampled, series.enlarged_by
-    if fits is None or factors is None or len(fits) < stop or len(factors) < stop:
+def shot_enlargement(fits: np.ndarray | None, factors: np.ndarray | None, outside=()) -> tuple[float, float] | None:
+    """``(fit, factor)`` when a shot was enlarged: the median of its ``fits`` (its part of the series'
+    ``resampled``; the frames :func:`~blurscan.taps.detail.measured_frames` keeps, leaving out ``outside``; a
+    frame too sharp to ask reads 1: no fit) is under ENLARGED; the factor is the median ``factors`` of the frames
+    that fit. None otherwise."""
+    if fits is None or factors is None:
         return None
-    fitted = np.isfinite(fits[start:stop])
-    keep = fitted.copy()
-    keep[np.asarray(outside, dtype=np.int64)] = False
-    keep = keep if keep.any() else fitted
+    keep = measured_frames(fits, outside)
     if not keep.any():
         return None
-    fit = fits[start:stop][keep]
+    fit = fits[keep]
     median = float(np.median(fit))
     if not median < ENLARGED:
         return None
-    return median, float(np.median(factors[start:stop][keep][fit < ENLARGED]))
+    return median, float(np.median(factors[keep][fit < ENLARGED]))
 
 
 def soft_cause(series, widths2: np.ndarray | None, quality: np.ndarray, start: int, stop: int, in_events: np.ndarray,

@@ -190,7 +190,8 @@ def judge_shots(series: ScoreSeries, events: np.ndarray, sensitivity: float = 0.
         detail, filtered = (_shot_part(values, start, stop, n) for values in (series.detail, series.filtered))
         shares = measured_shares(detail, in_events)
         held = size_held(shares, series.size)
-        enlarged = shot_enlargement(series, start, stop, in_events)
+        enlarged = shot_enlargement(*(_shot_part(v, start, stop, n) for v in (series.resampled, series.enlarged_by)),
+                                    in_events)
         if enlarged is not None:  # a picture enlarged k times holds 1/k of its resolution, whatever it shows
             held = size_held(np.array([1.0 / enlarged[1]]), series.size)
         verdict = ShotVerdict(index, start, stop, start_s, end_s, held=held,

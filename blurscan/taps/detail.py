@@ -181,14 +181,20 @@ def measure_detail(luma: np.ndarray) -> Detail | None:
     return Detail(sharpest.share**power * (1.0 - filtered * (1.0 - FILTERED_FACTOR)), filtered)
 
 
-def measured_shares(detail: np.ndarray | None, outside=()) -> np.ndarray:
-    """The measured values of ``detail``, leaving out the frames ``outside`` names where others were measured."""
-    if detail is None or not len(detail):
-        return np.zeros(0)
-    measured = ~np.isnan(detail)
+def measured_frames(values: np.ndarray, outside=()) -> np.ndarray:
+    """Which frames of a sampled measure count: the measured ones (not NaN), leaving out the frames ``outside``
+    names where others were measured."""
+    measured = ~np.isnan(values)
     keep = measured.copy()
     keep[np.asarray(outside, dtype=np.int64)] = False
-    return detail[keep] if keep.any() else detail[measured]
+    return keep if keep.any() else measured
+
+
+def measured_shares(detail: np.ndarray | None, outside=()) -> np.ndarray:
+    """The measured values of ``detail`` (:func:`measured_frames`)."""
+    if detail is None or not len(detail):
+        return np.zeros(0)
+    return detail[measured_frames(detail, outside)]
 
 
 def effective_size(detail: np.ndarray | None, size: tuple[int, int], outside=(), quantile: float = 0.5) -> dict:
